@@ -1,0 +1,99 @@
+/*
+ * moshi's entry point. It only dispatches: first on the name the binary was
+ * started as (moshi-server, moshi-client, as installed by symlinks), then on
+ * the first argument (moshi connect, moshi server, ...). Every role lives
+ * in roles/.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "roles/roles.h"
+
+struct role {
+	const char *name;      /* subcommand, or the binary's name */
+	const char *what;      /* one line for --help */
+	const char *needs;     /* the issue that builds a missing role */
+	int (*main)(int argc, char **argv);
+};
+
+/* Roles whose main is NULL are not built yet: the one place in moshi where
+ * "not yet" is allowed. */
+static const struct role roles[] = {
+	{ "connect", "start a server over ssh and attach to it",
+	  "the roles issue", NULL },
+	{ "server", "start a server: moshi server new [options] [-- command]",
+	  "the roles issue", NULL },
+	{ "serve", "short for: moshi server new",
+	  "the roles issue", NULL },
+	{ "client", "attach to a server: moshi client HOST PORT (key in MOSHI_KEY)",
+	  "the roles issue", NULL },
+};
+
+/* Names the binary may be installed under, and the role each one means. */
+static const struct {
+	const char *prog;
+	const char *role;
+} aliases[] = {
+	{ "moshi-server", "server" },
+	{ "moshi-client", "client" },
+};
+
+static const struct role *find_role(const char *name)
+{
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+		if (strcmp(roles[i].name, name) == 0)
+			return &roles[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: moshi ROLE [arguments]\n"
+	           "       moshi --help | --version\n\nroles:\n");
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+		fprintf(f, "  %-8s %s%s\n", roles[i].name, roles[i].what,
+		        roles[i].main ? "" : " (not built yet)");
+	fprintf(f, "\nInstalled as moshi-server or moshi-client, moshi runs "
+	           "that role directly.\n");
+}
+
+static int run(const struct role *r, int argc, char **argv)
+{
+	if (r->main == NULL) {
+		fprintf(stderr, "moshi: the %s role is not built yet (%s)\n",
+		        r->name, r->needs);
+		return 1;
+	}
+	return r->main(argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	const char *prog = argc > 0 && argv[0] ? argv[0] : "moshi";
+	const char *base = strrchr(prog, '/');
+
+	base = base ? base + 1 : prog;
+	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+		if (strcmp(base, aliases[i].prog) == 0)
+			return run(find_role(aliases[i].role), argc, argv);
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		roles_print_version("moshi");
+		return 0;
+	}
+	const struct role *r = find_role(argv[1]);
+	if (r == NULL) {
+		fprintf(stderr, "moshi: unknown role '%s'\n\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	return run(r, argc - 1, argv + 1);
+}

@@ -1,0 +1,12 @@
+/*
+ * The roles: the only code that ties crypto/, ssp/, term/ and pty/ into a
+ * program. Each entry point takes the arguments after its role name
+ * (argv[0] is the role's name) and returns the process exit status.
+ */
+#ifndef MOSHI_ROLES_H
+#define MOSHI_ROLES_H
+
+/* Printed by --version, and by roles that report their own version. */
+void roles_print_version(const char *prog);
+
+#endif

@@ -1,0 +1,51 @@
+# The built binary: static, self-contained, and dispatching on its name and
+# its first argument.
+SUITE=binary
+. "$(dirname "$0")/../lib.sh"
+
+static=1
+case "$SANITIZE" in 1) static=0 ;; esac
+
+if [ "$static" = 1 ]; then
+	desc=$(file -L "$MOSHI")
+	case "$desc" in
+	*"statically linked"*|*"static-pie linked"*) pass static_link ;;
+	*) fail static_link "file says: $desc" ;;
+	esac
+	case "$desc" in
+	*"not stripped"*) fail stripped "file says: $desc" ;;
+	*stripped*) pass stripped ;;
+	*) fail stripped "file says: $desc" ;;
+	esac
+fi
+
+expect version 0 '^moshi [0-9]+\.[0-9]+\.[0-9]+ \(mbedTLS 2\.28\.[0-9]+, libtermkey 0\.22\)$' "$MOSHI" --version
+expect help 0 'connect' "$MOSHI" --help
+expect help_lists_roles 0 'client .*MOSHI_KEY' "$MOSHI" --help
+expect unknown_role_exit_2 2 "unknown role 'bogus'" "$MOSHI" bogus
+expect no_args_exit_2 2 '^usage: moshi' "$MOSHI"
+
+# Dispatch by name: a symlink called moshi-server reaches the server role.
+ln -s "$MOSHI" "$TMP/moshi-server"
+ln -s "$MOSHI" "$TMP/moshi-client"
+expect argv0_server 1 'server role' "$TMP/moshi-server"
+expect argv0_client 1 'client role' "$TMP/moshi-client"
+expect subcommand_connect 1 'connect role' "$MOSHI" connect
+expect subcommand_serve 1 'serve role' "$MOSHI" serve
+
+# The binary alone, in an empty root: nothing else may be needed.
+if [ "$static" = 1 ]; then
+	root="$TMP/root"
+	mkdir "$root"
+	cp "$MOSHI" "$root/moshi"
+	if [ "$(id -u)" = 0 ] && command -v chroot >/dev/null; then
+		expect chroot_version 0 '^moshi [0-9.]+ ' chroot "$root" /moshi --version
+	elif unshare -r true 2>/dev/null; then
+		expect chroot_version 0 '^moshi [0-9.]+ ' unshare -r chroot "$root" /moshi --version
+	else
+		skip chroot_version "neither root nor user namespaces are available"
+	fi
+	n=$(find "$root" | wc -l)
+	[ "$n" -eq 2 ] && pass chroot_root_holds_only_moshi ||
+		fail chroot_root_holds_only_moshi "root has $n entries"
+fi
