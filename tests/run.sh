@@ -13,6 +13,7 @@
 set -u
 : "${MOSHI:?}" "${OUT:?}"
 export MOSHI OUT
+export TERM_TESTS="$(cd "$(dirname "$0")" && pwd)/term"
 here=$(cd "$(dirname "$0")" && pwd)
 log="$OUT/test.log"
 : > "$log"

@@ -24,9 +24,9 @@ struct test {
 static int test_failures_;
 static char test_first_failure_[512];
 
-static void test_fail_(const char *file, int line, const char *fmt, ...)
+__attribute__((unused)) static void test_fail_(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void test_fail_(const char *file, int line, const char *fmt, ...)
+__attribute__((unused)) static void test_fail_(const char *file, int line, const char *fmt, ...)
 {
 	if (test_failures_++ == 0) {
 		va_list ap;
@@ -64,7 +64,7 @@ static void test_fail_(const char *file, int line, const char *fmt, ...)
 	                                    #a, a_, b_); \
 } while (0)
 
-static int test_main(const char *suite, const struct test *tests, size_t n,
+__attribute__((unused)) static int test_main(const char *suite, const struct test *tests, size_t n,
                      int argc, char **argv)
 {
 	int failed = 0;

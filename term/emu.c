@@ -1,0 +1,1440 @@
+/*
+ * The emulator: what applications see. Parser events in, framebuffer
+ * changes and reply bytes out. Behaviour follows xterm (ctlseqs) and, where
+ * xterm is silent, ECMA-48; each dispatch case names its sequence.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPLY_MAX 4096
+
+struct pen {
+	uint32_t fg, bg;
+	uint16_t attr;
+	uint16_t link;
+};
+
+struct saved {
+	int cx, cy;
+	bool wrap_pending;
+	struct pen pen;
+	uint8_t g[2];
+	uint8_t gl;
+	bool origin;
+	bool autowrap;
+};
+
+struct term {
+	struct term_parser parser;
+	struct term_frame *f;
+	struct term_row **alt;    /* alternate screen rows, or NULL */
+	struct term_row **main_rows; /* main rows while the alternate is shown */
+	int top, bottom;          /* scroll region, inclusive */
+	struct pen pen;
+	bool autowrap;            /* DECAWM */
+	bool origin;              /* DECOM */
+	bool insert;              /* IRM */
+	bool newline;             /* LNM */
+	uint8_t g[2];             /* G0, G1: 'B' ASCII or '0' DEC graphics */
+	uint8_t gl;               /* 0: G0 in GL, 1: G1 (SO) */
+	struct saved saved[2];    /* DECSC: [0] main screen, [1] alternate */
+	bool saved_set[2];
+	uint8_t tabs[TERM_MAX_COLS];
+	uint32_t last_char;       /* for REP; 0 when the last event was not a print */
+	uint8_t reply[REPLY_MAX];
+	size_t reply_len;
+	/* Scrollback: a ring of rows that left the top of the main screen. */
+	struct term_row *sb[TERM_SCROLLBACK_LINES];
+	int sb_count, sb_head;
+	uint64_t sb_total;
+};
+
+static const struct term_parser_ops emu_ops;
+
+/* ---- helpers --------------------------------------------------------- */
+
+static inline struct term_row *cur_row(struct term *t)
+{
+	return t->f->row[t->f->cy];
+}
+
+static bool alt_active(const struct term *t)
+{
+	return t->main_rows != NULL;
+}
+
+static void reply(struct term *t, const char *s)
+{
+	size_t n = strlen(s);
+	/* An application that never reads its replies cannot grow this. */
+	if (n > REPLY_MAX - t->reply_len)
+		return;
+	memcpy(t->reply + t->reply_len, s, n);
+	t->reply_len += n;
+}
+
+static struct term_cell erased(const struct term *t)
+{
+	struct term_cell c = { 0, 0, t->pen.bg, 0, 0 };
+	return c;
+}
+
+static void reset_tabs(struct term *t, int from)
+{
+	for (int i = from; i < TERM_MAX_COLS; i++)
+		t->tabs[i] = (i % 8 == 0);
+}
+
+/* A wide character is two cells; overwriting or erasing either half
+ * erases both. Called on a cell that is about to change. */
+static void split_wide(struct term *t, struct term_row *r, int x)
+{
+	if (x < 0 || x >= r->len)
+		return;
+	struct term_cell *c = &r->cells[x];
+	if ((c->attr & TERM_ATTR_WIDE_CONT) && x > 0) {
+		r->cells[x - 1] = erased(t);
+		*c = erased(t);
+	} else if ((c->attr & TERM_ATTR_WIDE) && x + 1 < r->len) {
+		r->cells[x + 1] = erased(t);
+		*c = erased(t);
+	} else if (c->attr & TERM_ATTR_WIDE) {
+		*c = erased(t);
+	}
+}
+
+/* Erase cells [from, to) of row r with the pen's background. */
+static void erase_cells(struct term *t, struct term_row *r, int from, int to)
+{
+	int cols = t->f->cols;
+
+	if (to > cols)
+		to = cols;
+	if (from >= to)
+		return;
+	split_wide(t, r, from);
+	split_wide(t, r, to - 1);
+	if (to >= cols && from <= r->len) {
+		/* Up to the end of the line: shrink the stored part. */
+		if (from == 0) {
+			term_row_clear(r, t->pen.bg);
+			return;
+		}
+		r->len = (uint16_t)from;
+		r->fill = t->pen.bg;
+	} else {
+		term_row_materialize(r, to);
+		struct term_cell b = erased(t);
+		for (int i = from; i < to; i++)
+			r->cells[i] = b;
+	}
+	if (from == 0 && to >= cols)
+		r->wrapped = false;
+	term_row_touch(r);
+}
+
+static void clear_row(struct term *t, struct term_row *r)
+{
+	term_row_clear(r, t->pen.bg);
+}
+
+/* ---- scrollback ------------------------------------------------------ */
+
+/* Keep row r, which just left the top of the main screen. With want_spare,
+ * return a row to use in its place (the oldest scrollback row once the
+ * ring is full, so the steady state allocates nothing), or NULL when none
+ * could be had: then r was not kept and the caller reuses it. */
+static struct term_row *scrollback_push(struct term *t, struct term_row *r,
+                                        bool want_spare)
+{
+	struct term_row *spare = NULL;
+	bool full = t->sb_count == TERM_SCROLLBACK_LINES;
+
+	if (full)
+		spare = t->sb[t->sb_head];
+	if (want_spare) {
+		if (spare == NULL)
+			spare = term_row_new(t->f->cols);
+		if (spare == NULL || term_row_reserve(spare, t->f->cols) != TERM_OK)
+			return NULL;
+	} else {
+		term_row_free(spare);
+		spare = NULL;
+	}
+	if (full) {
+		t->sb[t->sb_head] = r;
+		t->sb_head = (t->sb_head + 1) % TERM_SCROLLBACK_LINES;
+	} else {
+		t->sb[(t->sb_head + t->sb_count) % TERM_SCROLLBACK_LINES] = r;
+		t->sb_count++;
+	}
+	t->sb_total++;
+	return spare;
+}
+
+static void scrollback_clear(struct term *t)
+{
+	for (int i = 0; i < t->sb_count; i++)
+		term_row_free(t->sb[(t->sb_head + i) % TERM_SCROLLBACK_LINES]);
+	t->sb_count = t->sb_head = 0;
+}
+
+int term_scrollback_count(const struct term *t)
+{
+	return t->sb_count;
+}
+
+uint64_t term_scrollback_total(const struct term *t)
+{
+	return t->sb_total;
+}
+
+/* ---- scrolling: pointer moves, never copies -------------------------- */
+
+/* Scroll rows [top, bottom] up by n: the top n rows leave, into the
+ * scrollback when `save` is set and the region starts at the top of the
+ * main screen. */
+static void scroll_up(struct term *t, int top, int bottom, int n, bool save)
+{
+	struct term_row **row = t->f->row;
+	int h = bottom - top + 1;
+
+	if (n > h)
+		n = h;
+	if (n <= 0)
+		return;
+	bool keep = save && top == 0 && !alt_active(t);
+	struct term_row *gone[TERM_MAX_ROWS];
+	for (int i = 0; i < n; i++) {
+		struct term_row *r = row[top + i];
+		if (keep) {
+			struct term_row *spare = scrollback_push(t, r, true);
+			if (spare != NULL)
+				r = spare; /* else out of memory: the line is lost */
+		}
+		gone[i] = r;
+	}
+	memmove(&row[top], &row[top + n], (size_t)(h - n) * sizeof *row);
+	for (int i = 0; i < n; i++) {
+		row[bottom - n + 1 + i] = gone[i];
+		clear_row(t, gone[i]);
+	}
+}
+
+static void scroll_down(struct term *t, int top, int bottom, int n)
+{
+	struct term_row **row = t->f->row;
+	int h = bottom - top + 1;
+
+	if (n > h)
+		n = h;
+	if (n <= 0)
+		return;
+	struct term_row *gone[TERM_MAX_ROWS];
+	memcpy(gone, &row[bottom - n + 1], (size_t)n * sizeof *row);
+	memmove(&row[top + n], &row[top], (size_t)(h - n) * sizeof *row);
+	for (int i = 0; i < n; i++) {
+		row[top + i] = gone[i];
+		clear_row(t, gone[i]);
+	}
+}
+
+/* ---- cursor ---------------------------------------------------------- */
+
+static void move_to(struct term *t, int x, int y)
+{
+	struct term_frame *f = t->f;
+
+	if (x < 0) x = 0;
+	if (x >= f->cols) x = f->cols - 1;
+	if (y < 0) y = 0;
+	if (y >= f->rows) y = f->rows - 1;
+	f->cx = x;
+	f->cy = y;
+	f->wrap_pending = false;
+}
+
+/* CUP and friends: rows count from the top margin in origin mode and
+ * stay inside the region. */
+static void move_abs(struct term *t, int x, int y)
+{
+	if (t->origin) {
+		y += t->top;
+		if (y > t->bottom)
+			y = t->bottom;
+	}
+	move_to(t, x, y);
+}
+
+static void linefeed(struct term *t)
+{
+	struct term_frame *f = t->f;
+
+	f->wrap_pending = false;
+	if (f->cy == t->bottom)
+		scroll_up(t, t->top, t->bottom, 1, true);
+	else if (f->cy < f->rows - 1)
+		f->cy++;
+}
+
+static void reverse_index(struct term *t)
+{
+	struct term_frame *f = t->f;
+
+	f->wrap_pending = false;
+	if (f->cy == t->top)
+		scroll_down(t, t->top, t->bottom, 1);
+	else if (f->cy > 0)
+		f->cy--;
+}
+
+static void tab_forward(struct term *t, int n)
+{
+	struct term_frame *f = t->f;
+	int x = f->cx;
+
+	while (n-- > 0 && x < f->cols - 1) {
+		x++;
+		while (x < f->cols - 1 && !t->tabs[x])
+			x++;
+	}
+	f->cx = x;
+	f->wrap_pending = false;
+}
+
+static void tab_backward(struct term *t, int n)
+{
+	struct term_frame *f = t->f;
+	int x = f->cx;
+
+	while (n-- > 0 && x > 0) {
+		x--;
+		while (x > 0 && !t->tabs[x])
+			x--;
+	}
+	f->cx = x;
+	f->wrap_pending = false;
+}
+
+static void save_cursor(struct term *t)
+{
+	int s = alt_active(t);
+	struct saved *sv = &t->saved[s];
+
+	sv->cx = t->f->cx;
+	sv->cy = t->f->cy;
+	sv->wrap_pending = t->f->wrap_pending;
+	sv->pen = t->pen;
+	memcpy(sv->g, t->g, sizeof sv->g);
+	sv->gl = t->gl;
+	sv->origin = t->origin;
+	sv->autowrap = t->autowrap;
+	t->saved_set[s] = true;
+}
+
+static void restore_cursor(struct term *t)
+{
+	int s = alt_active(t);
+	struct saved *sv = &t->saved[s];
+
+	if (!t->saved_set[s]) {
+		/* Nothing saved: xterm restores the power-on state. */
+		t->pen = (struct pen){ 0, 0, 0, 0 };
+		t->g[0] = t->g[1] = 'B';
+		t->gl = 0;
+		t->origin = false;
+		move_to(t, 0, 0);
+		return;
+	}
+	t->pen = sv->pen;
+	if (t->pen.link > t->f->nlinks)
+		t->pen.link = 0;
+	memcpy(t->g, sv->g, sizeof t->g);
+	t->gl = sv->gl;
+	t->origin = sv->origin;
+	move_to(t, sv->cx, sv->cy);
+	/* xterm restores a pending wrap, if the cursor is still at the end. */
+	t->f->wrap_pending = sv->wrap_pending && t->f->cx == t->f->cols - 1;
+}
+
+/* ---- printing -------------------------------------------------------- */
+
+/* DEC Special Graphics, 0x5f..0x7e (VT100 User Guide, table 3-9). */
+static const uint16_t dec_graphics[32] = {
+	0x00a0, 0x25c6, 0x2592, 0x2409, 0x240c, 0x240d, 0x240a, 0x00b0,
+	0x00b1, 0x2424, 0x240b, 0x2518, 0x2510, 0x250c, 0x2514, 0x253c,
+	0x23ba, 0x23bb, 0x2500, 0x23bc, 0x23bd, 0x251c, 0x2524, 0x2534,
+	0x252c, 0x2502, 0x2264, 0x2265, 0x03c0, 0x2260, 0x00a3, 0x00b7,
+};
+
+static void combine(struct term *t, uint32_t mark)
+{
+	struct term_frame *f = t->f;
+	int x = f->wrap_pending ? f->cx : f->cx - 1;
+	struct term_row *r = cur_row(t);
+
+	if (x < 0 || x >= r->len)
+		return; /* nothing to combine with: dropped */
+	if ((r->cells[x].attr & TERM_ATTR_WIDE_CONT) && x > 0)
+		x--;
+	if (term_row_combine(r, &r->cells[x], mark))
+		term_row_touch(r);
+}
+
+static void insert_blanks(struct term *t, struct term_row *r, int x, int n);
+
+static void print_cp(struct term *t, uint32_t cp)
+{
+	struct term_frame *f = t->f;
+	int w;
+
+	if (t->g[t->gl] == '0' && cp >= 0x5f && cp <= 0x7e)
+		cp = dec_graphics[cp - 0x5f];
+	/* C1 controls arrive UTF-8 encoded here: not text, and not marks. */
+	if (cp >= 0x80 && cp < 0xa0)
+		return;
+	w = term_wcwidth(cp);
+	if (w == 0) {
+		combine(t, cp);
+		return;
+	}
+	if (w == 2 && f->cols < 2)
+		return;
+	if (f->wrap_pending && t->autowrap) {
+		cur_row(t)->wrapped = true;
+		term_row_touch(cur_row(t));
+		f->cx = 0;
+		linefeed(t);
+	}
+	f->wrap_pending = false;
+	if (w == 2 && f->cx == f->cols - 1) {
+		if (t->autowrap) {
+			/* It does not fit: the last cell stays empty and the
+			 * character goes to the next line, as in xterm. */
+			struct term_row *r = cur_row(t);
+			erase_cells(t, r, f->cx, f->cx + 1);
+			r->wrapped = true;
+			f->cx = 0;
+			linefeed(t);
+		} else {
+			f->cx = f->cols - 2;
+		}
+	}
+
+	struct term_row *r = cur_row(t);
+	if (t->insert)
+		insert_blanks(t, r, f->cx, w);
+	term_row_materialize(r, f->cx + w);
+	split_wide(t, r, f->cx);
+	if (w == 2)
+		split_wide(t, r, f->cx + 1);
+	struct term_cell *c = &r->cells[f->cx];
+	c->ch = cp;
+	c->fg = t->pen.fg;
+	c->bg = t->pen.bg;
+	c->attr = t->pen.attr;
+	c->link = t->pen.link;
+	if (w == 2) {
+		c->attr |= TERM_ATTR_WIDE;
+		c[1] = *c;
+		c[1].ch = 0;
+		c[1].attr = (uint16_t)(t->pen.attr | TERM_ATTR_WIDE_CONT);
+	}
+	term_row_touch(r);
+	t->last_char = cp;
+	if (f->cx + w >= f->cols) {
+		f->cx = f->cols - 1;
+		f->wrap_pending = t->autowrap;
+	} else {
+		f->cx += w;
+	}
+}
+
+static void emu_print(void *ctx, uint32_t cp)
+{
+	print_cp(ctx, cp);
+}
+
+/* Runs of printable ASCII: the hot path of every scrolling program. */
+static void emu_print_ascii(void *ctx, const uint8_t *s, size_t n)
+{
+	struct term *t = ctx;
+	struct term_frame *f = t->f;
+
+	if (t->insert || !t->autowrap || t->g[t->gl] != 'B') {
+		for (size_t i = 0; i < n; i++)
+			print_cp(t, s[i]);
+		return;
+	}
+	while (n > 0) {
+		if (f->wrap_pending && t->autowrap) {
+			cur_row(t)->wrapped = true;
+			term_row_touch(cur_row(t));
+			f->cx = 0;
+			linefeed(t);
+		}
+		f->wrap_pending = false;
+		struct term_row *r = cur_row(t);
+		int x = f->cx;
+		size_t room = (size_t)(f->cols - x);
+		size_t k = n < room ? n : room;
+		term_row_materialize(r, x);
+		split_wide(t, r, x);
+		split_wide(t, r, x + (int)k - 1);
+		if (x + (int)k > r->len)
+			r->len = (uint16_t)(x + (int)k);
+		struct term_cell *c = &r->cells[x];
+		struct term_cell proto = { 0, t->pen.fg, t->pen.bg, t->pen.attr,
+		                           t->pen.link };
+		for (size_t i = 0; i < k; i++) {
+			c[i] = proto;
+			c[i].ch = s[i];
+		}
+		term_row_touch(r);
+		t->last_char = s[k - 1];
+		s += k;
+		n -= k;
+		if (x + (int)k >= f->cols) {
+			f->cx = f->cols - 1;
+			f->wrap_pending = t->autowrap;
+		} else {
+			f->cx = x + (int)k;
+		}
+	}
+}
+
+/* ---- editing --------------------------------------------------------- */
+
+static void insert_blanks(struct term *t, struct term_row *r, int x, int n)
+{
+	int cols = t->f->cols;
+
+	if (x >= cols || n <= 0)
+		return;
+	if (n > cols - x)
+		n = cols - x;
+	split_wide(t, r, x);
+	term_row_materialize(r, cols);
+	split_wide(t, r, cols - n); /* a wide char cut at the margin goes */
+	memmove(&r->cells[x + n], &r->cells[x],
+	        (size_t)(cols - x - n) * sizeof *r->cells);
+	struct term_cell b = erased(t);
+	for (int i = x; i < x + n; i++)
+		r->cells[i] = b;
+	term_row_touch(r);
+}
+
+static void delete_chars(struct term *t, struct term_row *r, int x, int n)
+{
+	int cols = t->f->cols;
+
+	if (x >= cols || n <= 0)
+		return;
+	if (n > cols - x)
+		n = cols - x;
+	split_wide(t, r, x);
+	split_wide(t, r, x + n - 1);
+	term_row_materialize(r, cols);
+	memmove(&r->cells[x], &r->cells[x + n],
+	        (size_t)(cols - x - n) * sizeof *r->cells);
+	struct term_cell b = erased(t);
+	for (int i = cols - n; i < cols; i++)
+		r->cells[i] = b;
+	term_row_touch(r);
+}
+
+static void erase_display(struct term *t, int mode)
+{
+	struct term_frame *f = t->f;
+
+	switch (mode) {
+	case 0: /* from the cursor to the end */
+		erase_cells(t, cur_row(t), f->cx, f->cols);
+		for (int y = f->cy + 1; y < f->rows; y++)
+			clear_row(t, f->row[y]);
+		break;
+	case 1: /* from the start to the cursor, inclusive */
+		for (int y = 0; y < f->cy; y++)
+			clear_row(t, f->row[y]);
+		erase_cells(t, cur_row(t), 0, f->cx + 1);
+		break;
+	case 2:
+		for (int y = 0; y < f->rows; y++)
+			clear_row(t, f->row[y]);
+		break;
+	case 3: /* xterm: the saved lines */
+		scrollback_clear(t);
+		break;
+	}
+}
+
+static void erase_line(struct term *t, int mode)
+{
+	struct term_frame *f = t->f;
+
+	switch (mode) {
+	case 0: erase_cells(t, cur_row(t), f->cx, f->cols); break;
+	case 1: erase_cells(t, cur_row(t), 0, f->cx + 1); break;
+	case 2: erase_cells(t, cur_row(t), 0, f->cols); break;
+	}
+}
+
+/* ---- modes ----------------------------------------------------------- */
+
+static void set_alt_screen(struct term *t, bool on, bool clear)
+{
+	struct term_frame *f = t->f;
+
+	if (on == alt_active(t))
+		return;
+	if (on) {
+		if (t->alt == NULL) {
+			t->alt = calloc((size_t)f->rows, sizeof *t->alt);
+			if (t->alt == NULL)
+				return;
+			for (int i = 0; i < f->rows; i++) {
+				if ((t->alt[i] = term_row_new(f->cols)) == NULL) {
+					for (int j = 0; j < i; j++)
+						term_row_free(t->alt[j]);
+					free(t->alt);
+					t->alt = NULL;
+					return;
+				}
+			}
+		}
+		t->main_rows = f->row;
+		f->row = t->alt;
+		f->modes |= TERM_MODE_ALT_SCREEN;
+		if (clear)
+			for (int i = 0; i < f->rows; i++)
+				clear_row(t, f->row[i]);
+	} else {
+		if (clear)
+			for (int i = 0; i < f->rows; i++)
+				clear_row(t, f->row[i]);
+		f->row = t->main_rows;
+		t->main_rows = NULL;
+		f->modes &= ~(uint32_t)TERM_MODE_ALT_SCREEN;
+		/* Main rows were not touched while hidden, but the frame now
+		 * shows other rows: they carry their own generations. */
+	}
+}
+
+#define MOUSE_TRACKING (TERM_MODE_MOUSE_X10 | TERM_MODE_MOUSE_NORMAL | \
+                        TERM_MODE_MOUSE_BUTTON | TERM_MODE_MOUSE_ANY)
+#define MOUSE_ENCODING (TERM_MODE_MOUSE_UTF8 | TERM_MODE_MOUSE_SGR | \
+                        TERM_MODE_MOUSE_URXVT)
+
+/* xterm keeps one tracking mode and one encoding: setting one replaces
+ * the other of its kind, resetting it turns the kind off. */
+static void set_exclusive(struct term *t, uint32_t group, uint32_t bit, bool on)
+{
+	if (on)
+		t->f->modes = (t->f->modes & ~group) | bit;
+	else
+		t->f->modes &= ~bit;
+}
+
+static void set_flag(struct term *t, uint32_t bit, bool on)
+{
+	if (on)
+		t->f->modes |= bit;
+	else
+		t->f->modes &= ~bit;
+}
+
+static void dec_mode(struct term *t, int mode, bool on)
+{
+	switch (mode) {
+	case 1: set_flag(t, TERM_MODE_CURSOR_KEYS, on); break;  /* DECCKM */
+	case 5: set_flag(t, TERM_MODE_REVERSE, on); break;      /* DECSCNM */
+	case 6:                                                  /* DECOM */
+		t->origin = on;
+		move_abs(t, 0, 0);
+		break;
+	case 7: /* DECAWM */
+		t->autowrap = on;
+		if (!on)
+			t->f->wrap_pending = false;
+		break;
+	case 9: set_exclusive(t, MOUSE_TRACKING, TERM_MODE_MOUSE_X10, on); break;
+	case 25: set_flag(t, TERM_MODE_CURSOR_HIDDEN, !on); break; /* DECTCEM */
+	case 47: set_alt_screen(t, on, false); break;
+	case 1047: set_alt_screen(t, on, !on); break;
+	case 1048:
+		if (on) save_cursor(t); else restore_cursor(t);
+		break;
+	case 1049:
+		if (on) {
+			save_cursor(t);
+			set_alt_screen(t, true, true);
+		} else {
+			set_alt_screen(t, false, false);
+			restore_cursor(t);
+		}
+		break;
+	case 1000: set_exclusive(t, MOUSE_TRACKING, TERM_MODE_MOUSE_NORMAL, on); break;
+	case 1002: set_exclusive(t, MOUSE_TRACKING, TERM_MODE_MOUSE_BUTTON, on); break;
+	case 1003: set_exclusive(t, MOUSE_TRACKING, TERM_MODE_MOUSE_ANY, on); break;
+	case 1004: set_flag(t, TERM_MODE_FOCUS, on); break;
+	case 1005: set_exclusive(t, MOUSE_ENCODING, TERM_MODE_MOUSE_UTF8, on); break;
+	case 1006: set_exclusive(t, MOUSE_ENCODING, TERM_MODE_MOUSE_SGR, on); break;
+	case 1015: set_exclusive(t, MOUSE_ENCODING, TERM_MODE_MOUSE_URXVT, on); break;
+	case 2004: set_flag(t, TERM_MODE_BRACKETED_PASTE, on); break;
+	}
+}
+
+static void ansi_mode(struct term *t, int mode, bool on)
+{
+	switch (mode) {
+	case 4: t->insert = on; break;   /* IRM */
+	case 20: t->newline = on; break; /* LNM */
+	}
+}
+
+/* ---- SGR ------------------------------------------------------------- */
+
+/* Three parameters from index i as a true colour; omitted ones are 0. */
+static bool sgr_rgb(const struct term_seq *s, int i, uint32_t *out)
+{
+	int32_t v[3];
+
+	for (int k = 0; k < 3; k++) {
+		v[k] = s->param[i + k] < 0 ? 0 : s->param[i + k];
+		if (v[k] > 255)
+			return false;
+	}
+	*out = TERM_COLOR_RGB(v[0], v[1], v[2]);
+	return true;
+}
+
+/* An extended colour starting at param i (38/48): "5;n", "2;r;g;b" and
+ * their colon forms "5:n", "2::r:g:b", "2:r:g:b". Returns the index of the
+ * last parameter it used; *ok is false when the colour is malformed. */
+static int sgr_color(const struct term_seq *s, int i, uint32_t *out, bool *ok)
+{
+	bool colon = i + 1 < s->nparam && (s->sub >> (i + 1) & 1);
+	int n = s->nparam;
+	int kind = i + 1 < n ? s->param[i + 1] : -1;
+
+	*ok = false;
+	if (colon) {
+		/* Sub-parameters belong to this attribute alone. */
+		int last = i + 1;
+		while (last + 1 < n && (s->sub >> (last + 1) & 1))
+			last++;
+		int cnt = last - i; /* values after 38 */
+		if (kind == 5 && cnt >= 2 && s->param[i + 2] >= 0 &&
+		    s->param[i + 2] <= 255) {
+			*out = TERM_COLOR_INDEXED(s->param[i + 2]);
+			*ok = true;
+		} else if (kind == 2 && cnt >= 4) {
+			/* 2:r:g:b, or 2:cs:r:g:b with a colour space id. */
+			*ok = sgr_rgb(s, cnt >= 5 ? i + 3 : i + 2, out);
+		}
+		return last;
+	}
+	if (kind == 5) {
+		if (i + 2 < n && s->param[i + 2] >= 0 && s->param[i + 2] <= 255) {
+			*out = TERM_COLOR_INDEXED(s->param[i + 2]);
+			*ok = true;
+		}
+		return i + 2;
+	}
+	if (kind == 2) {
+		if (i + 4 < n)
+			*ok = sgr_rgb(s, i + 2, out);
+		return i + 4;
+	}
+	return i + 1;
+}
+
+static void sgr(struct term *t, const struct term_seq *s)
+{
+	struct pen *p = &t->pen;
+
+	if (s->nparam == 0) {
+		p->fg = p->bg = 0;
+		p->attr = 0;
+		return;
+	}
+	for (int i = 0; i < s->nparam; i++) {
+		int v = s->param[i] < 0 ? 0 : s->param[i];
+		uint32_t c;
+		bool ok;
+
+		/* Skip sub-parameters of attributes that do not use them. */
+		if (s->sub >> i & 1)
+			continue;
+		switch (v) {
+		case 0: p->fg = p->bg = 0; p->attr = 0; break;
+		case 1: p->attr |= TERM_ATTR_BOLD; break;
+		case 2: p->attr |= TERM_ATTR_DIM; break;
+		case 3: p->attr |= TERM_ATTR_ITALIC; break;
+		case 4:
+			/* 4:0 is "not underlined"; 4:1..4:5 are styles. */
+			if (i + 1 < s->nparam && (s->sub >> (i + 1) & 1) &&
+			    s->param[i + 1] == 0)
+				p->attr &= ~TERM_ATTR_UNDERLINE;
+			else
+				p->attr |= TERM_ATTR_UNDERLINE;
+			break;
+		case 5: case 6: p->attr |= TERM_ATTR_BLINK; break;
+		case 7: p->attr |= TERM_ATTR_INVERSE; break;
+		case 8: p->attr |= TERM_ATTR_INVISIBLE; break;
+		case 9: p->attr |= TERM_ATTR_STRIKE; break;
+		case 21: p->attr |= TERM_ATTR_UNDERLINE; break; /* double */
+		case 22: p->attr &= ~(TERM_ATTR_BOLD | TERM_ATTR_DIM); break;
+		case 23: p->attr &= ~TERM_ATTR_ITALIC; break;
+		case 24: p->attr &= ~TERM_ATTR_UNDERLINE; break;
+		case 25: p->attr &= ~TERM_ATTR_BLINK; break;
+		case 27: p->attr &= ~TERM_ATTR_INVERSE; break;
+		case 28: p->attr &= ~TERM_ATTR_INVISIBLE; break;
+		case 29: p->attr &= ~TERM_ATTR_STRIKE; break;
+		case 30: case 31: case 32: case 33:
+		case 34: case 35: case 36: case 37:
+			p->fg = TERM_COLOR_INDEXED(v - 30);
+			break;
+		case 38:
+			i = sgr_color(s, i, &c, &ok);
+			if (ok)
+				p->fg = c;
+			break;
+		case 39: p->fg = 0; break;
+		case 40: case 41: case 42: case 43:
+		case 44: case 45: case 46: case 47:
+			p->bg = TERM_COLOR_INDEXED(v - 40);
+			break;
+		case 48:
+			i = sgr_color(s, i, &c, &ok);
+			if (ok)
+				p->bg = c;
+			break;
+		case 49: p->bg = 0; break;
+		case 58: /* underline colour: understood, not kept */
+			i = sgr_color(s, i, &c, &ok);
+			break;
+		case 90: case 91: case 92: case 93:
+		case 94: case 95: case 96: case 97:
+			p->fg = TERM_COLOR_INDEXED(v - 90 + 8);
+			break;
+		case 100: case 101: case 102: case 103:
+		case 104: case 105: case 106: case 107:
+			p->bg = TERM_COLOR_INDEXED(v - 100 + 8);
+			break;
+		}
+	}
+}
+
+/* ---- resets ---------------------------------------------------------- */
+
+static void soft_reset(struct term *t)
+{
+	/* DECSTR, as xterm: modes back to their defaults, screen kept. */
+	t->f->modes &= ~(uint32_t)(TERM_MODE_CURSOR_HIDDEN | TERM_MODE_CURSOR_KEYS |
+	                           TERM_MODE_KEYPAD);
+	t->insert = false;
+	t->origin = false;
+	t->autowrap = true;
+	t->pen = (struct pen){ 0, 0, 0, 0 };
+	t->g[0] = t->g[1] = 'B';
+	t->gl = 0;
+	t->top = 0;
+	t->bottom = t->f->rows - 1;
+	t->saved_set[0] = t->saved_set[1] = false;
+}
+
+static void full_reset(struct term *t)
+{
+	set_alt_screen(t, false, false);
+	soft_reset(t);
+	t->newline = false;
+	t->f->modes = 0;
+	t->f->cursor_style = 0;
+	t->pen = (struct pen){ 0, 0, 0, 0 };
+	reset_tabs(t, 0);
+	erase_display(t, 2);
+	move_to(t, 0, 0);
+	t->last_char = 0;
+}
+
+/* ---- dispatch -------------------------------------------------------- */
+
+static void emu_execute(void *ctx, uint8_t c)
+{
+	struct term *t = ctx;
+	struct term_frame *f = t->f;
+
+	t->last_char = 0;
+	switch (c) {
+	case 0x07: f->bells++; break;                         /* BEL */
+	case 0x08:                                            /* BS */
+		if (f->cx > 0)
+			f->cx--;
+		f->wrap_pending = false;
+		break;
+	case 0x09: tab_forward(t, 1); break;                  /* HT */
+	case 0x0a: case 0x0b: case 0x0c:                      /* LF VT FF */
+		linefeed(t);
+		if (t->newline)
+			f->cx = 0;
+		break;
+	case 0x0d: f->cx = 0; f->wrap_pending = false; break; /* CR */
+	case 0x0e: t->gl = 1; break;                          /* SO */
+	case 0x0f: t->gl = 0; break;                          /* SI */
+	}
+}
+
+static void emu_esc(void *ctx, const struct term_seq *s)
+{
+	struct term *t = ctx;
+	struct term_frame *f = t->f;
+
+	t->last_char = 0;
+	if (s->ninter == 1 && (s->inter[0] == '(' || s->inter[0] == ')')) {
+		/* SCS — designate G0 / G1: '0' DEC graphics, else ASCII. */
+		t->g[s->inter[0] == ')'] = s->final == '0' ? '0' : 'B';
+		return;
+	}
+	if (s->ninter == 1 && s->inter[0] == '#') {
+		if (s->final == '8') { /* DECALN — screen alignment test */
+			t->top = 0;
+			t->bottom = f->rows - 1;
+			for (int y = 0; y < f->rows; y++) {
+				struct term_row *r = f->row[y];
+				term_row_clear(r, 0);
+				term_row_materialize(r, f->cols);
+				for (int x = 0; x < f->cols; x++)
+					r->cells[x].ch = 'E';
+				term_row_touch(r);
+			}
+			move_to(t, 0, 0);
+		}
+		return;
+	}
+	if (s->ninter != 0)
+		return;
+	switch (s->final) {
+	case '7': save_cursor(t); break;                  /* DECSC */
+	case '8': restore_cursor(t); break;               /* DECRC */
+	case '=': f->modes |= TERM_MODE_KEYPAD; break;    /* DECKPAM */
+	case '>': f->modes &= ~(uint32_t)TERM_MODE_KEYPAD; break; /* DECKPNM */
+	case 'D': linefeed(t); break;                     /* IND */
+	case 'E': f->cx = 0; linefeed(t); break;          /* NEL */
+	case 'H': t->tabs[f->cx] = 1; break;              /* HTS */
+	case 'M': reverse_index(t); break;                /* RI */
+	case 'c': full_reset(t); break;                   /* RIS */
+	}
+}
+
+/* The first parameter, 0 when omitted: the selector of ED, EL and TBC. */
+static int param0(const struct term_seq *s)
+{
+	return s->nparam > 0 && s->param[0] > 0 ? s->param[0] : 0;
+}
+
+static void emu_csi(void *ctx, const struct term_seq *s)
+{
+	struct term *t = ctx;
+	struct term_frame *f = t->f;
+	int cols = f->cols, rows = f->rows;
+	char buf[64];
+	uint32_t last = t->last_char;
+
+	t->last_char = 0;
+	if (s->marker == '?') {
+		if (s->ninter != 0)
+			return;
+		switch (s->final) {
+		case 'h': /* DECSET */
+		case 'l': /* DECRST */
+			for (int i = 0; i < s->nparam; i++)
+				if (!(s->sub >> i & 1))
+					dec_mode(t, s->param[i], s->final == 'h');
+			break;
+		case 'J': erase_display(t, param0(s)); break; /* DECSED */
+		case 'K': erase_line(t, param0(s)); break;    /* DECSEL */
+		}
+		return;
+	}
+	if (s->marker == '>') {
+		if (s->final == 'c' && s->ninter == 0 && term_seq_param(s, 0, 0, 1) == 0)
+			reply(t, "\033[>1;10;0c"); /* DA2: VT220, version 10 */
+		return;
+	}
+	if (s->marker != 0)
+		return;
+	if (s->ninter == 1) {
+		if (s->inter[0] == ' ' && s->final == 'q') { /* DECSCUSR */
+			int v = s->nparam > 0 && s->param[0] > 0 ? s->param[0] : 0;
+			if (v <= 6)
+				f->cursor_style = v;
+		} else if (s->inter[0] == '!' && s->final == 'p') { /* DECSTR */
+			soft_reset(t);
+		}
+		return;
+	}
+	if (s->ninter != 0)
+		return;
+
+	int n = term_seq_param(s, 0, 1, TERM_PARAM_MAX);
+	switch (s->final) {
+	case '@': /* ICH — ECMA-48 8.3.64 */
+		f->wrap_pending = false;
+		insert_blanks(t, cur_row(t), f->cx, n);
+		break;
+	case 'A': /* CUU — 8.3.22 */
+		move_to(t, f->cx, f->cy >= t->top && f->cy - n < t->top ?
+		        t->top : f->cy - n);
+		break;
+	case 'B': /* CUD — 8.3.19 */
+		move_to(t, f->cx, f->cy <= t->bottom && f->cy + n > t->bottom ?
+		        t->bottom : f->cy + n);
+		break;
+	case 'C': case 'a': /* CUF — 8.3.20, HPR — 8.3.59 */
+		move_to(t, f->cx + n, f->cy);
+		break;
+	case 'D': /* CUB — 8.3.18 */
+		move_to(t, f->cx - n, f->cy);
+		break;
+	case 'E': /* CNL — 8.3.12 */
+		move_to(t, 0, f->cy <= t->bottom && f->cy + n > t->bottom ?
+		        t->bottom : f->cy + n);
+		break;
+	case 'F': /* CPL — 8.3.13 */
+		move_to(t, 0, f->cy >= t->top && f->cy - n < t->top ?
+		        t->top : f->cy - n);
+		break;
+	case 'G': case '`': /* CHA — 8.3.9, HPA — 8.3.57 */
+		move_to(t, n - 1, f->cy);
+		break;
+	case 'H': case 'f': /* CUP — 8.3.21, HVP — 8.3.63 */
+		move_abs(t, term_seq_param(s, 1, 1, TERM_PARAM_MAX) - 1, n - 1);
+		break;
+	case 'I': /* CHT — 8.3.10 */
+		tab_forward(t, n);
+		break;
+	case 'J': /* ED — 8.3.39 */
+		erase_display(t, param0(s));
+		break;
+	case 'K': /* EL — 8.3.41 */
+		erase_line(t, param0(s));
+		break;
+	case 'L': /* IL — 8.3.67 */
+		if (f->cy >= t->top && f->cy <= t->bottom) {
+			scroll_down(t, f->cy, t->bottom, n);
+			move_to(t, 0, f->cy);
+		}
+		break;
+	case 'M': /* DL — 8.3.32 */
+		if (f->cy >= t->top && f->cy <= t->bottom) {
+			/* Deleted lines never reach the scrollback. */
+			scroll_up(t, f->cy, t->bottom, n, false);
+			move_to(t, 0, f->cy);
+		}
+		break;
+	case 'P': /* DCH — 8.3.26 */
+		f->wrap_pending = false;
+		delete_chars(t, cur_row(t), f->cx, n);
+		break;
+	case 'S': /* SU — 8.3.147 */
+		if (s->nparam <= 1)
+			scroll_up(t, t->top, t->bottom, n, true);
+		break;
+	case 'T': /* SD — 8.3.113 (one parameter; more is mouse tracking) */
+		if (s->nparam <= 1)
+			scroll_down(t, t->top, t->bottom, n);
+		break;
+	case 'X': /* ECH — 8.3.38 */
+		f->wrap_pending = false;
+		erase_cells(t, cur_row(t), f->cx, f->cx + n);
+		break;
+	case 'Z': /* CBT — 8.3.7 */
+		tab_backward(t, n);
+		break;
+	case 'b': /* REP — 8.3.103: only right after a graphic character */
+		if (last != 0) {
+			if (n > cols * rows)
+				n = cols * rows;
+			for (int i = 0; i < n; i++)
+				print_cp(t, last);
+		}
+		break;
+	case 'c': /* DA1 — 8.3.24 */
+		if (term_seq_param(s, 0, 0, 1) == 0)
+			reply(t, "\033[?62;22c"); /* VT220 with ANSI colour */
+		break;
+	case 'd': /* VPA — 8.3.158 */
+		move_abs(t, f->cx, n - 1);
+		break;
+	case 'e': /* VPR — 8.3.160 */
+		move_to(t, f->cx, f->cy + n);
+		break;
+	case 'g': /* TBC — 8.3.154 */
+		if (param0(s) == 0)
+			t->tabs[f->cx] = 0;
+		else if (param0(s) == 3)
+			memset(t->tabs, 0, sizeof t->tabs);
+		break;
+	case 'h': case 'l': /* SM — 8.3.125, RM — 8.3.106 */
+		for (int i = 0; i < s->nparam; i++)
+			ansi_mode(t, s->param[i], s->final == 'h');
+		break;
+	case 'm': /* SGR — 8.3.117 */
+		sgr(t, s);
+		break;
+	case 'n': /* DSR — 8.3.35 */
+		if (s->nparam > 0 && s->param[0] == 5) {
+			reply(t, "\033[0n");
+		} else if (s->nparam > 0 && s->param[0] == 6) {
+			int y = f->cy - (t->origin ? t->top : 0);
+			snprintf(buf, sizeof buf, "\033[%d;%dR", y + 1, f->cx + 1);
+			reply(t, buf);
+		}
+		break;
+	case 'r': { /* DECSTBM — set top and bottom margins */
+		int top = term_seq_param(s, 0, 1, rows) - 1;
+		int bottom = term_seq_param(s, 1, rows, rows) - 1;
+		if (top < bottom) {
+			t->top = top;
+			t->bottom = bottom;
+			move_abs(t, 0, 0);
+		}
+		break;
+	}
+	case 's': /* SCOSC — save cursor (xterm, without DECLRMM) */
+		if (s->nparam == 0)
+			save_cursor(t);
+		break;
+	case 'u': /* SCORC — restore cursor */
+		if (s->nparam == 0)
+			restore_cursor(t);
+		break;
+	}
+}
+
+/* ---- OSC ------------------------------------------------------------- */
+
+/* Copy a string for the title: printable characters only (C0, DEL and
+ * the C1 range dropped), valid UTF-8, truncated on a character boundary. */
+static void set_text(char *dst, const uint8_t *s, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 5 < TERM_TITLE_MAX;) {
+		uint8_t c = s[i];
+		if (c < 0x80) {
+			if (c >= 0x20 && c != 0x7f)
+				dst[o++] = (char)c;
+			i++;
+			continue;
+		}
+		/* Decode one UTF-8 character strictly; drop what is not. */
+		int need = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 ? 2 :
+		           c >= 0xc2 && c <= 0xdf ? 1 : -1;
+		if (need < 0 || i + (size_t)need >= n) {
+			i++;
+			continue;
+		}
+		uint32_t cp = c & (0x3f >> need);
+		bool ok = true;
+		for (int k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80) {
+				ok = false;
+				break;
+			}
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		static const uint32_t min[4] = { 0, 0x80, 0x800, 0x10000 };
+		if (!ok || cp < min[need] || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0)) {
+			i++;
+			continue;
+		}
+		o += term_utf8_encode(cp, dst + o);
+		i += (size_t)need + 1;
+	}
+	dst[o] = '\0';
+}
+
+static void emu_osc(void *ctx, const uint8_t *s, size_t n)
+{
+	struct term *t = ctx;
+	struct term_frame *f = t->f;
+	size_t i = 0;
+	int cmd = 0;
+
+	t->last_char = 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9' && cmd < 10000)
+		cmd = cmd * 10 + (s[i++] - '0');
+	if (i == 0 || (i < n && s[i] != ';'))
+		return;
+	if (i < n)
+		i++;
+	const uint8_t *arg = s + i;
+	size_t alen = n - i;
+
+	switch (cmd) {
+	case 0:
+		set_text(f->title, arg, alen);
+		set_text(f->icon, arg, alen);
+		break;
+	case 1:
+		set_text(f->icon, arg, alen);
+		break;
+	case 2:
+		set_text(f->title, arg, alen);
+		break;
+	case 8: { /* hyperlink: OSC 8 ; params ; URI */
+		const uint8_t *semi = memchr(arg, ';', alen);
+		if (semi == NULL)
+			return;
+		size_t ulen = alen - (size_t)(semi + 1 - arg);
+		if (ulen == 0 || ulen >= TERM_LINK_URI_MAX) {
+			t->pen.link = 0;
+			return;
+		}
+		char uri[TERM_LINK_URI_MAX];
+		for (size_t k = 0; k < ulen; k++) {
+			uint8_t c = semi[1 + k];
+			if (c < 0x21 || c > 0x7e) { /* URIs are printable ASCII */
+				t->pen.link = 0;
+				return;
+			}
+			uri[k] = (char)c;
+		}
+		uri[ulen] = '\0';
+		t->pen.link = (uint16_t)term_frame_link_id(f, uri);
+		break;
+	}
+	case 52: { /* clipboard: OSC 52 ; selections ; base64 (or ?) */
+		const uint8_t *semi = memchr(arg, ';', alen);
+		if (semi == NULL)
+			return;
+		size_t dlen = alen - (size_t)(semi + 1 - arg);
+		/* A query ("?") would read the user's clipboard: refused. */
+		if (dlen == 1 && semi[1] == '?')
+			return;
+		for (const uint8_t *p = arg; p < arg + alen; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				return;
+		char *c = malloc(alen + 1);
+		if (c == NULL)
+			return;
+		memcpy(c, arg, alen);
+		c[alen] = '\0';
+		free(f->clipboard);
+		f->clipboard = c;
+		f->clip_serial++;
+		break;
+	}
+	}
+}
+
+static const struct term_parser_ops emu_ops = {
+	.print_ascii = emu_print_ascii,
+	.print = emu_print,
+	.execute = emu_execute,
+	.esc = emu_esc,
+	.csi = emu_csi,
+	.osc = emu_osc,
+};
+
+/* ---- life cycle ------------------------------------------------------ */
+
+static void clamp_size(int *cols, int *rows)
+{
+	if (*cols > TERM_MAX_COLS)
+		*cols = TERM_MAX_COLS;
+	if (*rows > TERM_MAX_ROWS)
+		*rows = TERM_MAX_ROWS;
+}
+
+struct term *term_new(int cols, int rows)
+{
+	if (cols <= 0 || rows <= 0)
+		return NULL;
+	clamp_size(&cols, &rows);
+	struct term *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return NULL;
+	t->f = term_frame_new(cols, rows);
+	if (t->f == NULL) {
+		free(t);
+		return NULL;
+	}
+	term_parser_init(&t->parser, &emu_ops, t);
+	t->autowrap = true;
+	t->g[0] = t->g[1] = 'B';
+	t->bottom = rows - 1;
+	reset_tabs(t, 0);
+	return t;
+}
+
+static void free_rows(struct term_row **rows, int n)
+{
+	if (rows == NULL)
+		return;
+	for (int i = 0; i < n; i++)
+		term_row_free(rows[i]);
+	free(rows);
+}
+
+void term_free(struct term *t)
+{
+	if (t == NULL)
+		return;
+	if (alt_active(t)) {
+		t->f->row = t->main_rows; /* the frame frees the main rows */
+		t->main_rows = NULL;
+	}
+	free_rows(t->alt, t->f->rows);
+	scrollback_clear(t);
+	term_frame_free(t->f);
+	term_parser_free(&t->parser);
+	free(t);
+}
+
+void term_write(struct term *t, const void *buf, size_t len)
+{
+	term_parser_feed(&t->parser, buf, len);
+}
+
+const uint8_t *term_replies(const struct term *t, size_t *len)
+{
+	*len = t->reply_len;
+	return t->reply;
+}
+
+void term_replies_clear(struct term *t)
+{
+	t->reply_len = 0;
+}
+
+const struct term_frame *term_frame(const struct term *t)
+{
+	return t->f;
+}
+
+/* Resize one set of rows to cols x rows, keeping the line at `keep`
+ * visible: rows below it go first, then rows above it (into the scrollback
+ * when `save`). Content is truncated or padded on the right, never
+ * reflowed, as in xterm; new columns are blank. Returns the new array (the
+ * old one is freed) and sets *shift to how many rows moved up, or returns
+ * NULL with nothing changed. */
+static struct term_row **resize_rows(struct term *t, struct term_row **old,
+                                     int ocols, int orows, int cols, int rows,
+                                     int keep, bool save, int *shift)
+{
+	int start = orows > rows && keep >= rows ? keep - rows + 1 : 0;
+	int kept = orows - start < rows ? orows - start : rows;
+	struct term_row **nr = calloc((size_t)rows, sizeof *nr);
+
+	if (nr == NULL)
+		return NULL;
+	/* Everything that can fail, first. */
+	for (int i = 0; i < rows; i++) {
+		if (i < kept) {
+			if (term_row_reserve(old[start + i], cols) != TERM_OK)
+				goto fail;
+		} else if ((nr[i] = term_row_new(cols)) == NULL) {
+			goto fail;
+		}
+	}
+	for (int i = 0; i < orows; i++) {
+		struct term_row *r = old[i];
+		if (i < start) {
+			if (save)
+				scrollback_push(t, r, false);
+			else
+				term_row_free(r);
+			continue;
+		}
+		if (i - start >= kept) {
+			term_row_free(r);
+			continue;
+		}
+		if (r->len > cols) {
+			r->len = (uint16_t)cols;
+			/* A wide character cut in half at the margin goes. */
+			struct term_cell *c = &r->cells[cols - 1];
+			if (c->attr & TERM_ATTR_WIDE) {
+				c->ch = 0;
+				c->attr &= ~(uint16_t)TERM_ATTR_WIDE;
+			}
+		}
+		if (cols > ocols && r->fill != 0) {
+			term_row_materialize(r, ocols);
+			r->fill = 0;
+		}
+		term_row_touch(r);
+		nr[i - start] = r;
+	}
+	*shift = start;
+	free(old);
+	return nr;
+fail:
+	for (int i = kept; i < rows; i++)
+		term_row_free(nr[i]);
+	free(nr);
+	return NULL;
+}
+
+int term_resize(struct term *t, int cols, int rows)
+{
+	struct term_frame *f = t->f;
+
+	if (cols <= 0 || rows <= 0)
+		return TERM_EINVAL;
+	clamp_size(&cols, &rows);
+	if (cols == f->cols && rows == f->rows)
+		return TERM_OK;
+
+	int shift = 0, alt_shift = 0;
+	bool alt = alt_active(t);
+	struct term_row **main = alt ? t->main_rows : f->row;
+	/* Under the alternate screen, the main screen keeps the line of the
+	 * cursor saved on entering it (1049), else its bottom line. */
+	int main_keep = !alt ? f->cy : t->saved_set[0] ? t->saved[0].cy : f->rows - 1;
+	struct term_row **nm = resize_rows(t, main, f->cols, f->rows, cols, rows,
+	                                   main_keep, true, &shift);
+	if (nm == NULL)
+		return TERM_ENOMEM;
+	if (t->alt != NULL) {
+		struct term_row **na = resize_rows(t, t->alt, f->cols, f->rows,
+		                                   cols, rows, alt ? f->cy : 0,
+		                                   false, &alt_shift);
+		if (na == NULL) {
+			/* The main rows are resized already: drop the
+			 * alternate screen rather than fail half-way. */
+			free_rows(t->alt, f->rows);
+			alt = false;
+			t->main_rows = NULL;
+		}
+		t->alt = na;
+	}
+	if (alt) {
+		t->main_rows = nm;
+		f->row = t->alt;
+		f->cy -= alt_shift;
+	} else {
+		f->row = nm;
+		f->cy -= shift;
+		f->modes &= ~(uint32_t)TERM_MODE_ALT_SCREEN;
+	}
+	f->cols = cols;
+	f->rows = rows;
+	t->top = 0;
+	t->bottom = rows - 1;
+	move_to(t, f->cx, f->cy);
+	for (int s = 0; s < 2; s++) {
+		t->saved[s].cy -= s == 0 ? shift : alt_shift;
+		if (t->saved[s].cy < 0) t->saved[s].cy = 0;
+		if (t->saved[s].cy >= rows) t->saved[s].cy = rows - 1;
+		if (t->saved[s].cx >= cols) t->saved[s].cx = cols - 1;
+	}
+	return TERM_OK;
+}

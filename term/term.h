@@ -1,0 +1,153 @@
+/*
+ * term/ — moshi's terminal: a VT parser, an xterm-compatible emulator, the
+ * framebuffer it draws into, and the frame-diff renderer that turns two
+ * frames into the bytes that update a real terminal.
+ *
+ * The server feeds everything the application prints to term_write; the
+ * client keeps frames and draws them with term_render. Nothing here knows
+ * about sockets, ptys or roles, and nothing here exits: hostile input is
+ * bounded (see parser.c for the caps) and simply ignored past its bounds.
+ */
+#ifndef MOSHI_TERM_H
+#define MOSHI_TERM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Screen sizes are clamped to this; 0 in either dimension is refused. */
+#define TERM_MAX_COLS 1000
+#define TERM_MAX_ROWS 500
+
+/* Lines kept after they scroll off the top of the main screen. */
+#define TERM_SCROLLBACK_LINES 1000
+
+enum {
+	TERM_OK = 0,
+	TERM_EINVAL = -1,
+	TERM_ENOMEM = -2,
+};
+
+/* Colours: 0 is the terminal's default; otherwise the top byte says which
+ * kind and the low bits hold the value. */
+#define TERM_COLOR_DEFAULT 0u
+#define TERM_COLOR_INDEXED(i) (0x01000000u | ((uint32_t)(i) & 0xffu))
+#define TERM_COLOR_RGB(r, g, b) \
+	(0x02000000u | ((uint32_t)(r) << 16) | ((uint32_t)(g) << 8) | (uint32_t)(b))
+#define TERM_COLOR_KIND(c) ((c) >> 24)
+
+/* Cell attributes. */
+enum {
+	TERM_ATTR_BOLD = 1 << 0,
+	TERM_ATTR_DIM = 1 << 1,
+	TERM_ATTR_ITALIC = 1 << 2,
+	TERM_ATTR_UNDERLINE = 1 << 3,
+	TERM_ATTR_BLINK = 1 << 4,
+	TERM_ATTR_INVERSE = 1 << 5,
+	TERM_ATTR_INVISIBLE = 1 << 6,
+	TERM_ATTR_STRIKE = 1 << 7,
+	TERM_ATTR_SGR_MASK = 0xff,
+	TERM_ATTR_WIDE = 1 << 8,      /* left half of a two-column character */
+	TERM_ATTR_WIDE_CONT = 1 << 9, /* right half: no character of its own */
+};
+
+/* A code point with TERM_CH_CLUSTER set indexes the row's side store of
+ * combining sequences instead. 0 is an empty (blank) cell. */
+#define TERM_CH_CLUSTER 0x80000000u
+#define TERM_CLUSTER_MAX 6 /* base + 5 combining marks; more are dropped */
+
+struct term_cell {
+	uint32_t ch;
+	uint32_t fg;
+	uint32_t bg;
+	uint16_t attr;
+	uint16_t link; /* 0, or a hyperlink id of the frame */
+};
+
+/* Modes a real terminal must be told about (the frame's `modes`). */
+enum {
+	TERM_MODE_CURSOR_KEYS = 1 << 0,  /* DECCKM */
+	TERM_MODE_KEYPAD = 1 << 1,       /* DECKPAM */
+	TERM_MODE_REVERSE = 1 << 2,      /* DECSCNM, ?5 */
+	TERM_MODE_CURSOR_HIDDEN = 1 << 3,/* not DECTCEM */
+	TERM_MODE_MOUSE_X10 = 1 << 4,    /* ?9 */
+	TERM_MODE_MOUSE_NORMAL = 1 << 5, /* ?1000 */
+	TERM_MODE_MOUSE_BUTTON = 1 << 6, /* ?1002 */
+	TERM_MODE_MOUSE_ANY = 1 << 7,    /* ?1003 */
+	TERM_MODE_MOUSE_UTF8 = 1 << 8,   /* ?1005 */
+	TERM_MODE_MOUSE_SGR = 1 << 9,    /* ?1006 */
+	TERM_MODE_MOUSE_URXVT = 1 << 10, /* ?1015 */
+	TERM_MODE_FOCUS = 1 << 11,       /* ?1004 */
+	TERM_MODE_BRACKETED_PASTE = 1 << 12, /* ?2004 */
+	TERM_MODE_ALT_SCREEN = 1 << 13,  /* informational: the alternate screen is shown */
+};
+
+struct term;       /* an emulator: parser, state and framebuffer */
+struct term_frame; /* what a terminal shows: cells, cursor, modes, title */
+
+/* Emulator. */
+struct term *term_new(int cols, int rows);
+void term_free(struct term *t);
+void term_write(struct term *t, const void *buf, size_t len);
+int term_resize(struct term *t, int cols, int rows);
+/* Bytes the application should read back (DA, DSR/CPR replies). */
+const uint8_t *term_replies(const struct term *t, size_t *len);
+void term_replies_clear(struct term *t);
+/* The current frame. Valid until the next term_write or term_resize. */
+const struct term_frame *term_frame(const struct term *t);
+
+/* Frames. */
+struct term_frame *term_frame_copy(const struct term_frame *f);
+void term_frame_free(struct term_frame *f);
+int term_frame_cols(const struct term_frame *f);
+int term_frame_rows(const struct term_frame *f);
+struct term_cell term_frame_cell(const struct term_frame *f, int row, int col);
+/* The character(s) of a cell as UTF-8 (" " for a blank, "" for the right
+ * half of a wide character); returns the length written, at most 4 *
+ * TERM_CLUSTER_MAX bytes plus a NUL. */
+size_t term_frame_cell_utf8(const struct term_frame *f, int row, int col,
+                            char *out, size_t cap);
+void term_frame_cursor(const struct term_frame *f, int *row, int *col);
+bool term_frame_wrap_pending(const struct term_frame *f);
+int term_frame_cursor_style(const struct term_frame *f);
+uint32_t term_frame_modes(const struct term_frame *f);
+const char *term_frame_title(const struct term_frame *f);
+const char *term_frame_icon(const struct term_frame *f);
+const char *term_frame_link(const struct term_frame *f, uint16_t id);
+uint32_t term_frame_bells(const struct term_frame *f);
+/* The last OSC 52 clipboard request: selection letters and base64 data,
+ * with a counter that changes with every request. */
+const char *term_frame_clipboard(const struct term_frame *f, uint32_t *serial);
+/* Rows equal in what they show (O(1) when they share a generation). */
+bool term_frame_row_equal(const struct term_frame *a, int ra,
+                          const struct term_frame *b, int rb);
+/* Frames equal in everything a user can see or an application set. When
+ * they differ and why is not NULL, a description of the first difference
+ * is written there. */
+bool term_frame_equal(const struct term_frame *a, const struct term_frame *b,
+                      char *why, size_t whylen);
+
+/* Scrollback: lines that scrolled off the top of the main screen, oldest
+ * first. term_scrollback_total counts every line ever scrolled off. */
+int term_scrollback_count(const struct term *t);
+uint64_t term_scrollback_total(const struct term *t);
+
+/* Growable output buffer for the renderer. */
+struct term_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	bool failed; /* an allocation failed; data holds what fit */
+};
+void term_buf_free(struct term_buf *b);
+
+/* Frame-diff renderer: append to out the bytes that make a terminal now
+ * showing `old` (NULL: unknown contents) show `new`. */
+void term_render(const struct term_frame *old, const struct term_frame *new_,
+                 struct term_buf *out);
+
+/* Column width of a code point as moshi's own tables say (0, 1 or 2);
+ * both ends of a session use these, whatever the C library says. */
+int term_wcwidth(uint32_t cp);
+
+#endif
