@@ -134,8 +134,9 @@ bool term_cell_equal(const struct term_row *ra, const struct term_cell *a,
 	if (a->fg != b->fg || a->bg != b->bg || a->attr != b->attr ||
 	    a->link != b->link)
 		return false;
+	/* An erased cell (0) and a written space look the same. */
 	if (!((a->ch | b->ch) & TERM_CH_CLUSTER))
-		return a->ch == b->ch;
+		return (a->ch ? a->ch : ' ') == (b->ch ? b->ch : ' ');
 	uint32_t ca[TERM_CLUSTER_MAX], cb[TERM_CLUSTER_MAX];
 	int na = term_row_cell_cps(ra, a, ca), nb = term_row_cell_cps(rb, b, cb);
 	return na == nb && memcmp(ca, cb, (size_t)na * sizeof *ca) == 0;
