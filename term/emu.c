@@ -27,11 +27,18 @@ struct saved {
 	bool autowrap;
 };
 
+/* A screen's rows: row[0..rows) inside the array at base (see
+ * TERM_ROW_SLACK). */
+struct rowset {
+	struct term_row **base, **row;
+	int cap;
+};
+
 struct term {
 	struct term_parser parser;
 	struct term_frame *f;
-	struct term_row **alt;    /* alternate screen rows, or NULL */
-	struct term_row **main_rows; /* main rows while the alternate is shown */
+	struct rowset alt;        /* alternate screen rows (base NULL: none yet) */
+	struct rowset hidden;     /* main rows while the alternate is shown */
 	int top, bottom;          /* scroll region, inclusive */
 	struct pen pen;
 	bool autowrap;            /* DECAWM */
@@ -63,7 +70,19 @@ static inline struct term_row *cur_row(struct term *t)
 
 static bool alt_active(const struct term *t)
 {
-	return t->main_rows != NULL;
+	return t->hidden.base != NULL;
+}
+
+static struct rowset frame_rows(const struct term_frame *f)
+{
+	return (struct rowset){ f->rowbase, f->row, f->rowcap };
+}
+
+static void frame_set_rows(struct term_frame *f, struct rowset s)
+{
+	f->rowbase = s.base;
+	f->row = s.row;
+	f->rowcap = s.cap;
 }
 
 static void reply(struct term *t, const char *s)
@@ -90,10 +109,8 @@ static void reset_tabs(struct term *t, int from)
 
 /* A wide character is two cells; overwriting or erasing either half
  * erases both. Called on a cell that is about to change. */
-static void split_wide(struct term *t, struct term_row *r, int x)
+static void split_wide_slow(struct term *t, struct term_row *r, int x)
 {
-	if (x < 0 || x >= r->len)
-		return;
 	struct term_cell *c = &r->cells[x];
 	if ((c->attr & TERM_ATTR_WIDE_CONT) && x > 0) {
 		r->cells[x - 1] = erased(t);
@@ -107,6 +124,13 @@ static void split_wide(struct term *t, struct term_row *r, int x)
 }
 
 /* Erase cells [from, to) of row r with the pen's background. */
+static inline void split_wide(struct term *t, struct term_row *r, int x)
+{
+	if (x >= 0 && x < r->len &&
+	    (r->cells[x].attr & (TERM_ATTR_WIDE | TERM_ATTR_WIDE_CONT)))
+		split_wide_slow(t, r, x);
+}
+
 static void erase_cells(struct term *t, struct term_row *r, int from, int to)
 {
 	int cols = t->f->cols;
@@ -158,7 +182,8 @@ static struct term_row *scrollback_push(struct term *t, struct term_row *r,
 	if (want_spare) {
 		if (spare == NULL)
 			spare = term_row_new(t->f->cols);
-		if (spare == NULL || term_row_reserve(spare, t->f->cols) != TERM_OK)
+		if (spare == NULL || (spare->cap < t->f->cols &&
+		                      term_row_reserve(spare, t->f->cols) != TERM_OK))
 			return NULL;
 	} else {
 		term_row_free(spare);
@@ -216,6 +241,22 @@ static void scroll_up(struct term *t, int top, int bottom, int n, bool save)
 				r = spare; /* else out of memory: the line is lost */
 		}
 		gone[i] = r;
+	}
+	if (top == 0 && h == t->f->rows) {
+		/* The whole screen: move the start of the row array into its
+		 * spare slots; slide back to the base when they run out. */
+		struct term_frame *f = t->f;
+		if (f->row + h + n > f->rowbase + f->rowcap) {
+			memmove(f->rowbase, f->row, (size_t)h * sizeof *row);
+			f->row = f->rowbase;
+		}
+		f->row += n;
+		row = f->row;
+		for (int i = 0; i < n; i++) {
+			row[h - n + i] = gone[i];
+			clear_row(t, gone[i]);
+		}
+		return;
 	}
 	memmove(&row[top], &row[top + n], (size_t)(h - n) * sizeof *row);
 	for (int i = 0; i < n; i++) {
@@ -487,12 +528,11 @@ static void emu_print_ascii(void *ctx, const uint8_t *s, size_t n)
 		if (x + (int)k > r->len)
 			r->len = (uint16_t)(x + (int)k);
 		struct term_cell *c = &r->cells[x];
-		struct term_cell proto = { 0, t->pen.fg, t->pen.bg, t->pen.attr,
-		                           t->pen.link };
-		for (size_t i = 0; i < k; i++) {
-			c[i] = proto;
-			c[i].ch = s[i];
-		}
+		/* Locals: the compiler cannot tell the cells from the pen. */
+		const uint32_t fg = t->pen.fg, bg = t->pen.bg;
+		const uint16_t attr = t->pen.attr, link = t->pen.link;
+		for (size_t i = 0; i < k; i++)
+			c[i] = (struct term_cell){ s[i], fg, bg, attr, link };
 		term_row_touch(r);
 		t->last_char = s[k - 1];
 		s += k;
@@ -591,22 +631,14 @@ static void set_alt_screen(struct term *t, bool on, bool clear)
 	if (on == alt_active(t))
 		return;
 	if (on) {
-		if (t->alt == NULL) {
-			t->alt = calloc((size_t)f->rows, sizeof *t->alt);
-			if (t->alt == NULL)
-				return;
-			for (int i = 0; i < f->rows; i++) {
-				if ((t->alt[i] = term_row_new(f->cols)) == NULL) {
-					for (int j = 0; j < i; j++)
-						term_row_free(t->alt[j]);
-					free(t->alt);
-					t->alt = NULL;
-					return;
-				}
-			}
+		if (t->alt.base == NULL) {
+			t->alt.base = term_rows_new(f->cols, f->rows, &t->alt.cap);
+			if (t->alt.base == NULL)
+				return; /* out of memory: stay on the main screen */
+			t->alt.row = t->alt.base;
 		}
-		t->main_rows = f->row;
-		f->row = t->alt;
+		t->hidden = frame_rows(f);
+		frame_set_rows(f, t->alt);
 		f->modes |= TERM_MODE_ALT_SCREEN;
 		if (clear)
 			for (int i = 0; i < f->rows; i++)
@@ -615,8 +647,9 @@ static void set_alt_screen(struct term *t, bool on, bool clear)
 		if (clear)
 			for (int i = 0; i < f->rows; i++)
 				clear_row(t, f->row[i]);
-		f->row = t->main_rows;
-		t->main_rows = NULL;
+		t->alt = frame_rows(f); /* it may have scrolled */
+		frame_set_rows(f, t->hidden);
+		t->hidden = (struct rowset){ NULL, NULL, 0 };
 		f->modes &= ~(uint32_t)TERM_MODE_ALT_SCREEN;
 		/* Main rows were not touched while hidden, but the frame now
 		 * shows other rows: they carry their own generations. */
@@ -1274,24 +1307,16 @@ struct term *term_new(int cols, int rows)
 	return t;
 }
 
-static void free_rows(struct term_row **rows, int n)
-{
-	if (rows == NULL)
-		return;
-	for (int i = 0; i < n; i++)
-		term_row_free(rows[i]);
-	free(rows);
-}
-
 void term_free(struct term *t)
 {
 	if (t == NULL)
 		return;
 	if (alt_active(t)) {
-		t->f->row = t->main_rows; /* the frame frees the main rows */
-		t->main_rows = NULL;
+		/* the frame frees the main rows, the alternate ones go here */
+		t->alt = frame_rows(t->f);
+		frame_set_rows(t->f, t->hidden);
 	}
-	free_rows(t->alt, t->f->rows);
+	term_rows_free(t->alt.base, t->alt.row, t->f->rows);
 	scrollback_clear(t);
 	term_frame_free(t->f);
 	term_parser_free(&t->parser);
@@ -1322,19 +1347,19 @@ const struct term_frame *term_frame(const struct term *t)
 /* Resize one set of rows to cols x rows, keeping the line at `keep`
  * visible: rows below it go first, then rows above it (into the scrollback
  * when `save`). Content is truncated or padded on the right, never
- * reflowed, as in xterm; new columns are blank. Returns the new array (the
- * old one is freed) and sets *shift to how many rows moved up, or returns
- * NULL with nothing changed. */
-static struct term_row **resize_rows(struct term *t, struct term_row **old,
-                                     int ocols, int orows, int cols, int rows,
-                                     int keep, bool save, int *shift)
+ * reflowed, as in xterm; new columns are blank. On success the old set is
+ * replaced in *set (its array freed) and *shift says how many rows moved
+ * up; on failure nothing has changed. */
+static int resize_rows(struct term *t, struct rowset *set, int ocols, int orows,
+                       int cols, int rows, int keep, bool save, int *shift)
 {
+	struct term_row **old = set->row;
 	int start = orows > rows && keep >= rows ? keep - rows + 1 : 0;
 	int kept = orows - start < rows ? orows - start : rows;
-	struct term_row **nr = calloc((size_t)rows, sizeof *nr);
+	struct term_row **nr = calloc((size_t)rows + TERM_ROW_SLACK, sizeof *nr);
 
 	if (nr == NULL)
-		return NULL;
+		return TERM_ENOMEM;
 	/* Everything that can fail, first. */
 	for (int i = 0; i < rows; i++) {
 		if (i < kept) {
@@ -1374,13 +1399,14 @@ static struct term_row **resize_rows(struct term *t, struct term_row **old,
 		nr[i - start] = r;
 	}
 	*shift = start;
-	free(old);
-	return nr;
+	free(set->base);
+	*set = (struct rowset){ nr, nr, rows + TERM_ROW_SLACK };
+	return TERM_OK;
 fail:
 	for (int i = kept; i < rows; i++)
 		term_row_free(nr[i]);
 	free(nr);
-	return NULL;
+	return TERM_ENOMEM;
 }
 
 int term_resize(struct term *t, int cols, int rows)
@@ -1395,33 +1421,31 @@ int term_resize(struct term *t, int cols, int rows)
 
 	int shift = 0, alt_shift = 0;
 	bool alt = alt_active(t);
-	struct term_row **main = alt ? t->main_rows : f->row;
+	struct rowset main = alt ? t->hidden : frame_rows(f);
+	if (alt)
+		t->alt = frame_rows(f);
 	/* Under the alternate screen, the main screen keeps the line of the
 	 * cursor saved on entering it (1049), else its bottom line. */
 	int main_keep = !alt ? f->cy : t->saved_set[0] ? t->saved[0].cy : f->rows - 1;
-	struct term_row **nm = resize_rows(t, main, f->cols, f->rows, cols, rows,
-	                                   main_keep, true, &shift);
-	if (nm == NULL)
+	if (resize_rows(t, &main, f->cols, f->rows, cols, rows, main_keep,
+	                true, &shift) != TERM_OK)
 		return TERM_ENOMEM;
-	if (t->alt != NULL) {
-		struct term_row **na = resize_rows(t, t->alt, f->cols, f->rows,
-		                                   cols, rows, alt ? f->cy : 0,
-		                                   false, &alt_shift);
-		if (na == NULL) {
-			/* The main rows are resized already: drop the
-			 * alternate screen rather than fail half-way. */
-			free_rows(t->alt, f->rows);
-			alt = false;
-			t->main_rows = NULL;
-		}
-		t->alt = na;
+	if (t->alt.base != NULL &&
+	    resize_rows(t, &t->alt, f->cols, f->rows, cols, rows,
+	                alt ? f->cy : 0, false, &alt_shift) != TERM_OK) {
+		/* The main rows are resized already: drop the alternate
+		 * screen rather than fail half-way. */
+		term_rows_free(t->alt.base, t->alt.row, f->rows);
+		t->alt = (struct rowset){ NULL, NULL, 0 };
+		alt = false;
 	}
 	if (alt) {
-		t->main_rows = nm;
-		f->row = t->alt;
+		t->hidden = main;
+		frame_set_rows(f, t->alt);
 		f->cy -= alt_shift;
 	} else {
-		f->row = nm;
+		t->hidden = (struct rowset){ NULL, NULL, 0 };
+		frame_set_rows(f, main);
 		f->cy -= shift;
 		f->modes &= ~(uint32_t)TERM_MODE_ALT_SCREEN;
 	}

@@ -8,13 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t term_gen_next(void)
-{
-	/* Unique per process: rows of different frames with one gen are
-	 * copies of one another. */
-	static uint64_t gen;
-	return ++gen;
-}
+uint64_t term_gen_counter;
 
 static const struct term_cell blank_cell = { 0, 0, 0, 0, 0 };
 
@@ -87,11 +81,8 @@ void term_row_clear(struct term_row *r, uint32_t bg)
 	term_row_touch(r);
 }
 
-/* Make cells [len, upto) real, as blanks of the tail's colour. */
-void term_row_materialize(struct term_row *r, int upto)
+void term_row_materialize_slow(struct term_row *r, int upto)
 {
-	if (upto <= r->len)
-		return;
 	struct term_cell b = blank_cell;
 	b.bg = r->fill;
 	for (int i = r->len; i < upto; i++)
@@ -219,26 +210,45 @@ bool term_row_equal(const struct term_row *a, const struct term_row *b,
 	return n == cols || a->fill == b->fill;
 }
 
+struct term_row **term_rows_new(int cols, int rows, int *cap)
+{
+	struct term_row **base = calloc((size_t)rows + TERM_ROW_SLACK, sizeof *base);
+
+	if (base == NULL)
+		return NULL;
+	for (int i = 0; i < rows; i++) {
+		if ((base[i] = term_row_new(cols)) == NULL) {
+			term_rows_free(base, base, i);
+			return NULL;
+		}
+	}
+	*cap = rows + TERM_ROW_SLACK;
+	return base;
+}
+
+void term_rows_free(struct term_row **base, struct term_row **row, int rows)
+{
+	if (base == NULL)
+		return;
+	for (int i = 0; i < rows; i++)
+		term_row_free(row[i]);
+	free(base);
+}
+
 struct term_frame *term_frame_new(int cols, int rows)
 {
 	struct term_frame *f = calloc(1, sizeof *f);
 
 	if (f == NULL)
 		return NULL;
-	f->row = calloc((size_t)rows, sizeof *f->row);
-	if (f->row == NULL) {
+	f->rowbase = term_rows_new(cols, rows, &f->rowcap);
+	if (f->rowbase == NULL) {
 		free(f);
 		return NULL;
 	}
+	f->row = f->rowbase;
 	f->cols = cols;
 	f->rows = rows;
-	for (int i = 0; i < rows; i++) {
-		f->row[i] = term_row_new(cols);
-		if (f->row[i] == NULL) {
-			term_frame_free(f);
-			return NULL;
-		}
-	}
 	return f;
 }
 
@@ -246,9 +256,7 @@ void term_frame_free(struct term_frame *f)
 {
 	if (f == NULL)
 		return;
-	for (int i = 0; i < f->rows; i++)
-		term_row_free(f->row[i]);
-	free(f->row);
+	term_rows_free(f->rowbase, f->row, f->rows);
 	free(f->clipboard);
 	for (int i = 0; i < f->nlinks; i++)
 		free(f->links[i]);
@@ -262,7 +270,8 @@ struct term_frame *term_frame_copy(const struct term_frame *f)
 	if (d == NULL)
 		return NULL;
 	*d = *f;
-	d->row = calloc((size_t)f->rows, sizeof *d->row);
+	d->rowbase = d->row = calloc((size_t)f->rows, sizeof *d->row);
+	d->rowcap = f->rows;
 	d->clipboard = NULL;
 	d->nlinks = 0;
 	if (d->row == NULL)

@@ -36,9 +36,16 @@ struct term_row {
 #define TERM_LINKS_MAX 64
 #define TERM_LINK_URI_MAX 2048
 
+/* Spare row pointers after a screen's rows: a full-screen scroll moves
+ * the start of the array instead of every pointer, and slides back once
+ * the spare slots are used up. */
+#define TERM_ROW_SLACK 64
+
 struct term_frame {
 	int cols, rows;
-	struct term_row **row;  /* rows[0..rows) as shown */
+	struct term_row **row;  /* rows[0..rows) as shown, inside rowbase */
+	struct term_row **rowbase;
+	int rowcap;             /* pointers allocated at rowbase */
 	int cx, cy;             /* cursor */
 	bool wrap_pending;      /* DECAWM deferred wrap: next print wraps first */
 	int cursor_style;       /* DECSCUSR parameter, 0 = default */
@@ -53,13 +60,25 @@ struct term_frame {
 };
 
 /* Rows. */
-uint64_t term_gen_next(void);
+extern uint64_t term_gen_counter;
+static inline uint64_t term_gen_next(void)
+{
+	/* Unique per process: rows of different frames with one gen are
+	 * copies of one another. */
+	return ++term_gen_counter;
+}
 struct term_row *term_row_new(int cols);
 void term_row_free(struct term_row *r);
 struct term_row *term_row_dup(const struct term_row *r);
 int term_row_reserve(struct term_row *r, int cols);
 void term_row_clear(struct term_row *r, uint32_t bg);
-void term_row_materialize(struct term_row *r, int upto);
+void term_row_materialize_slow(struct term_row *r, int upto);
+/* Make cells [len, upto) real, as blanks of the tail's colour. */
+static inline void term_row_materialize(struct term_row *r, int upto)
+{
+	if (upto > r->len)
+		term_row_materialize_slow(r, upto);
+}
 struct term_cell term_row_cell(const struct term_row *r, int col);
 static inline void term_row_touch(struct term_row *r)
 {
@@ -76,7 +95,10 @@ bool term_row_combine(struct term_row *r, struct term_cell *c, uint32_t mark);
 int term_row_cell_cps(const struct term_row *r, const struct term_cell *c,
                       uint32_t cps[TERM_CLUSTER_MAX]);
 
-/* Frames. */
+/* Frames. A row set is an array of `rows` new blank rows with
+ * TERM_ROW_SLACK spare pointers after them. */
+struct term_row **term_rows_new(int cols, int rows, int *cap);
+void term_rows_free(struct term_row **base, struct term_row **row, int rows);
 struct term_frame *term_frame_new(int cols, int rows);
 int term_frame_link_id(struct term_frame *f, const char *uri);
 size_t term_utf8_encode(uint32_t cp, char *out);

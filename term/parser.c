@@ -356,13 +356,21 @@ void term_parser_feed(struct term_parser *p, const uint8_t *buf, size_t len)
 	while (buf < end) {
 		uint8_t c = *buf;
 
-		if (p->state == S_GROUND && p->u_need == 0 &&
-		    c >= 0x20 && c < 0x7f) {
-			const uint8_t *run = buf;
-			while (buf < end && *buf >= 0x20 && *buf < 0x7f)
+		if (p->state == S_GROUND && p->u_need == 0) {
+			if (c >= 0x20 && c < 0x7f) {
+				const uint8_t *run = buf;
+				while (buf < end && *buf >= 0x20 && *buf < 0x7f)
+					buf++;
+				p->ops->print_ascii(p->ctx, run, (size_t)(buf - run));
+				continue;
+			}
+			/* The ground state's C0 entries, without the table
+			 * lookup: execute and stay (CAN, SUB, ESC excepted). */
+			if (c < 0x18 || c == 0x19 || (c >= 0x1c && c < 0x20)) {
+				p->ops->execute(p->ctx, c);
 				buf++;
-			p->ops->print_ascii(p->ctx, run, (size_t)(buf - run));
-			continue;
+				continue;
+			}
 		}
 		buf++;
 		if (p->u_need > 0 && c < 0x80) {

@@ -6,9 +6,35 @@ set -u
 
 results="$OUT/bench.out"
 : > "$results"
+corpora="$OUT/corpora"
+mkdir -p "$corpora"
 for b in "$OUT"/bench/*; do
-	[ -x "$b" ] && "$b" | tee -a "$results"
+	[ -x "$b" ] || continue
+	case "$b" in
+	*/term_bench) "$b" --corpora "$corpora" | tee -a "$results" ;;
+	*) "$b" | tee -a "$results" ;;
+	esac
 done
+
+# libvterm on the same corpora, same run: a benchmark-only dependency
+# (Debian's libvterm-dev), built with the system compiler.
+here=$(cd "$(dirname "$0")" && pwd)
+if [ ! -f /usr/include/vterm.h ] && [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvterm-dev >/dev/null 2>&1
+fi
+[ -f /usr/include/vterm.h ] ||
+	echo "bench: no libvterm (apt-get install libvterm-dev); skipping the comparison" >&2
+if [ -f /usr/include/vterm.h ] &&
+   cc -O2 -o "$OUT/vterm_bench" "$here/bench/glibc/vterm_bench.c" -lvterm 2>"$OUT/vterm_bench.log"; then
+	"$OUT/vterm_bench" "$corpora" | tee -a "$results"
+	for c in scroll colour cursor; do
+		awk -v c="$c" '
+			$2 == "term_" c "_throughput" { m = $3 }
+			$2 == "vterm_" c "_throughput" { v = $3 }
+			END { if (m && v) printf "bench term_vs_vterm_%s %.1f ratio\n", c, m / v }' "$results"
+	done
+fi
+rm -rf "$corpora"
 
 # Baseline for the cipher: OpenSSL's AES-128-GCM (encrypt only) on the
 # same 1200-byte blocks in the same run, when the openssl tool is here.
