@@ -66,6 +66,8 @@ DEP_LIBS := $(OUT)/libmbedcrypto.a $(OUT)/libtermkey.a
 
 TEST_SRCS := $(wildcard tests/*_test.c)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(OUT)/tools/%)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(OUT)/bench/%)
 
@@ -125,6 +127,10 @@ $(OUT)/tests/%: $(OUT)/obj/tests/%.o $(LIB_OBJS) $(DEP_LIBS)
 	@mkdir -p $(@D)
 	$(MOSHI_CC) $(filter-out -s,$(LDFLAGS_MOSHI)) -o $@ $^
 
+$(OUT)/tools/%: $(OUT)/obj/tests/tools/%.o $(LIB_OBJS) $(DEP_LIBS)
+	@mkdir -p $(@D)
+	$(MOSHI_CC) $(filter-out -s,$(LDFLAGS_MOSHI)) -o $@ $^
+
 $(OUT)/bench/%: $(OUT)/obj/tests/bench/%.o $(LIB_OBJS) $(DEP_LIBS)
 	@mkdir -p $(@D)
 	$(MOSHI_CC) $(filter-out -s,$(LDFLAGS_MOSHI)) -o $@ $^
@@ -134,7 +140,7 @@ $(OUT)/bench/%: $(OUT)/obj/tests/bench/%.o $(LIB_OBJS) $(DEP_LIBS)
 run: $(MOSHI_BIN)
 	./$(MOSHI_BIN) --help
 
-check: $(MOSHI_BIN) $(TEST_BINS)
+check: $(MOSHI_BIN) $(TEST_BINS) $(TOOL_BINS)
 	@MOSHI=$(abspath $(MOSHI_BIN)) OUT=$(abspath $(OUT)) SANITIZE=$(SANITIZE) \
 	  sh tests/run.sh
 
