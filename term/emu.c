@@ -310,12 +310,36 @@ static void move_abs(struct term *t, int x, int y)
 	move_to(t, x, y);
 }
 
+/* One line off the top of a full-screen region: the line feed at the
+ * bottom of a scrolling program, so it has a path of its own. */
+static void scroll_one(struct term *t)
+{
+	struct term_frame *f = t->f;
+	int h = f->rows;
+	struct term_row *r = f->row[0];
+
+	if (!alt_active(t)) {
+		struct term_row *spare = scrollback_push(t, r, true);
+		if (spare != NULL)
+			r = spare; /* else out of memory: the line is lost */
+	}
+	if (f->row + h + 1 > f->rowbase + f->rowcap) {
+		memmove(f->rowbase, f->row, (size_t)h * sizeof *f->row);
+		f->row = f->rowbase;
+	}
+	f->row++;
+	f->row[h - 1] = r;
+	clear_row(t, r);
+}
+
 static void linefeed(struct term *t)
 {
 	struct term_frame *f = t->f;
 
 	f->wrap_pending = false;
-	if (f->cy == t->bottom)
+	if (f->cy == t->bottom && t->top == 0 && t->bottom == f->rows - 1)
+		scroll_one(t);
+	else if (f->cy == t->bottom)
 		scroll_up(t, t->top, t->bottom, 1, true);
 	else if (f->cy < f->rows - 1)
 		f->cy++;
