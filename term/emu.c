@@ -192,6 +192,15 @@ static struct term_row *scrollback_push(struct term *t, struct term_row *r,
 	if (full) {
 		t->sb[t->sb_head] = r;
 		t->sb_head = (t->sb_head + 1) % TERM_SCROLLBACK_LINES;
+		/* The ring is first in, first out: the rows the next lines
+		 * will reuse are known, and cold in cache. Fetch them early:
+		 * headers eight lines ahead, cells four (their headers are
+		 * in cache by then). */
+		__builtin_prefetch(t->sb[(t->sb_head + 8) % TERM_SCROLLBACK_LINES], 1);
+		const struct term_row *soon =
+			t->sb[(t->sb_head + 4) % TERM_SCROLLBACK_LINES];
+		__builtin_prefetch(soon->cells, 1);
+		__builtin_prefetch((const char *)soon->cells + 64, 1);
 	} else {
 		t->sb[(t->sb_head + t->sb_count) % TERM_SCROLLBACK_LINES] = r;
 		t->sb_count++;
