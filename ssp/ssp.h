@@ -128,4 +128,108 @@ void ssp_reassembly_free(struct ssp_reassembly *ra);
 int ssp_reassembly_add(struct ssp_reassembly *ra, const uint8_t *frag,
                        size_t n, const uint8_t **data, size_t *len);
 
+/* ---- RTT (RFC 6298) -------------------------------------------------- */
+
+#define SSP_RTO_MIN_MS 50
+#define SSP_RTO_MAX_MS 1000
+#define SSP_SEND_INTERVAL_MIN_MS 20
+#define SSP_SEND_INTERVAL_MAX_MS 250
+
+struct ssp_rtt {
+	double srtt;   /* ms */
+	double rttvar; /* ms */
+	bool hit;      /* a sample has been taken */
+};
+
+void ssp_rtt_init(struct ssp_rtt *r);
+/* Take a sample in ms; samples of 5 s or more are ignored (mosh). */
+void ssp_rtt_sample(struct ssp_rtt *r, double ms);
+/* SRTT + 4 RTTVAR, clamped to [SSP_RTO_MIN_MS, SSP_RTO_MAX_MS]. */
+unsigned ssp_rtt_rto(const struct ssp_rtt *r);
+/* How often to send: SRTT / 2, clamped to [20, 250] ms. */
+unsigned ssp_rtt_send_interval(const struct ssp_rtt *r);
+
+/* 16-bit millisecond timestamps as they travel. */
+#define SSP_TS_NONE 0xffff
+uint16_t ssp_ts16(uint64_t now_ms);
+/* Milliseconds from `then` to `now`, modulo 2^16. */
+unsigned ssp_ts_diff(uint16_t now, uint16_t then);
+/* Milliseconds on a monotonic clock. */
+uint64_t ssp_now_ms(void);
+
+/* ---- replay window --------------------------------------------------- */
+
+#define SSP_REPLAY_WINDOW 1024 /* sequence numbers remembered */
+
+struct ssp_replay {
+	uint64_t top;      /* highest sequence number accepted, + 1 */
+	uint64_t bits[SSP_REPLAY_WINDOW / 64];
+};
+
+/* 1 if seq is the newest yet, 0 if it is new but older than the newest
+ * (reordered), SSP_EREPLAY if seen before or older than the window. Only
+ * call after the packet was authenticated. */
+int ssp_replay_check(struct ssp_replay *w, uint64_t seq);
+
+/* ---- datagrams ------------------------------------------------------- */
+
+/* Plaintext of a datagram: u16 timestamp | u16 timestamp reply | payload.
+ * Sealed, it gains the 8-byte nonce and 16-byte tag of crypto/. */
+#define SSP_DATAGRAM_HEADER 4
+#define SSP_PATH_MTU 1280          /* the path every IPv6 link carries */
+#define SSP_FALLBACK_MTU 500       /* after EMSGSIZE */
+#define SSP_MAX_DATAGRAM 2048      /* larger datagrams are dropped */
+#define SSP_PORT_HOP_MS 10000      /* client: new source port after this */
+#define SSP_REPLY_HOLD_MAX_MS 1000 /* echo a timestamp only this long */
+
+struct ssp_stats {
+	uint64_t sent, received;            /* datagrams */
+	uint64_t bytes_sent, bytes_received;/* UDP payload bytes */
+	uint64_t dropped_short;             /* too short to be ours */
+	uint64_t dropped_oversize;          /* over SSP_MAX_DATAGRAM */
+	uint64_t dropped_forged;            /* tag did not verify */
+	uint64_t dropped_reflected;         /* our own direction */
+	uint64_t dropped_replayed;          /* seen before, or too old */
+	uint64_t roams;                     /* server: client address changed */
+	uint64_t port_hops;                 /* client: new source port */
+	uint64_t send_errors;
+};
+
+struct crypto_key;
+struct ssp_conn;
+
+/* A server endpoint: binds a UDP port in [port_lo, port_hi] on bind_ip
+ * (NULL: every address, IPv6 and IPv4 where the system allows). It
+ * answers whichever address last sent it the newest authentic packet. */
+int ssp_conn_server(struct ssp_conn **out, const struct crypto_key *key,
+                    const char *bind_ip, int port_lo, int port_hi);
+/* A client endpoint talking to host:port (family AF_UNSPEC, AF_INET or
+ * AF_INET6). */
+int ssp_conn_client(struct ssp_conn **out, const struct crypto_key *key,
+                    const char *host, const char *port, int family);
+void ssp_conn_free(struct ssp_conn *c);
+
+int ssp_conn_fd(const struct ssp_conn *c);
+int ssp_conn_port(const struct ssp_conn *c);   /* local port */
+bool ssp_conn_has_remote(const struct ssp_conn *c);
+/* Payload bytes that fit in one datagram now. */
+size_t ssp_conn_mtu(const struct ssp_conn *c);
+const struct ssp_stats *ssp_conn_stats(const struct ssp_conn *c);
+const struct ssp_rtt *ssp_conn_rtt(const struct ssp_conn *c);
+/* Milliseconds since the last authentic datagram (UINT64_MAX: none). */
+uint64_t ssp_conn_quiet_ms(const struct ssp_conn *c, uint64_t now);
+/* The remote address as text ("[::1]:60001", "127.0.0.1:60001"). */
+void ssp_conn_remote_str(const struct ssp_conn *c, char *buf, size_t len);
+
+/* Seal payload and send it to the remote. SSP_EAGAIN if there is no
+ * remote yet (a server before its client spoke) or the socket is full. */
+int ssp_conn_send(struct ssp_conn *c, const uint8_t *payload, size_t len);
+/* Receive one datagram without blocking: SSP_OK with the payload in
+ * out[0..*len); SSP_EAGAIN when nothing is waiting; another error for a
+ * datagram that was dropped (already counted): call again. */
+int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len);
+/* Client: open a fresh source port if nothing came back for a while.
+ * Returns 1 when it hopped. */
+int ssp_conn_maybe_hop(struct ssp_conn *c, uint64_t now);
+
 #endif

@@ -1,0 +1,490 @@
+/*
+ * Datagrams: sealed UDP packets with timestamps for RTT, a replay window,
+ * roaming (the server follows its client), port hopping (the client
+ * changes its source port when it hears nothing), and a count of every
+ * packet dropped.
+ */
+#include "ssp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../crypto/crypto.h"
+
+/* ---- time and RTT ---------------------------------------------------- */
+
+uint64_t ssp_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint16_t ssp_ts16(uint64_t now_ms)
+{
+	uint16_t t = (uint16_t)(now_ms & 0xffff);
+	return t == SSP_TS_NONE ? 0 : t; /* 0xffff means "none" */
+}
+
+unsigned ssp_ts_diff(uint16_t now, uint16_t then)
+{
+	return (uint16_t)(now - then);
+}
+
+void ssp_rtt_init(struct ssp_rtt *r)
+{
+	r->srtt = 1000;
+	r->rttvar = 500;
+	r->hit = false;
+}
+
+void ssp_rtt_sample(struct ssp_rtt *r, double ms)
+{
+	if (ms < 0 || ms >= 5000)
+		return;
+	if (!r->hit) {
+		/* RFC 6298 2.2 */
+		r->srtt = ms;
+		r->rttvar = ms / 2;
+		r->hit = true;
+		return;
+	}
+	/* RFC 6298 2.3, alpha 1/8, beta 1/4 */
+	double err = r->srtt - ms;
+	r->rttvar = 0.75 * r->rttvar + 0.25 * (err < 0 ? -err : err);
+	r->srtt = 0.875 * r->srtt + 0.125 * ms;
+}
+
+unsigned ssp_rtt_rto(const struct ssp_rtt *r)
+{
+	double rto = r->srtt + 4 * r->rttvar;
+	if (rto < SSP_RTO_MIN_MS)
+		return SSP_RTO_MIN_MS;
+	if (rto > SSP_RTO_MAX_MS)
+		return SSP_RTO_MAX_MS;
+	return (unsigned)(rto + 0.5);
+}
+
+unsigned ssp_rtt_send_interval(const struct ssp_rtt *r)
+{
+	double iv = r->srtt / 2;
+	unsigned v = (unsigned)iv + (iv > (unsigned)iv);
+	if (v < SSP_SEND_INTERVAL_MIN_MS)
+		return SSP_SEND_INTERVAL_MIN_MS;
+	if (v > SSP_SEND_INTERVAL_MAX_MS)
+		return SSP_SEND_INTERVAL_MAX_MS;
+	return v;
+}
+
+/* ---- replay window --------------------------------------------------- */
+
+int ssp_replay_check(struct ssp_replay *w, uint64_t seq)
+{
+	const uint64_t size = SSP_REPLAY_WINDOW;
+
+	if (seq >= w->top) {
+		/* Newer than anything: slide the window up to it. */
+		uint64_t shift = seq + 1 - w->top;
+		if (shift >= size) {
+			memset(w->bits, 0, sizeof w->bits);
+		} else {
+			for (uint64_t s = w->top; s <= seq; s++)
+				w->bits[(s % size) / 64] &= ~(1ULL << (s % 64));
+		}
+		w->bits[(seq % size) / 64] |= 1ULL << (seq % 64);
+		w->top = seq + 1;
+		return 1;
+	}
+	if (w->top - seq > size)
+		return SSP_EREPLAY; /* older than the window remembers */
+	uint64_t *word = &w->bits[(seq % size) / 64];
+	uint64_t bit = 1ULL << (seq % 64);
+	if (*word & bit)
+		return SSP_EREPLAY;
+	*word |= bit;
+	return 0;
+}
+
+/* ---- endpoints ------------------------------------------------------- */
+
+struct ssp_conn {
+	int fd;
+	bool server;
+	struct crypto_session *crypto;
+	struct sockaddr_storage remote;
+	socklen_t remote_len;
+	bool has_remote;
+	size_t mtu;               /* datagram bytes, headers of IP/UDP off */
+	struct ssp_replay replay;
+	struct ssp_rtt rtt;
+	uint16_t saved_ts;        /* the peer's last timestamp, to echo */
+	uint64_t saved_ts_at;     /* when it came */
+	bool have_saved_ts;
+	uint64_t last_heard;      /* when the last authentic datagram came */
+	uint64_t last_hop;
+	struct ssp_stats stats;
+};
+
+static size_t path_mtu(int family)
+{
+	/* IP and UDP headers off the 1280-byte path. */
+	return SSP_PATH_MTU - (family == AF_INET6 ? 40 : 20) - 8;
+}
+
+static int set_nonblock_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static int conn_new(struct ssp_conn **out, const struct crypto_key *key,
+                    bool server)
+{
+	struct ssp_conn *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return SSP_ENOMEM;
+	c->fd = -1;
+	c->server = server;
+	if (crypto_session_new(&c->crypto, key, server ? CRYPTO_TO_CLIENT
+	                                               : CRYPTO_TO_SERVER) != CRYPTO_OK) {
+		free(c);
+		return SSP_ENOMEM;
+	}
+	ssp_rtt_init(&c->rtt);
+	c->last_heard = UINT64_MAX;
+	c->last_hop = ssp_now_ms();
+	*out = c;
+	return SSP_OK;
+}
+
+void ssp_conn_free(struct ssp_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	crypto_session_free(c->crypto);
+	crypto_wipe(c, sizeof *c);
+	free(c);
+}
+
+static int bind_range(int family, const void *addr, int lo, int hi)
+{
+	int fd = socket(family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	if (family == AF_INET6) {
+		int off = 0; /* accept IPv4 too where the system allows */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+	}
+	for (int port = lo; port <= hi; port++) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		memset(&ss, 0, sizeof ss);
+		if (family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons((uint16_t)port);
+			memcpy(&s6->sin6_addr, addr, sizeof s6->sin6_addr);
+			len = sizeof *s6;
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons((uint16_t)port);
+			memcpy(&s4->sin_addr, addr, sizeof s4->sin_addr);
+			len = sizeof *s4;
+		}
+		if (bind(fd, (struct sockaddr *)&ss, len) == 0)
+			return fd;
+		if (errno != EADDRINUSE && errno != EACCES)
+			break;
+	}
+	close(fd);
+	return -1;
+}
+
+int ssp_conn_server(struct ssp_conn **out, const struct crypto_key *key,
+                    const char *bind_ip, int port_lo, int port_hi)
+{
+	struct ssp_conn *c;
+	int rc, family = AF_INET6;
+	unsigned char addr[16];
+
+	if (out == NULL || key == NULL || port_lo < 0 || port_hi > 65535 ||
+	    port_lo > port_hi)
+		return SSP_EINVAL;
+	if (bind_ip == NULL) {
+		memcpy(addr, &in6addr_any, 16);
+	} else if (inet_pton(AF_INET6, bind_ip, addr) == 1) {
+		family = AF_INET6;
+	} else if (inet_pton(AF_INET, bind_ip, addr) == 1) {
+		family = AF_INET;
+	} else {
+		return SSP_EINVAL;
+	}
+	if ((rc = conn_new(&c, key, true)) != SSP_OK)
+		return rc;
+	c->fd = bind_range(family, addr, port_lo, port_hi);
+	if (c->fd < 0 && bind_ip == NULL) {
+		/* No IPv6 here: every IPv4 address instead. */
+		family = AF_INET;
+		uint32_t any = htonl(INADDR_ANY);
+		c->fd = bind_range(family, &any, port_lo, port_hi);
+	}
+	if (c->fd < 0 || set_nonblock_cloexec(c->fd) < 0) {
+		ssp_conn_free(c);
+		return SSP_ESYSTEM;
+	}
+	c->mtu = path_mtu(family);
+	*out = c;
+	return SSP_OK;
+}
+
+static int client_socket(struct ssp_conn *c)
+{
+	int fd = socket(c->remote.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return SSP_ESYSTEM;
+	/* connect() makes the kernel drop datagrams from anyone else. */
+	if (connect(fd, (struct sockaddr *)&c->remote, c->remote_len) < 0 ||
+	    set_nonblock_cloexec(fd) < 0) {
+		close(fd);
+		return SSP_ESYSTEM;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = fd;
+	return SSP_OK;
+}
+
+int ssp_conn_client(struct ssp_conn **out, const struct crypto_key *key,
+                    const char *host, const char *port, int family)
+{
+	struct addrinfo hints, *ai = NULL;
+	struct ssp_conn *c;
+	int rc;
+
+	if (out == NULL || key == NULL || host == NULL || port == NULL)
+		return SSP_EINVAL;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL)
+		return SSP_EINVAL;
+	if ((rc = conn_new(&c, key, false)) != SSP_OK) {
+		freeaddrinfo(ai);
+		return rc;
+	}
+	memcpy(&c->remote, ai->ai_addr, ai->ai_addrlen);
+	c->remote_len = ai->ai_addrlen;
+	c->has_remote = true;
+	c->mtu = path_mtu(ai->ai_family);
+	freeaddrinfo(ai);
+	if ((rc = client_socket(c)) != SSP_OK) {
+		ssp_conn_free(c);
+		return rc;
+	}
+	*out = c;
+	return SSP_OK;
+}
+
+int ssp_conn_fd(const struct ssp_conn *c) { return c->fd; }
+bool ssp_conn_has_remote(const struct ssp_conn *c) { return c->has_remote; }
+const struct ssp_stats *ssp_conn_stats(const struct ssp_conn *c) { return &c->stats; }
+const struct ssp_rtt *ssp_conn_rtt(const struct ssp_conn *c) { return &c->rtt; }
+
+size_t ssp_conn_mtu(const struct ssp_conn *c)
+{
+	return c->mtu - CRYPTO_OVERHEAD - SSP_DATAGRAM_HEADER;
+}
+
+int ssp_conn_port(const struct ssp_conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+uint64_t ssp_conn_quiet_ms(const struct ssp_conn *c, uint64_t now)
+{
+	if (c->last_heard == UINT64_MAX)
+		return UINT64_MAX;
+	return now > c->last_heard ? now - c->last_heard : 0;
+}
+
+void ssp_conn_remote_str(const struct ssp_conn *c, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (!c->has_remote) {
+		snprintf(buf, len, "(none)");
+		return;
+	}
+	if (c->remote.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c->remote;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+		port = ntohs(s6->sin6_port);
+		snprintf(buf, len, "[%s]:%d", host, port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&c->remote;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+		port = ntohs(s4->sin_port);
+		snprintf(buf, len, "%s:%d", host, port);
+	}
+}
+
+int ssp_conn_send(struct ssp_conn *c, const uint8_t *payload, size_t len)
+{
+	uint8_t pt[SSP_MAX_DATAGRAM], dg[SSP_MAX_DATAGRAM];
+	size_t n;
+	uint64_t now = ssp_now_ms();
+	ssize_t sent;
+
+	if (!c->has_remote)
+		return SSP_EAGAIN;
+	if (len > ssp_conn_mtu(c))
+		return SSP_ETOOBIG;
+	/* Our clock, and the peer's last timestamp advanced by how long we
+	 * held it, so its RTT sample excludes our delay. */
+	uint16_t reply = SSP_TS_NONE;
+	if (c->have_saved_ts && now - c->saved_ts_at < SSP_REPLY_HOLD_MAX_MS) {
+		reply = (uint16_t)(c->saved_ts + (now - c->saved_ts_at));
+		if (reply == SSP_TS_NONE)
+			reply = 0;
+		c->have_saved_ts = false;
+	}
+	uint16_t ts = ssp_ts16(now);
+	pt[0] = (uint8_t)(ts >> 8);
+	pt[1] = (uint8_t)ts;
+	pt[2] = (uint8_t)(reply >> 8);
+	pt[3] = (uint8_t)reply;
+	memcpy(pt + SSP_DATAGRAM_HEADER, payload, len);
+	if (crypto_seal(c->crypto, pt, len + SSP_DATAGRAM_HEADER, dg, sizeof dg,
+	                &n, NULL) != CRYPTO_OK)
+		return SSP_ECRYPTO; /* only at counter exhaustion */
+	if (c->server)
+		sent = sendto(c->fd, dg, n, MSG_DONTWAIT, (struct sockaddr *)&c->remote,
+		              c->remote_len);
+	else
+		sent = send(c->fd, dg, n, MSG_DONTWAIT);
+	if (sent < 0) {
+		c->stats.send_errors++;
+		if (errno == EMSGSIZE && c->mtu > SSP_FALLBACK_MTU) {
+			c->mtu = SSP_FALLBACK_MTU; /* the path is smaller */
+			return SSP_ETOOBIG;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+			return SSP_EAGAIN;
+		/* A connected client socket reports ICMP errors here (port
+		 * unreachable while the server restarts): not fatal. */
+		return SSP_ESYSTEM;
+	}
+	c->stats.sent++;
+	c->stats.bytes_sent += (uint64_t)n;
+	return SSP_OK;
+}
+
+int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len)
+{
+	uint8_t dg[SSP_MAX_DATAGRAM + 1], pt[SSP_MAX_DATAGRAM];
+	struct sockaddr_storage from;
+	socklen_t fromlen = sizeof from;
+	size_t n;
+	uint64_t seq;
+
+	ssize_t got = recvfrom(c->fd, dg, sizeof dg, MSG_DONTWAIT | MSG_TRUNC,
+	                       (struct sockaddr *)&from, &fromlen);
+	if (got < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+		    errno == ECONNREFUSED)
+			return SSP_EAGAIN;
+		return SSP_ESYSTEM;
+	}
+	if ((size_t)got > SSP_MAX_DATAGRAM) {
+		c->stats.dropped_oversize++;
+		return SSP_ETOOBIG;
+	}
+	if ((size_t)got < CRYPTO_OVERHEAD + SSP_DATAGRAM_HEADER) {
+		c->stats.dropped_short++;
+		return SSP_EMALFORMED;
+	}
+	int rc = crypto_open(c->crypto, dg, (size_t)got, pt, sizeof pt, &n, &seq);
+	if (rc == CRYPTO_EDIRECTION) {
+		c->stats.dropped_reflected++;
+		return SSP_ECRYPTO;
+	}
+	if (rc != CRYPTO_OK) {
+		c->stats.dropped_forged++;
+		return SSP_ECRYPTO;
+	}
+	/* Authentic from here on. */
+	int fresh = ssp_replay_check(&c->replay, seq);
+	if (fresh < 0) {
+		c->stats.dropped_replayed++;
+		return SSP_EREPLAY;
+	}
+	if (n - SSP_DATAGRAM_HEADER > cap) {
+		c->stats.dropped_oversize++;
+		return SSP_ETOOBIG;
+	}
+	uint64_t now = ssp_now_ms();
+	c->stats.received++;
+	c->stats.bytes_received += (uint64_t)got;
+	c->last_heard = now;
+	if (fresh == 1) {
+		/* Only the newest packet moves timestamps and the address. */
+		uint16_t ts = (uint16_t)(pt[0] << 8 | pt[1]);
+		uint16_t reply = (uint16_t)(pt[2] << 8 | pt[3]);
+		if (ts != SSP_TS_NONE) {
+			c->saved_ts = ts;
+			c->saved_ts_at = now;
+			c->have_saved_ts = true;
+		}
+		if (reply != SSP_TS_NONE)
+			ssp_rtt_sample(&c->rtt, ssp_ts_diff(ssp_ts16(now), reply));
+		if (c->server && (!c->has_remote || c->remote_len != fromlen ||
+		                  memcmp(&c->remote, &from, fromlen) != 0)) {
+			if (c->has_remote)
+				c->stats.roams++;
+			memcpy(&c->remote, &from, fromlen);
+			c->remote_len = fromlen;
+			c->has_remote = true;
+		}
+	}
+	*len = n - SSP_DATAGRAM_HEADER;
+	memcpy(out, pt + SSP_DATAGRAM_HEADER, *len);
+	return SSP_OK;
+}
+
+int ssp_conn_maybe_hop(struct ssp_conn *c, uint64_t now)
+{
+	if (c->server)
+		return 0;
+	uint64_t quiet = c->last_heard == UINT64_MAX ? now - c->last_hop
+	                                             : now - c->last_heard;
+	if (quiet < SSP_PORT_HOP_MS || now - c->last_hop < SSP_PORT_HOP_MS)
+		return 0;
+	if (client_socket(c) != SSP_OK)
+		return 0;
+	c->last_hop = now;
+	c->stats.port_hops++;
+	return 1;
+}
