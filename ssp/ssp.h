@@ -232,4 +232,72 @@ int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len);
  * Returns 1 when it hopped. */
 int ssp_conn_maybe_hop(struct ssp_conn *c, uint64_t now);
 
+/* ---- state objects --------------------------------------------------- */
+
+/* What the transport keeps in sync. It copies states, sends the diff
+ * from one the receiver holds to the current one, and lets the receiver
+ * apply it to its copy of that older state. */
+struct ssp_state_ops {
+	const char *name;
+	void *(*copy)(const void *s);
+	void (*free)(void *s);
+	/* Append to w the diff that turns `from` into `to`. */
+	int (*diff)(const void *from, const void *to, struct ssp_writer *w);
+	/* Apply a diff made from a state equal to s; s is then the new
+	 * state. On error s is unusable and is to be freed. */
+	int (*apply)(void *s, const uint8_t *diff, size_t len);
+	bool (*equal)(const void *a, const void *b);
+	/* Forget history that `acked` (an older state of the same object)
+	 * shows the other side has: bounds memory. May be NULL. */
+	void (*subtract)(void *s, const void *acked);
+};
+
+/* The user stream: keystrokes and resizes, client to server. States only
+ * ever grow at the end, so a diff is the events past the older state;
+ * applied only to the state it was made from, every event arrives
+ * exactly once and in order. */
+#define SSP_USER_BYTES 1
+#define SSP_USER_RESIZE 2
+#define SSP_USER_EVENT_MAX 65536     /* bytes in one keystroke event */
+
+struct ssp_user_event {
+	int type;
+	const uint8_t *bytes; /* SSP_USER_BYTES */
+	size_t len;
+	int cols, rows;       /* SSP_USER_RESIZE */
+};
+
+struct ssp_userstream;
+extern const struct ssp_state_ops ssp_userstream_ops;
+
+struct ssp_userstream *ssp_userstream_new(void);
+int ssp_userstream_push_bytes(struct ssp_userstream *u, const void *b, size_t n);
+int ssp_userstream_push_resize(struct ssp_userstream *u, int cols, int rows);
+/* Events ever pushed (or received) into this stream. */
+uint64_t ssp_userstream_total(const struct ssp_userstream *u);
+/* The event with index i (0 = the first ever), if still held: 1, or 0
+ * when i is past the end or was already forgotten. */
+int ssp_userstream_get(const struct ssp_userstream *u, uint64_t i,
+                       struct ssp_user_event *ev);
+/* Forget events below index i (the receiver has consumed them). */
+void ssp_userstream_forget(struct ssp_userstream *u, uint64_t i);
+
+/* The terminal state: what the screen shows, and the echo-ack: the
+ * newest user-stream state the server has applied to the terminal long
+ * enough ago for its echo to be on screen. Its diff is the renderer's
+ * byte string (term_render), so its correctness is the renderer's
+ * round-trip property. */
+struct term_frame;
+struct ssp_termstate {
+	struct term_frame *frame;
+	uint64_t echo_ack;
+};
+extern const struct ssp_state_ops ssp_termstate_ops;
+
+/* A blank frame of the given size: the state both sides start from. */
+struct ssp_termstate *ssp_termstate_new(int cols, int rows);
+/* A state showing a copy of frame f. */
+struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
+                                               uint64_t echo_ack);
+
 #endif

@@ -1377,6 +1377,24 @@ const struct term_frame *term_frame(const struct term *t)
 	return t->f;
 }
 
+struct term *term_from_frame(const struct term_frame *f)
+{
+	struct term *t = term_new(f->cols, f->rows);
+	struct term_frame *copy = term_frame_copy(f);
+
+	if (t == NULL || copy == NULL) {
+		term_free(t);
+		term_frame_free(copy);
+		return NULL;
+	}
+	term_frame_free(t->f);
+	t->f = copy;
+	/* The alternate screen's rows are not part of a frame: the copy
+	 * is a main screen showing what f shows. */
+	t->f->modes &= ~(uint32_t)TERM_MODE_ALT_SCREEN;
+	return t;
+}
+
 /* Resize one set of rows to cols x rows, keeping the line at `keep`
  * visible: rows below it go first, then rows above it (into the scrollback
  * when `save`). Content is truncated or padded on the right, never

@@ -270,8 +270,8 @@ struct term_frame *term_frame_copy(const struct term_frame *f)
 	if (d == NULL)
 		return NULL;
 	*d = *f;
-	d->rowbase = d->row = calloc((size_t)f->rows, sizeof *d->row);
-	d->rowcap = f->rows;
+	d->rowbase = d->row = calloc((size_t)f->rows + TERM_ROW_SLACK, sizeof *d->row);
+	d->rowcap = f->rows + TERM_ROW_SLACK;
 	d->clipboard = NULL;
 	d->nlinks = 0;
 	if (d->row == NULL)

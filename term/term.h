@@ -95,6 +95,11 @@ const uint8_t *term_replies(const struct term *t, size_t *len);
 void term_replies_clear(struct term *t);
 /* The current frame. Valid until the next term_write or term_resize. */
 const struct term_frame *term_frame(const struct term *t);
+/* An emulator showing a copy of frame f, in the state the renderer
+ * assumes (default pen and modes, no margins): the bytes of
+ * term_render(f, g) written to it make it show g. NULL when out of
+ * memory. */
+struct term *term_from_frame(const struct term_frame *f);
 
 /* Frames. */
 struct term_frame *term_frame_copy(const struct term_frame *f);

@@ -1,0 +1,211 @@
+/* Unit tests of the ssp/ state objects: the user stream (exactly once, in
+ * order, between any two of its states) and the terminal state (diffs are
+ * renderer bytes, across writes and resizes), and every malformed diff. */
+#include "test.h"
+
+#include <stdint.h>
+
+#include "../ssp/ssp.h"
+#include "../term/term.h"
+
+static struct ssp_writer w;
+
+static int diff_apply(const struct ssp_state_ops *ops, const void *from,
+                      const void *to, void **result)
+{
+	w.len = 0;
+	int rc = ops->diff(from, to, &w);
+	if (rc != SSP_OK)
+		return rc;
+	*result = ops->copy(from);
+	if (*result == NULL)
+		return SSP_ENOMEM;
+	return ops->apply(*result, w.data, w.len);
+}
+
+TEST(userstream_exactly_once_between_any_states)
+{
+	const struct ssp_state_ops *ops = &ssp_userstream_ops;
+	struct ssp_userstream *cur = ssp_userstream_new();
+	void *snap[40];
+	REQUIRE(cur);
+	for (int i = 0; i < 40; i++) {
+		char b[8];
+		int n = snprintf(b, sizeof b, "k%d", i);
+		if (i % 7 == 3)
+			REQUIRE(ssp_userstream_push_resize(cur, 80 + i, 24) == SSP_OK);
+		REQUIRE(ssp_userstream_push_bytes(cur, b, (size_t)n) == SSP_OK);
+		snap[i] = ops->copy(cur);
+		REQUIRE(snap[i]);
+	}
+	/* From every state to every later one. */
+	for (int a = 0; a < 40; a += 3) {
+		for (int b = a; b < 40; b += 5) {
+			void *got = NULL;
+			REQUIRE(diff_apply(ops, snap[a], snap[b], &got) == SSP_OK);
+			CHECK(ops->equal(got, snap[b]));
+			/* Every event, once, in order, identical. */
+			for (uint64_t i = 0; i < ssp_userstream_total(got); i++) {
+				struct ssp_user_event x, y;
+				REQUIRE(ssp_userstream_get(got, i, &x) == 1);
+				REQUIRE(ssp_userstream_get(snap[b], i, &y) == 1);
+				CHECK(x.type == y.type && x.len == y.len && x.cols == y.cols);
+				CHECK(x.len == 0 || memcmp(x.bytes, y.bytes, x.len) == 0);
+			}
+			ops->free(got);
+		}
+	}
+	/* Backwards is refused. */
+	w.len = 0;
+	CHECK_EQ_INT(ops->diff(snap[10], snap[3], &w), SSP_EINVAL);
+	for (int i = 0; i < 40; i++)
+		ops->free(snap[i]);
+	ops->free(cur);
+}
+
+TEST(userstream_forget_and_subtract)
+{
+	const struct ssp_state_ops *ops = &ssp_userstream_ops;
+	struct ssp_userstream *u = ssp_userstream_new();
+	struct ssp_user_event ev;
+	REQUIRE(u);
+	for (int i = 0; i < 10; i++)
+		REQUIRE(ssp_userstream_push_bytes(u, "x", 1) == SSP_OK);
+	void *acked = ops->copy(u);
+	REQUIRE(ssp_userstream_push_bytes(u, "yz", 2) == SSP_OK);
+	ops->subtract(u, acked);
+	CHECK_EQ_INT(ssp_userstream_total(u), 11);
+	CHECK_EQ_INT(ssp_userstream_get(u, 9, &ev), 0);   /* forgotten */
+	CHECK_EQ_INT(ssp_userstream_get(u, 10, &ev), 1);
+	CHECK(ev.len == 2 && memcmp(ev.bytes, "yz", 2) == 0);
+	CHECK_EQ_INT(ssp_userstream_get(u, 11, &ev), 0);  /* past the end */
+	/* A diff from the acked state still works after forgetting. */
+	void *got = NULL;
+	REQUIRE(diff_apply(ops, acked, u, &got) == SSP_OK);
+	CHECK(ops->equal(got, u));
+	ssp_userstream_forget(u, 1000);
+	CHECK_EQ_INT(ssp_userstream_total(u), 11);
+	CHECK_EQ_INT(ssp_userstream_push_bytes(u, "", 0), SSP_OK);
+	CHECK_EQ_INT(ssp_userstream_total(u), 11);
+	CHECK_EQ_INT(ssp_userstream_push_resize(u, 0, 5), SSP_EINVAL);
+	ops->free(got);
+	ops->free(acked);
+	ops->free(u);
+}
+
+TEST(userstream_malformed_diffs)
+{
+	const struct ssp_state_ops *ops = &ssp_userstream_ops;
+	struct ssp_userstream *base = ssp_userstream_new(), *to;
+	REQUIRE(base);
+	to = ops->copy(base);
+	ssp_userstream_push_bytes(to, "hello", 5);
+	ssp_userstream_push_resize(to, 100, 40);
+	w.len = 0;
+	REQUIRE(ops->diff(base, to, &w) == SSP_OK);
+	for (size_t n = 0; n < w.len; n++) {
+		void *s = ops->copy(base);
+		CHECKF(ops->apply(s, w.data, n) != SSP_OK, "prefix %zu accepted", n);
+		ops->free(s);
+	}
+	static const uint8_t bad[][8] = {
+		{ 1, 9, 1, 'x' },          /* unknown event type */
+		{ 1, 1, 0 },               /* empty keystroke event */
+		{ 1, 2, 0, 5 },            /* zero columns */
+		{ 0x7f, 1, 1, 'x' },       /* count beyond the bytes */
+		{ 1, 1, 1, 'x', 0 },       /* trailing byte */
+	};
+	static const size_t badlen[] = { 4, 3, 4, 4, 5 };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		void *s = ops->copy(base);
+		CHECKF(ops->apply(s, bad[i], badlen[i]) == SSP_EMALFORMED, "bad %zu", i);
+		ops->free(s);
+	}
+	ops->free(to);
+	ops->free(base);
+}
+
+TEST(termstate_diff_apply_writes_and_resizes)
+{
+	const struct ssp_state_ops *ops = &ssp_termstate_ops;
+	struct term *server = term_new(80, 24);
+	struct ssp_termstate *s0 = ssp_termstate_new(80, 24);
+	REQUIRE(server && s0);
+	void *prev = ops->copy(s0);
+	static const char *const steps[] = {
+		"hello \033[1;31mworld\033[m\r\n",
+		"\033[2J\033[5;5H\xe4\xb8\xad\xe6\x96\x87 text\033]2;title\a",
+		"\033[?1049h\033[Hfull screen app\033[?1h",
+		"\033[?1049l\033[?25l",
+	};
+	for (int i = 0; i < 6; i++) {
+		if (i == 4)
+			term_resize(server, 100, 30);
+		else if (i == 5)
+			term_resize(server, 20, 5);
+		else
+			term_write(server, steps[i], strlen(steps[i]));
+		struct ssp_termstate *cur = ssp_termstate_from_frame(term_frame(server),
+		                                                     (uint64_t)i * 3);
+		REQUIRE(cur);
+		void *got = NULL;
+		REQUIRE(diff_apply(ops, prev, cur, &got) == SSP_OK);
+		char why[256] = "";
+		CHECKF(term_frame_equal(((struct ssp_termstate *)got)->frame, cur->frame,
+		                        why, sizeof why), "step %d: %s", i, why);
+		CHECK_EQ_INT(((struct ssp_termstate *)got)->echo_ack, i * 3);
+		CHECK(ops->equal(got, cur));
+		/* From the initial blank state too: a new client attaching. */
+		void *fresh = NULL;
+		REQUIRE(diff_apply(ops, s0, cur, &fresh) == SSP_OK);
+		CHECK(ops->equal(fresh, cur));
+		ops->free(fresh);
+		ops->free(prev);
+		prev = got;
+		ops->free(cur);
+	}
+	ops->free(prev);
+	ops->free(s0);
+	term_free(server);
+}
+
+TEST(termstate_malformed_diffs)
+{
+	const struct ssp_state_ops *ops = &ssp_termstate_ops;
+	struct ssp_termstate *s = ssp_termstate_new(10, 3);
+	static const uint8_t bad[][6] = {
+		{ 1, 0, 10, 3 },        /* unknown flag */
+		{ 0, 0, 0, 3 },         /* zero columns */
+		{ 0, 0, 10 },           /* truncated */
+		{ 0, 0, 0xe9, 0x07, 3 },/* 1001 columns */
+	};
+	static const size_t badlen[] = { 4, 4, 3, 5 };
+	REQUIRE(s);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		void *c = ops->copy(s);
+		CHECKF(ops->apply(c, bad[i], badlen[i]) == SSP_EMALFORMED, "bad %zu", i);
+		ops->free(c);
+	}
+	/* Arbitrary renderer bytes are just terminal input: never an error. */
+	void *c = ops->copy(s);
+	static const uint8_t junk[] = { 0, 7, 10, 3, 0x1b, '[', '9', '9', 0xff, 'x' };
+	CHECK_EQ_INT(ops->apply(c, junk, sizeof junk), SSP_OK);
+	CHECK_EQ_INT(((struct ssp_termstate *)c)->echo_ack, 7);
+	ops->free(c);
+	ops->free(s);
+}
+
+static const struct test tests[] = {
+	TEST_ENTRY(userstream_exactly_once_between_any_states),
+	TEST_ENTRY(userstream_forget_and_subtract),
+	TEST_ENTRY(userstream_malformed_diffs),
+	TEST_ENTRY(termstate_diff_apply_writes_and_resizes),
+	TEST_ENTRY(termstate_malformed_diffs),
+};
+
+int main(int argc, char **argv)
+{
+	int rc = test_main("ssp-state", tests, sizeof tests / sizeof tests[0], argc, argv);
+	ssp_writer_free(&w);
+	return rc;
+}
