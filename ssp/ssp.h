@@ -300,4 +300,61 @@ struct ssp_termstate *ssp_termstate_new(int cols, int rows);
 struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
                                                uint64_t echo_ack);
 
+/* ---- transport -------------------------------------------------------- */
+
+#define SSP_SEND_MINDELAY_SERVER_MS 8  /* collect output this long */
+#define SSP_SEND_MINDELAY_CLIENT_MS 1
+#define SSP_ACK_INTERVAL_MS 3000       /* heartbeat when idle */
+#define SSP_ACK_DELAY_MS 100           /* delayed acknowledgement */
+#define SSP_ACTIVE_RETRY_MS 10000      /* resend only while heard from */
+#define SSP_SHUTDOWN_TRIES 16
+#define SSP_MAX_SENT_STATES 32
+#define SSP_MAX_RECEIVED_STATES 1024
+
+struct ssp_transport_stats {
+	uint64_t instructions_sent, instructions_received;
+	uint64_t dropped_no_base;   /* diff from a state we no longer hold */
+	uint64_t dropped_duplicate; /* a state we already have */
+	uint64_t dropped_bad;       /* would not decode or apply */
+};
+
+struct ssp_transport;
+
+/* A transport over conn (which it then owns): `local` is the state this
+ * side sends (owned; change it with ssp_transport_local or replace it
+ * with ssp_transport_set_local), `remote_initial` the state the other
+ * side starts from (owned). */
+struct ssp_transport *ssp_transport_new(struct ssp_conn *conn, bool server,
+                                        const struct ssp_state_ops *local_ops,
+                                        void *local,
+                                        const struct ssp_state_ops *remote_ops,
+                                        void *remote_initial);
+void ssp_transport_free(struct ssp_transport *t);
+
+struct ssp_conn *ssp_transport_conn(struct ssp_transport *t);
+void *ssp_transport_local(struct ssp_transport *t);
+void ssp_transport_set_local(struct ssp_transport *t, void *state);
+/* The newest state received from the other side, and its number. */
+const void *ssp_transport_remote(const struct ssp_transport *t);
+uint64_t ssp_transport_remote_num(const struct ssp_transport *t);
+/* For the user stream's receiver: forget events below i in every held
+ * state (the application consumed them). */
+void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i);
+
+/* Read and process every datagram waiting. Returns the number of new
+ * remote states. */
+int ssp_transport_recv(struct ssp_transport *t);
+/* Send whatever is due now. */
+int ssp_transport_tick(struct ssp_transport *t, uint64_t now);
+/* Milliseconds until the next tick has something to do (-1: nothing). */
+int ssp_transport_wait_ms(struct ssp_transport *t, uint64_t now);
+
+/* Shutdown: start it, then tick until acknowledged (or tried out). */
+void ssp_transport_start_shutdown(struct ssp_transport *t);
+bool ssp_transport_shutdown_acked(const struct ssp_transport *t);
+bool ssp_transport_shutdown_tried_out(const struct ssp_transport *t);
+/* The other side started its shutdown. */
+bool ssp_transport_remote_shutdown(const struct ssp_transport *t);
+const struct ssp_transport_stats *ssp_transport_stats(const struct ssp_transport *t);
+
 #endif

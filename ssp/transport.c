@@ -1,0 +1,428 @@
+/*
+ * The transport: a sender of this side's state and a receiver of the
+ * other side's, over one datagram endpoint (after mosh's TransportSender
+ * and TransportReceiver, with its constants; see REFERENCE.md).
+ *
+ * Sender. Every state sent is kept with its number and time; the first
+ * is the newest the receiver acknowledged. A diff goes from the "assumed
+ * receiver state" (the newest sent state younger than RTO + ACK_DELAY,
+ * which has probably arrived) to the current state; when that guess is
+ * wrong the receiver drops the instruction, and once the guess ages past
+ * RTO the sender falls back to older states and finally the acknowledged
+ * one. It sends a change only after a short collection delay and no
+ * faster than the send interval (SRTT/2), acknowledges received states
+ * within ACK_DELAY, and sends an empty heartbeat every ACK_INTERVAL.
+ *
+ * Receiver. It keeps the states it received by number, applies a diff
+ * only to the state it names as its base, ignores states it has, and
+ * forgets states below the sender's throwaway number.
+ */
+#include "ssp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../crypto/crypto.h"
+
+struct kept {
+	uint64_t num;
+	uint64_t when;
+	void *state;
+};
+
+struct ssp_transport {
+	struct ssp_conn *conn;
+	bool server;
+	const struct ssp_state_ops *lops, *rops;
+	void *current;
+
+	struct kept sent[SSP_MAX_SENT_STATES + 1]; /* sent[0]: acknowledged */
+	int nsent;
+	uint64_t mindelay_clock;                   /* UINT64_MAX: no change */
+	uint64_t next_ack_time;
+	uint64_t last_send;
+
+	struct kept recv[SSP_MAX_RECEIVED_STATES];
+	int nrecv;
+	uint64_t ack_due;                          /* UINT64_MAX: none owed */
+
+	struct ssp_reassembly *ra;
+	uint64_t next_id;
+
+	bool shutdown;
+	int shutdown_tries;
+	bool shutdown_acked;
+	bool remote_shutdown;
+
+	struct ssp_writer diff, instr;
+	struct ssp_transport_stats stats;
+};
+
+static const uint64_t NONE = UINT64_MAX;
+
+struct ssp_transport *ssp_transport_new(struct ssp_conn *conn, bool server,
+                                        const struct ssp_state_ops *local_ops,
+                                        void *local,
+                                        const struct ssp_state_ops *remote_ops,
+                                        void *remote_initial)
+{
+	struct ssp_transport *t = calloc(1, sizeof *t);
+	void *first = local ? local_ops->copy(local) : NULL;
+
+	if (t == NULL || first == NULL || conn == NULL || remote_initial == NULL ||
+	    (t->ra = ssp_reassembly_new()) == NULL) {
+		if (first)
+			local_ops->free(first);
+		if (t)
+			ssp_reassembly_free(t->ra);
+		free(t);
+		return NULL;
+	}
+	t->conn = conn;
+	t->server = server;
+	t->lops = local_ops;
+	t->rops = remote_ops;
+	t->current = local;
+	/* Both sides start from state 0, known to both. */
+	t->sent[0] = (struct kept){ 0, ssp_now_ms(), first };
+	t->nsent = 1;
+	t->recv[0] = (struct kept){ 0, 0, remote_initial };
+	t->nrecv = 1;
+	t->mindelay_clock = NONE;
+	t->ack_due = NONE;
+	t->next_ack_time = ssp_now_ms() + SSP_ACK_INTERVAL_MS;
+	t->next_id = 1;
+	return t;
+}
+
+void ssp_transport_free(struct ssp_transport *t)
+{
+	if (t == NULL)
+		return;
+	for (int i = 0; i < t->nsent; i++)
+		t->lops->free(t->sent[i].state);
+	for (int i = 0; i < t->nrecv; i++)
+		t->rops->free(t->recv[i].state);
+	t->lops->free(t->current);
+	ssp_reassembly_free(t->ra);
+	ssp_writer_free(&t->diff);
+	ssp_writer_free(&t->instr);
+	ssp_conn_free(t->conn);
+	free(t);
+}
+
+struct ssp_conn *ssp_transport_conn(struct ssp_transport *t) { return t->conn; }
+void *ssp_transport_local(struct ssp_transport *t) { return t->current; }
+const void *ssp_transport_remote(const struct ssp_transport *t)
+{
+	return t->recv[t->nrecv - 1].state;
+}
+uint64_t ssp_transport_remote_num(const struct ssp_transport *t)
+{
+	return t->recv[t->nrecv - 1].num;
+}
+bool ssp_transport_shutdown_acked(const struct ssp_transport *t) { return t->shutdown_acked; }
+bool ssp_transport_remote_shutdown(const struct ssp_transport *t) { return t->remote_shutdown; }
+const struct ssp_transport_stats *ssp_transport_stats(const struct ssp_transport *t)
+{
+	return &t->stats;
+}
+
+bool ssp_transport_shutdown_tried_out(const struct ssp_transport *t)
+{
+	return t->shutdown_tries >= SSP_SHUTDOWN_TRIES;
+}
+
+void ssp_transport_set_local(struct ssp_transport *t, void *state)
+{
+	if (state == t->current)
+		return;
+	t->lops->free(t->current);
+	t->current = state;
+}
+
+void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i)
+{
+	for (int k = 0; k < t->nrecv; k++)
+		ssp_userstream_forget(t->recv[k].state, i);
+}
+
+void ssp_transport_start_shutdown(struct ssp_transport *t)
+{
+	t->shutdown = true;
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+static int assumed_receiver_state(const struct ssp_transport *t, uint64_t now)
+{
+	unsigned rto = ssp_rtt_rto(ssp_conn_rtt(t->conn));
+	int a = 0;
+
+	for (int i = 1; i < t->nsent; i++)
+		if (now - t->sent[i].when < rto + SSP_ACK_DELAY_MS)
+			a = i;
+	return a;
+}
+
+static unsigned send_interval(const struct ssp_transport *t)
+{
+	return ssp_rtt_send_interval(ssp_conn_rtt(t->conn));
+}
+
+static uint64_t next_send_time(struct ssp_transport *t, uint64_t now)
+{
+	const struct kept *newest = &t->sent[t->nsent - 1];
+	unsigned mindelay = t->server ? SSP_SEND_MINDELAY_SERVER_MS
+	                              : SSP_SEND_MINDELAY_CLIENT_MS;
+	bool heard = ssp_conn_quiet_ms(t->conn, now) < SSP_ACTIVE_RETRY_MS ||
+	             !ssp_conn_has_remote(t->conn);
+
+	if (t->shutdown) {
+		if (t->shutdown_acked || ssp_transport_shutdown_tried_out(t))
+			return NONE;
+		return t->last_send + send_interval(t);
+	}
+	if (!t->lops->equal(t->current, newest->state)) {
+		if (t->mindelay_clock == NONE)
+			t->mindelay_clock = now;
+		uint64_t a = t->mindelay_clock + mindelay;
+		uint64_t b = t->last_send + send_interval(t);
+		return a > b ? a : b;
+	}
+	int assumed = assumed_receiver_state(t, now);
+	if (assumed != t->nsent - 1 && heard)
+		return t->last_send + send_interval(t); /* the guess aged: resend */
+	if (t->nsent > 1 && heard) /* nothing acknowledged yet: retry at RTO */
+		return newest->when + ssp_rtt_rto(ssp_conn_rtt(t->conn)) + SSP_ACK_DELAY_MS;
+	return NONE;
+}
+
+static int emit_fragment(void *ctx, const uint8_t *frag, size_t n)
+{
+	struct ssp_transport *t = ctx;
+	int rc = ssp_conn_send(t->conn, frag, n);
+	/* A full socket or a dropped datagram is like a lost packet. */
+	return rc == SSP_EAGAIN || rc == SSP_ESYSTEM ? SSP_OK : rc;
+}
+
+static int send_instruction(struct ssp_transport *t, uint64_t now, int base,
+                            uint64_t new_num, const void *to)
+{
+	struct ssp_instruction in;
+	uint8_t chaff;
+	int rc;
+
+	t->diff.len = 0;
+	if (to != NULL) {
+		rc = t->lops->diff(t->sent[base].state, to, &t->diff);
+		if (rc != SSP_OK)
+			return rc;
+	}
+	/* 0..16 bytes of chaff hide the exact length of small diffs. */
+	if (crypto_random(&chaff, 1) != CRYPTO_OK)
+		chaff = 0;
+	chaff %= SSP_MAX_CHAFF + 1;
+	in.old_num = t->sent[base].num;
+	in.new_num = new_num;
+	in.ack_num = t->remote_shutdown ? SSP_SHUTDOWN_NUM : ssp_transport_remote_num(t);
+	in.throwaway_num = t->sent[0].num;
+	in.diff = t->diff.data;
+	in.diff_len = t->diff.len;
+	in.chaff_len = chaff;
+	t->instr.len = 0;
+	rc = ssp_instruction_encode(&in, &t->instr);
+	if (rc != SSP_OK)
+		return rc;
+	rc = ssp_fragment(t->next_id++, t->instr.data, t->instr.len,
+	                  ssp_conn_mtu(t->conn), emit_fragment, t);
+	if (rc == SSP_ETOOBIG)
+		/* EMSGSIZE shrank the MTU mid-way: the next send refragments. */
+		rc = SSP_OK;
+	t->stats.instructions_sent++;
+	t->last_send = now;
+	t->next_ack_time = now + SSP_ACK_INTERVAL_MS;
+	t->ack_due = NONE;
+	return rc;
+}
+
+int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
+{
+	if (!ssp_conn_has_remote(t->conn))
+		return SSP_OK; /* a server waits for its client to speak */
+	uint64_t when = next_send_time(t, now);
+	bool ack = (t->ack_due != NONE && now >= t->ack_due) || now >= t->next_ack_time;
+
+	if (t->shutdown) {
+		if (when == NONE || now < when)
+			return SSP_OK;
+		t->shutdown_tries++;
+		return send_instruction(t, now, assumed_receiver_state(t, now),
+		                        SSP_SHUTDOWN_NUM, NULL);
+	}
+	if (when != NONE && now >= when) {
+		int base = assumed_receiver_state(t, now);
+		const struct kept *newest = &t->sent[t->nsent - 1];
+		if (!t->lops->equal(t->current, newest->state)) {
+			/* A new state: keep a copy under the next number. */
+			void *copy = t->lops->copy(t->current);
+			if (copy == NULL)
+				return SSP_ENOMEM;
+			if (t->nsent == SSP_MAX_SENT_STATES + 1) {
+				/* Bounded: forget the oldest unacknowledged. */
+				t->lops->free(t->sent[1].state);
+				memmove(&t->sent[1], &t->sent[2],
+				        (size_t)(t->nsent - 2) * sizeof t->sent[0]);
+				t->nsent--;
+				if (base > 0)
+					base--;
+			}
+			t->sent[t->nsent] = (struct kept){ newest->num + 1, now, copy };
+			t->nsent++;
+			t->mindelay_clock = NONE;
+		} else {
+			/* A resend: the guess aged, or no acknowledgement. */
+			t->sent[t->nsent - 1].when = now;
+		}
+		const struct kept *top = &t->sent[t->nsent - 1];
+		return send_instruction(t, now, base, top->num, top->state);
+	}
+	if (ack) {
+		/* An empty acknowledgement from (and to) the assumed state. */
+		int base = assumed_receiver_state(t, now);
+		return send_instruction(t, now, base, t->sent[base].num, NULL);
+	}
+	return SSP_OK;
+}
+
+int ssp_transport_wait_ms(struct ssp_transport *t, uint64_t now)
+{
+	uint64_t when = next_send_time(t, now);
+	if (t->ack_due < when)
+		when = t->ack_due;
+	if (ssp_conn_has_remote(t->conn) && t->next_ack_time < when)
+		when = t->next_ack_time;
+	if (when == NONE)
+		return -1;
+	if (when <= now)
+		return 0;
+	return when - now > 60000 ? 60000 : (int)(when - now);
+}
+
+/* ---- receiving -------------------------------------------------------- */
+
+static void process_ack(struct ssp_transport *t, uint64_t ack)
+{
+	if (ack == SSP_SHUTDOWN_NUM) {
+		if (t->shutdown)
+			t->shutdown_acked = true;
+		return;
+	}
+	for (int i = 0; i < t->nsent; i++) {
+		if (t->sent[i].num != ack)
+			continue;
+		for (int k = 0; k < i; k++)
+			t->lops->free(t->sent[k].state);
+		memmove(&t->sent[0], &t->sent[i], (size_t)(t->nsent - i) * sizeof t->sent[0]);
+		t->nsent -= i;
+		if (t->lops->subtract) {
+			for (int k = 1; k < t->nsent; k++)
+				t->lops->subtract(t->sent[k].state, t->sent[0].state);
+			t->lops->subtract(t->current, t->sent[0].state);
+		}
+		return;
+	}
+}
+
+static int find_recv(const struct ssp_transport *t, uint64_t num)
+{
+	for (int i = 0; i < t->nrecv; i++)
+		if (t->recv[i].num == num)
+			return i;
+	return -1;
+}
+
+static int process_instruction(struct ssp_transport *t, const uint8_t *data,
+                               size_t len, uint64_t now)
+{
+	struct ssp_instruction in;
+
+	if (ssp_instruction_decode(&in, data, len) != SSP_OK) {
+		t->stats.dropped_bad++;
+		return 0;
+	}
+	t->stats.instructions_received++;
+	process_ack(t, in.ack_num);
+	if (in.new_num == SSP_SHUTDOWN_NUM) {
+		if (!t->remote_shutdown)
+			t->ack_due = now; /* acknowledge at once */
+		t->remote_shutdown = true;
+		return 0;
+	}
+	if (in.old_num == in.new_num)
+		return 0; /* a pure acknowledgement */
+	if (find_recv(t, in.new_num) >= 0) {
+		t->stats.dropped_duplicate++;
+		return 0;
+	}
+	int base = find_recv(t, in.old_num);
+	if (base < 0) {
+		t->stats.dropped_no_base++;
+		return 0;
+	}
+	void *s = t->rops->copy(t->recv[base].state);
+	if (s == NULL)
+		return 0;
+	if (t->rops->apply(s, in.diff, in.diff_len) != SSP_OK) {
+		t->rops->free(s);
+		t->stats.dropped_bad++;
+		return 0;
+	}
+	/* Forget what the sender says it will never build on again. */
+	int keep_from = 0;
+	while (keep_from < t->nrecv - 1 && t->recv[keep_from].num < in.throwaway_num)
+		keep_from++;
+	for (int i = 0; i < keep_from; i++)
+		t->rops->free(t->recv[i].state);
+	memmove(&t->recv[0], &t->recv[keep_from],
+	        (size_t)(t->nrecv - keep_from) * sizeof t->recv[0]);
+	t->nrecv -= keep_from;
+	if (t->nrecv == SSP_MAX_RECEIVED_STATES) {
+		/* Bounded: the oldest goes (a diff from it can be resent
+		 * from a newer acknowledged state). */
+		t->rops->free(t->recv[0].state);
+		memmove(&t->recv[0], &t->recv[1], (size_t)(t->nrecv - 1) * sizeof t->recv[0]);
+		t->nrecv--;
+	}
+	/* Insert in order of number. */
+	int at = t->nrecv;
+	while (at > 0 && t->recv[at - 1].num > in.new_num)
+		at--;
+	memmove(&t->recv[at + 1], &t->recv[at], (size_t)(t->nrecv - at) * sizeof t->recv[0]);
+	t->recv[at] = (struct kept){ in.new_num, now, s };
+	t->nrecv++;
+	if (t->ack_due == NONE)
+		t->ack_due = now + SSP_ACK_DELAY_MS;
+	return at == t->nrecv - 1 ? 1 : 0;
+}
+
+int ssp_transport_recv(struct ssp_transport *t)
+{
+	uint8_t buf[SSP_MAX_DATAGRAM];
+	int fresh = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		size_t n;
+		const uint8_t *data;
+		size_t len;
+		int rc = ssp_conn_recv(t->conn, buf, sizeof buf, &n);
+		if (rc == SSP_EAGAIN || rc == SSP_ESYSTEM)
+			break;
+		if (rc != SSP_OK)
+			continue; /* dropped and counted by the endpoint */
+		rc = ssp_reassembly_add(t->ra, buf, n, &data, &len);
+		if (rc == 1)
+			fresh += process_instruction(t, data, len, ssp_now_ms());
+	}
+	return fresh;
+}

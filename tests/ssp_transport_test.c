@@ -1,0 +1,113 @@
+/* The transport in one process over loopback: input arrives once and in
+ * order, the screen converges, shutdown is acknowledged. (The lossy,
+ * roaming, two-process run is tests/e2e/ssp_relay.sh.) */
+#include "test.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <stdint.h>
+
+#include "../crypto/crypto.h"
+#include "../ssp/ssp.h"
+#include "../term/term.h"
+
+struct pair {
+	struct ssp_transport *cli, *srv;
+	struct term *screen;     /* the server's terminal */
+	uint64_t consumed;       /* user events the server has applied */
+	size_t bytes_in;
+};
+
+static void pump(struct pair *p, int ms)
+{
+	uint64_t end = ssp_now_ms() + (uint64_t)ms;
+	while (ssp_now_ms() < end) {
+		uint64_t now = ssp_now_ms();
+		struct pollfd fds[2] = {
+			{ ssp_conn_fd(ssp_transport_conn(p->cli)), POLLIN, 0 },
+			{ ssp_conn_fd(ssp_transport_conn(p->srv)), POLLIN, 0 },
+		};
+		int wc = ssp_transport_wait_ms(p->cli, now);
+		int ws = ssp_transport_wait_ms(p->srv, now);
+		int wait = wc < 0 ? ws : ws < 0 ? wc : wc < ws ? wc : ws;
+		if (wait < 0 || wait > 5)
+			wait = 5;
+		poll(fds, 2, wait);
+		ssp_transport_recv(p->cli);
+		ssp_transport_recv(p->srv);
+		/* The server applies new input to its terminal. */
+		const struct ssp_userstream *in = ssp_transport_remote(p->srv);
+		struct ssp_user_event ev;
+		bool changed = false;
+		while (ssp_userstream_get(in, p->consumed, &ev)) {
+			if (ev.type == SSP_USER_BYTES) {
+				term_write(p->screen, ev.bytes, ev.len);
+				p->bytes_in += ev.len;
+			} else {
+				term_resize(p->screen, ev.cols, ev.rows);
+			}
+			p->consumed++;
+			changed = true;
+		}
+		ssp_transport_remote_forget(p->srv, p->consumed);
+		if (changed)
+			ssp_transport_set_local(p->srv, ssp_termstate_from_frame(
+				term_frame(p->screen), ssp_transport_remote_num(p->srv)));
+		now = ssp_now_ms();
+		ssp_transport_tick(p->cli, now);
+		ssp_transport_tick(p->srv, now);
+	}
+}
+
+TEST(keystrokes_echo_and_shutdown)
+{
+	struct crypto_key k;
+	struct ssp_conn *sc = NULL, *cc = NULL;
+	struct pair p = { 0 };
+	char port[16];
+
+	REQUIRE(crypto_key_generate(&k) == 0);
+	REQUIRE(ssp_conn_server(&sc, &k, "127.0.0.1", 0, 0) == SSP_OK);
+	snprintf(port, sizeof port, "%d", ssp_conn_port(sc));
+	REQUIRE(ssp_conn_client(&cc, &k, "127.0.0.1", port, AF_INET) == SSP_OK);
+	p.screen = term_new(80, 24);
+	p.srv = ssp_transport_new(sc, true, &ssp_termstate_ops, ssp_termstate_new(80, 24),
+	                          &ssp_userstream_ops, ssp_userstream_new());
+	p.cli = ssp_transport_new(cc, false, &ssp_userstream_ops, ssp_userstream_new(),
+	                          &ssp_termstate_ops, ssp_termstate_new(80, 24));
+	REQUIRE(p.screen && p.srv && p.cli);
+
+	/* Type a line, key by key, as events. */
+	static const char line[] = "echo hello, moshi\r\n";
+	for (size_t i = 0; i < sizeof line - 1; i++) {
+		REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), &line[i], 1) == SSP_OK);
+		pump(&p, 3);
+	}
+	REQUIRE(ssp_userstream_push_resize(ssp_transport_local(p.cli), 100, 30) == SSP_OK);
+	pump(&p, 400);
+	CHECK_EQ_INT(p.consumed, sizeof line - 1 + 1);
+	CHECK_EQ_INT(p.bytes_in, sizeof line - 1);
+	const struct ssp_termstate *seen = ssp_transport_remote(p.cli);
+	char why[256] = "";
+	CHECKF(term_frame_equal(seen->frame, term_frame(p.screen), why, sizeof why),
+	       "client's screen differs: %s", why);
+	CHECK_EQ_INT(term_frame_cols(seen->frame), 100);
+	CHECK(seen->echo_ack > 0);
+	CHECK(ssp_transport_stats(p.srv)->instructions_received > 0);
+
+	/* Shutdown from the server, acknowledged by the client. */
+	ssp_transport_start_shutdown(p.srv);
+	for (int i = 0; i < 100 && !ssp_transport_shutdown_acked(p.srv); i++)
+		pump(&p, 10);
+	CHECK(ssp_transport_remote_shutdown(p.cli));
+	CHECK(ssp_transport_shutdown_acked(p.srv));
+	ssp_transport_free(p.cli);
+	ssp_transport_free(p.srv);
+	term_free(p.screen);
+}
+
+static const struct test tests[] = {
+	TEST_ENTRY(keystrokes_echo_and_shutdown),
+};
+
+TEST_MAIN("ssp-transport", tests)
