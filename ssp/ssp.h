@@ -334,6 +334,9 @@ void ssp_transport_free(struct ssp_transport *t);
 struct ssp_conn *ssp_transport_conn(struct ssp_transport *t);
 void *ssp_transport_local(struct ssp_transport *t);
 void ssp_transport_set_local(struct ssp_transport *t, void *state);
+/* The newest local state the other side has acknowledged: a sender of
+ * bulk input keeps what is in flight beyond it bounded. */
+const void *ssp_transport_acked(const struct ssp_transport *t);
 /* The newest state received from the other side, and its number. */
 const void *ssp_transport_remote(const struct ssp_transport *t);
 uint64_t ssp_transport_remote_num(const struct ssp_transport *t);

@@ -123,6 +123,7 @@ uint64_t ssp_transport_remote_num(const struct ssp_transport *t)
 }
 bool ssp_transport_shutdown_acked(const struct ssp_transport *t) { return t->shutdown_acked; }
 bool ssp_transport_remote_shutdown(const struct ssp_transport *t) { return t->remote_shutdown; }
+const void *ssp_transport_acked(const struct ssp_transport *t) { return t->sent[0].state; }
 const struct ssp_transport_stats *ssp_transport_stats(const struct ssp_transport *t)
 {
 	return &t->stats;
@@ -193,7 +194,11 @@ static uint64_t next_send_time(struct ssp_transport *t, uint64_t now)
 	int assumed = assumed_receiver_state(t, now);
 	if (assumed != t->nsent - 1 && heard)
 		return t->last_send + send_interval(t); /* the guess aged: resend */
-	if (t->nsent > 1 && heard) /* nothing acknowledged yet: retry at RTO */
+	/* Nothing acknowledged yet: retry when the assumption that the newest
+	 * state arrived expires (RTO + ACK_DELAY, as assumed_receiver_state
+	 * counts it), so the retry is built on an older state. Retrying any
+	 * sooner would diff from the very state whose arrival is in doubt. */
+	if (t->nsent > 1 && heard)
 		return newest->when + ssp_rtt_rto(ssp_conn_rtt(t->conn)) + SSP_ACK_DELAY_MS;
 	return NONE;
 }

@@ -1,0 +1,77 @@
+# SSP between two processes through the impairment relay (tests/tools):
+# input arrives byte-exact, once, in order; the client's screen converges
+# to the server's final screen; the server follows the client's roams.
+#
+#   bulk:  1 MiB of input at 5% loss each way
+#   lossy: 32 KiB of input at 50% loss each way
+# both with 10% duplication, 20% reordering, 0-5 ms jitter, a roam every
+# 2 s, while the server floods its terminal for 3 s.
+SUITE=ssp-relay
+. "$(dirname "$0")/../lib.sh"
+tools="$OUT/tools"
+
+scenario() { # NAME LOSS BYTES
+	name=$1 loss=$2 bytes=$3
+	MOSHI_KEY=$(head -c 16 /dev/urandom | base64 | tr -d '=\n')
+	export MOSHI_KEY
+	"$tools/ssp_peer" server 3 > "$TMP/$name.srv" 2> "$TMP/$name.srv.err" &
+	spid=$!
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q '^port' "$TMP/$name.srv" 2>/dev/null && break
+		sleep 0.1
+	done
+	sport=$(awk '/^port/ {print $2}' "$TMP/$name.srv")
+	"$tools/relay" --to "127.0.0.1:$sport" --loss "$loss" --dup 0.1 --reorder 0.2 \
+		--jitter 5 --roam-every 2 --seed 7 > "$TMP/$name.rel" 2> "$TMP/$name.rel.err" &
+	rpid=$!
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q 'listening' "$TMP/$name.rel" 2>/dev/null && break
+		sleep 0.1
+	done
+	rport=$(awk '{print $4}' "$TMP/$name.rel")
+	start=$(date +%s)
+	timeout 300 "$tools/ssp_peer" client 127.0.0.1 "$rport" "$bytes" 42 \
+		> "$TMP/$name.cli" 2> "$TMP/$name.cli.err"
+	crc=$?
+	# The server ends on its own once the output stops and the screen is
+	# acknowledged (or 30 s later).
+	for i in $(seq 1 400); do
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$spid" 2>/dev/null
+	kill -TERM "$rpid" 2>/dev/null
+	wait "$rpid" 2>/dev/null
+	secs=$(( $(date +%s) - start ))
+	echo "$name: $(cat "$TMP/$name.cli") in ${secs}s" >&2
+	cat "$TMP/$name.srv" "$TMP/$name.srv.err" "$TMP/$name.rel.err" >&2
+
+	set -- $(cat "$TMP/$name.cli")     # client input BYTES HASH screen HASH
+	c_bytes=$3 c_hash=$4 c_screen=$6
+	set -- $(grep '^server' "$TMP/$name.srv")
+	s_bytes=$3 s_hash=$4 s_screen=$6
+	if [ "$crc" -ne 0 ] || [ -z "$c_bytes" ]; then
+		fail "${name}_session" "client exited with $crc: $(tail -n 3 "$TMP/$name.cli.err")"
+		return
+	fi
+	pass "${name}_session"
+	[ "$s_bytes" = "$bytes" ] && [ "$s_hash" = "$c_hash" ] &&
+		pass "${name}_input_exact_once_in_order" ||
+		fail "${name}_input_exact_once_in_order" "sent $c_bytes ($c_hash), server got $s_bytes ($s_hash)"
+	[ -n "$s_screen" ] && [ "$s_screen" = "$c_screen" ] &&
+		pass "${name}_screen_converged" ||
+		fail "${name}_screen_converged" "client screen $c_screen, server screen $s_screen"
+	# The impairments really happened, and the server followed.
+	if grep -q 'dropped [1-9]' "$TMP/$name.rel.err" &&
+	   grep -q 'duplicated [1-9]' "$TMP/$name.rel.err" &&
+	   grep -q 'reordered [1-9]' "$TMP/$name.rel.err" &&
+	   grep -q 'roams [1-9]' "$TMP/$name.rel.err" &&
+	   grep -q 'roams [1-9]' "$TMP/$name.srv.err"; then
+		pass "${name}_impaired_and_roamed"
+	else
+		fail "${name}_impaired_and_roamed" "$(cat "$TMP/$name.rel.err" "$TMP/$name.srv.err")"
+	fi
+}
+
+scenario bulk 0.05 1048576
+scenario lossy 0.5 32768

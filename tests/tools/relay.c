@@ -1,0 +1,278 @@
+/*
+ * relay — a user-space UDP impairment relay for moshi's tests (the kernel
+ * here has no netem).
+ *
+ *   relay --to HOST:PORT [options]
+ *
+ * It listens on 127.0.0.1 (--listen PORT, default any free port, printed
+ * as "relay listening on PORT" on stdout), forwards what the client sends
+ * there to HOST:PORT from an upstream socket, and forwards the replies to
+ * the client's latest address. Options take one value for both directions
+ * or "UP,DOWN" (up: client to server):
+ *
+ *   --delay MS      one-way delay
+ *   --jitter MS     extra random delay, 0..MS
+ *   --loss P        probability a datagram is dropped (0..1)
+ *   --dup P         probability it is sent twice
+ *   --reorder P     probability it is held back behind the next one
+ *   --roam-every S  rebind the upstream socket (new source port) every S
+ *                   seconds; SIGUSR1 does it at once
+ *   --seed N        random seed (default 1)
+ *   --duration S    exit after S seconds (default: run until SIGTERM)
+ *
+ * On exit (SIGTERM, SIGINT, --duration) it prints one line per direction:
+ *   relay up|down: received N packets B bytes, sent N packets B bytes,
+ *   dropped N, duplicated N, reordered N; roams N
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXQ 4096
+#define MAXPKT 65536
+
+struct dir {
+	double delay, jitter, loss, dup, reorder;
+	uint64_t rx, rx_bytes, tx, tx_bytes, dropped, duplicated, reordered;
+};
+
+struct queued {
+	uint64_t due;   /* µs */
+	int up;         /* 1: to the server */
+	size_t len;
+	uint8_t *data;
+};
+
+static struct queued q[MAXQ];
+static int nq;
+static volatile sig_atomic_t stop, roam_now;
+static uint64_t rng = 1;
+
+static double frand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void on_term(int sig) { (void)sig; stop = 1; }
+static void on_usr1(int sig) { (void)sig; roam_now = 1; }
+
+static void pair_opt(const char *v, double *up, double *down)
+{
+	char *end;
+	*up = strtod(v, &end);
+	*down = *end == ',' ? strtod(end + 1, NULL) : *up;
+}
+
+static void enqueue(struct dir *d, int up, const uint8_t *data, size_t len,
+                    uint64_t now)
+{
+	int copies = 1;
+
+	d->rx++;
+	d->rx_bytes += len;
+	if (frand() < d->loss) {
+		d->dropped++;
+		return;
+	}
+	if (frand() < d->dup) {
+		copies = 2;
+		d->duplicated++;
+	}
+	for (int c = 0; c < copies && nq < MAXQ; c++) {
+		uint64_t delay = (uint64_t)((d->delay + frand() * d->jitter) * 1000);
+		/* Reordering: this one waits a little longer than the next. */
+		if (frand() < d->reorder) {
+			delay += 2000 + (uint64_t)(frand() * 10000);
+			d->reordered++;
+		}
+		q[nq].due = now + delay;
+		q[nq].up = up;
+		q[nq].len = len;
+		q[nq].data = malloc(len);
+		if (q[nq].data == NULL)
+			return;
+		memcpy(q[nq].data, data, len);
+		nq++;
+	}
+}
+
+static int upstream_socket(int family)
+{
+	int fd = socket(family, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		perror("relay: socket");
+		exit(1);
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	struct dir up = { 0 }, down = { 0 };
+	const char *to = NULL;
+	int listen_port = 0;
+	double roam_every = 0, duration = 0;
+	uint64_t roams = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (v == NULL) {
+			fprintf(stderr, "relay: %s needs a value\n", o);
+			return 2;
+		}
+		i++;
+		if (!strcmp(o, "--to")) to = v;
+		else if (!strcmp(o, "--listen")) listen_port = atoi(v);
+		else if (!strcmp(o, "--delay")) pair_opt(v, &up.delay, &down.delay);
+		else if (!strcmp(o, "--jitter")) pair_opt(v, &up.jitter, &down.jitter);
+		else if (!strcmp(o, "--loss")) pair_opt(v, &up.loss, &down.loss);
+		else if (!strcmp(o, "--dup")) pair_opt(v, &up.dup, &down.dup);
+		else if (!strcmp(o, "--reorder")) pair_opt(v, &up.reorder, &down.reorder);
+		else if (!strcmp(o, "--roam-every")) roam_every = atof(v);
+		else if (!strcmp(o, "--seed")) rng = strtoull(v, NULL, 0) | 1;
+		else if (!strcmp(o, "--duration")) duration = atof(v);
+		else {
+			fprintf(stderr, "relay: unknown option %s\n", o);
+			return 2;
+		}
+	}
+	if (to == NULL || strrchr(to, ':') == NULL) {
+		fprintf(stderr, "usage: relay --to HOST:PORT [--listen PORT] [--delay MS[,MS]] "
+		                "[--jitter MS] [--loss P] [--dup P] [--reorder P] "
+		                "[--roam-every S] [--seed N] [--duration S]\n");
+		return 2;
+	}
+	char host[256];
+	const char *colon = strrchr(to, ':');
+	snprintf(host, sizeof host, "%.*s", (int)(colon - to), to);
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	struct addrinfo hints = { 0 }, *ai;
+	hints.ai_socktype = SOCK_DGRAM;
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+		fprintf(stderr, "relay: cannot resolve %s\n", to);
+		return 1;
+	}
+	struct sockaddr_storage server;
+	socklen_t server_len = ai->ai_addrlen;
+	memcpy(&server, ai->ai_addr, ai->ai_addrlen);
+	int family = ai->ai_family;
+	freeaddrinfo(ai);
+
+	int lfd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in la = { 0 };
+	la.sin_family = AF_INET;
+	la.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	la.sin_port = htons((uint16_t)listen_port);
+	socklen_t lalen = sizeof la;
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&la, sizeof la) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&la, &lalen) < 0) {
+		perror("relay: bind");
+		return 1;
+	}
+	int ufd = upstream_socket(family);
+	printf("relay listening on %d\n", ntohs(la.sin_port));
+	fflush(stdout);
+
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	signal(SIGUSR1, on_usr1);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct sockaddr_storage client;
+	socklen_t client_len = 0;
+	uint64_t start = now_us(), last_roam = start;
+	static uint8_t buf[MAXPKT];
+
+	while (!stop) {
+		uint64_t now = now_us();
+		if (duration > 0 && now - start > (uint64_t)(duration * 1e6))
+			break;
+		if (roam_now || (roam_every > 0 &&
+		                 now - last_roam > (uint64_t)(roam_every * 1e6))) {
+			/* A new upstream socket: the server sees a new address. */
+			close(ufd);
+			ufd = upstream_socket(family);
+			roam_now = 0;
+			last_roam = now;
+			roams++;
+		}
+		/* Send what is due. */
+		uint64_t next = now + 50000;
+		for (int i = 0; i < nq;) {
+			if (q[i].due <= now) {
+				struct dir *d = q[i].up ? &up : &down;
+				ssize_t n;
+				if (q[i].up)
+					n = sendto(ufd, q[i].data, q[i].len, 0,
+					           (struct sockaddr *)&server, server_len);
+				else
+					n = client_len ? sendto(lfd, q[i].data, q[i].len, 0,
+					                        (struct sockaddr *)&client, client_len) : -1;
+				if (n >= 0) {
+					d->tx++;
+					d->tx_bytes += q[i].len;
+				}
+				free(q[i].data);
+				q[i] = q[--nq];
+				continue;
+			}
+			if (q[i].due < next)
+				next = q[i].due;
+			i++;
+		}
+		struct pollfd fds[2] = { { lfd, POLLIN, 0 }, { ufd, POLLIN, 0 } };
+		int wait = (int)((next - now) / 1000);
+		if (poll(fds, 2, wait < 1 ? 1 : wait) < 0 && errno != EINTR)
+			break;
+		now = now_us();
+		if (fds[0].revents & POLLIN) {
+			struct sockaddr_storage from;
+			socklen_t fl = sizeof from;
+			ssize_t n = recvfrom(lfd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+			if (n >= 0) {
+				memcpy(&client, &from, fl);
+				client_len = fl;
+				enqueue(&up, 1, buf, (size_t)n, now);
+			}
+		}
+		if (fds[1].revents & POLLIN) {
+			ssize_t n = recv(ufd, buf, sizeof buf, 0);
+			if (n >= 0)
+				enqueue(&down, 0, buf, (size_t)n, now);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		struct dir *d = k ? &down : &up;
+		fprintf(stderr, "relay %s: received %llu packets %llu bytes, sent %llu packets "
+		        "%llu bytes, dropped %llu, duplicated %llu, reordered %llu; roams %llu\n",
+		        k ? "down" : "up", (unsigned long long)d->rx,
+		        (unsigned long long)d->rx_bytes, (unsigned long long)d->tx,
+		        (unsigned long long)d->tx_bytes, (unsigned long long)d->dropped,
+		        (unsigned long long)d->duplicated, (unsigned long long)d->reordered,
+		        (unsigned long long)roams);
+	}
+	return 0;
+}
