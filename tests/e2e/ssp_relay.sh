@@ -10,24 +10,26 @@ SUITE=ssp-relay
 . "$(dirname "$0")/../lib.sh"
 tools="$OUT/tools"
 
+wait_for_line() { # FILE PATTERN: up to 2 s for a line to appear
+	for i in $(seq 1 20); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 scenario() { # NAME LOSS BYTES
 	name=$1 loss=$2 bytes=$3
 	MOSHI_KEY=$(head -c 16 /dev/urandom | base64 | tr -d '=\n')
 	export MOSHI_KEY
 	"$tools/ssp_peer" server 3 > "$TMP/$name.srv" 2> "$TMP/$name.srv.err" &
 	spid=$!
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		grep -q '^port' "$TMP/$name.srv" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_for_line "$TMP/$name.srv" '^port'
 	sport=$(awk '/^port/ {print $2}' "$TMP/$name.srv")
 	"$tools/relay" --to "127.0.0.1:$sport" --loss "$loss" --dup 0.1 --reorder 0.2 \
 		--jitter 5 --roam-every 2 --seed 7 > "$TMP/$name.rel" 2> "$TMP/$name.rel.err" &
 	rpid=$!
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		grep -q 'listening' "$TMP/$name.rel" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_for_line "$TMP/$name.rel" 'listening'
 	rport=$(awk '{print $4}' "$TMP/$name.rel")
 	start=$(date +%s)
 	timeout 300 "$tools/ssp_peer" client 127.0.0.1 "$rport" "$bytes" 42 \
