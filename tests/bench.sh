@@ -12,6 +12,7 @@ for b in "$OUT"/bench/*; do
 	[ -x "$b" ] || continue
 	case "$b" in
 	*/term_bench) "$b" --corpora "$corpora" | tee -a "$results" ;;
+	*/diff_bench) "$b" "$corpora" | tee -a "$results" ;;
 	*) "$b" | tee -a "$results" ;;
 	esac
 done
@@ -33,6 +34,28 @@ if [ -f /usr/include/vterm.h ] &&
 			$2 == "vterm_" c "_throughput" { v = $3 }
 			END { if (m && v) printf "bench term_vs_vterm_%s %.1f ratio\n", c, m / v }' "$results"
 	done
+fi
+# What zlib (mosh compresses every instruction) would save on the same
+# diffs, each compressed on its own.
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$corpora" <<'PY' | tee -a "$results"
+import os, sys, zlib
+d = sys.argv[1]
+for name in ("typing", "flood", "top"):
+    path = os.path.join(d, name + ".diffs")
+    if not os.path.exists(path):
+        continue
+    data = open(path, "rb").read()
+    raw = comp = i = 0
+    while i < len(data):
+        n = int.from_bytes(data[i:i + 4], "big")
+        diff = data[i + 4:i + 4 + n]
+        i += 4 + n
+        raw += n
+        comp += len(zlib.compress(diff, 6))
+    print("bench diff_%s_zlib_bytes %d bytes" % (name, comp))
+    print("bench diff_%s_zlib_ratio %.2f ratio" % (name, comp / raw if raw else 1))
+PY
 fi
 rm -rf "$corpora"
 
