@@ -135,10 +135,9 @@ $(OUT)/bench/%: $(OUT)/obj/tests/bench/%.o $(LIB_OBJS) $(DEP_LIBS)
 	@mkdir -p $(@D)
 	$(MOSHI_CC) $(filter-out -s,$(LDFLAGS_MOSHI)) -o $@ $^
 
-# The README's first command. Until the roles exist it shows what moshi
-# will do; the roles issue turns it into a local session.
+# The README's first command: a moshi session on this machine.
 run: $(MOSHI_BIN)
-	./$(MOSHI_BIN) --help
+	./$(MOSHI_BIN) connect --local
 
 check: $(MOSHI_BIN) $(TEST_BINS) $(TOOL_BINS)
 	@MOSHI=$(abspath $(MOSHI_BIN)) OUT=$(abspath $(OUT)) SANITIZE=$(SANITIZE) \

@@ -19,14 +19,14 @@ struct role {
 /* Roles whose main is NULL are not built yet: the one place in moshi where
  * "not yet" is allowed. */
 static const struct role roles[] = {
-	{ "connect", "start a server over ssh and attach to it",
-	  "the roles issue", NULL },
+	{ "connect", "start a server over ssh (or --local) and attach to it",
+	  NULL, roles_connect_main },
 	{ "server", "start a server: moshi server new [options] [-- command]",
-	  "the roles issue", NULL },
+	  NULL, roles_server_main },
 	{ "serve", "short for: moshi server new",
-	  "the roles issue", NULL },
+	  NULL, roles_server_main },
 	{ "client", "attach to a server: moshi client HOST PORT (key in MOSHI_KEY)",
-	  "the roles issue", NULL },
+	  NULL, roles_client_main },
 };
 
 /* Names the binary may be installed under, and the role each one means. */

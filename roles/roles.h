@@ -9,4 +9,8 @@
 /* Printed by --version, and by roles that report their own version. */
 void roles_print_version(const char *prog);
 
+int roles_server_main(int argc, char **argv);
+int roles_client_main(int argc, char **argv);
+int roles_connect_main(int argc, char **argv);
+
 #endif

@@ -356,6 +356,14 @@ int ssp_transport_wait_ms(struct ssp_transport *t, uint64_t now);
 void ssp_transport_start_shutdown(struct ssp_transport *t);
 bool ssp_transport_shutdown_acked(const struct ssp_transport *t);
 bool ssp_transport_shutdown_tried_out(const struct ssp_transport *t);
+/* Run the transport on its own (receive, send what is due) for at most
+ * ms milliseconds, or until done(t, ctx) says so (done may be NULL). */
+void ssp_transport_run(struct ssp_transport *t, int ms,
+                       bool (*done)(const struct ssp_transport *t, void *ctx),
+                       void *ctx);
+/* The shutdown handshake: start it and run until it is acknowledged, tried
+ * out, or ms have passed. True when acknowledged. */
+bool ssp_transport_shutdown(struct ssp_transport *t, int ms);
 /* The other side started its shutdown. */
 bool ssp_transport_remote_shutdown(const struct ssp_transport *t);
 const struct ssp_transport_stats *ssp_transport_stats(const struct ssp_transport *t);

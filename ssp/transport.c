@@ -19,6 +19,7 @@
  */
 #include "ssp.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +152,34 @@ void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i)
 void ssp_transport_start_shutdown(struct ssp_transport *t)
 {
 	t->shutdown = true;
+}
+
+void ssp_transport_run(struct ssp_transport *t, int ms,
+                       bool (*done)(const struct ssp_transport *t, void *ctx),
+                       void *ctx)
+{
+	uint64_t until = ssp_now_ms() + (uint64_t)(ms > 0 ? ms : 0);
+
+	while (ssp_now_ms() < until && !(done && done(t, ctx))) {
+		struct pollfd p = { ssp_conn_fd(t->conn), POLLIN, 0 };
+		int w = ssp_transport_wait_ms(t, ssp_now_ms());
+		poll(&p, 1, w < 0 || w > 20 ? 20 : w);
+		ssp_transport_recv(t);
+		ssp_transport_tick(t, ssp_now_ms());
+	}
+}
+
+static bool shutdown_over(const struct ssp_transport *t, void *ctx)
+{
+	(void)ctx;
+	return t->shutdown_acked || ssp_transport_shutdown_tried_out(t);
+}
+
+bool ssp_transport_shutdown(struct ssp_transport *t, int ms)
+{
+	ssp_transport_start_shutdown(t);
+	ssp_transport_run(t, ms, shutdown_over, NULL);
+	return t->shutdown_acked;
 }
 
 /* ---- sending ---------------------------------------------------------- */

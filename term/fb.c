@@ -315,6 +315,13 @@ int term_frame_cursor_style(const struct term_frame *f) { return f->cursor_style
 uint32_t term_frame_modes(const struct term_frame *f) { return f->modes; }
 const char *term_frame_title(const struct term_frame *f) { return f->title; }
 const char *term_frame_icon(const struct term_frame *f) { return f->icon; }
+
+void term_frame_set_titles(struct term_frame *f, const char *title,
+                           const char *icon)
+{
+	snprintf(f->title, sizeof f->title, "%s", title);
+	snprintf(f->icon, sizeof f->icon, "%s", icon);
+}
 uint32_t term_frame_bells(const struct term_frame *f) { return f->bells; }
 
 void term_frame_cursor(const struct term_frame *f, int *row, int *col)

@@ -117,6 +117,9 @@ bool term_frame_wrap_pending(const struct term_frame *f);
 int term_frame_cursor_style(const struct term_frame *f);
 uint32_t term_frame_modes(const struct term_frame *f);
 const char *term_frame_title(const struct term_frame *f);
+/* Replace the title and icon name (truncated to fit). */
+void term_frame_set_titles(struct term_frame *f, const char *title,
+                           const char *icon);
 const char *term_frame_icon(const struct term_frame *f);
 const char *term_frame_link(const struct term_frame *f, uint16_t id);
 uint32_t term_frame_bells(const struct term_frame *f);

@@ -3,7 +3,18 @@
 : "${MOSHI:?MOSHI must name the moshi binary under test}"
 SUITE=${SUITE:-e2e}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/moshi-test.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT INT TERM
+
+# dash runs an EXIT trap when a $(...) subshell exits too: clean up only
+# in the main shell. A script may set CLEANUP to a command to run first.
+MAIN_PID=$$
+CLEANUP=:
+on_exit() {
+	[ "$(sh -c 'echo $PPID')" = "$MAIN_PID" ] || return 0
+	eval "$CLEANUP"
+	rm -rf "$TMP"
+}
+trap on_exit EXIT
+trap 'exit 1' INT TERM
 
 pass() { echo "PASS $SUITE/$1"; }
 fail() { echo "FAIL $SUITE/$1: $2"; }

@@ -25,13 +25,18 @@ expect help_lists_roles 0 'client .*MOSHI_KEY' "$MOSHI" --help
 expect unknown_role_exit_2 2 "unknown role 'bogus'" "$MOSHI" bogus
 expect no_args_exit_2 2 '^usage: moshi' "$MOSHI"
 
-# Dispatch by name: a symlink called moshi-server reaches the server role.
+# Dispatch by name: symlinks called moshi-server and moshi-client reach
+# their roles (asked for help, so that nothing is started).
 ln -s "$MOSHI" "$TMP/moshi-server"
 ln -s "$MOSHI" "$TMP/moshi-client"
-expect argv0_server 1 'server role' "$TMP/moshi-server"
-expect argv0_client 1 'client role' "$TMP/moshi-client"
-expect subcommand_connect 1 'connect role' "$MOSHI" connect
-expect subcommand_serve 1 'serve role' "$MOSHI" serve
+expect argv0_server 0 '^usage: moshi server new' "$TMP/moshi-server" --help
+expect argv0_client 0 '^usage: moshi client' "$TMP/moshi-client" --help
+expect argv0_client_needs_host 2 '^usage: moshi client' "$TMP/moshi-client"
+expect subcommand_connect_needs_host 2 '^usage: moshi connect' "$MOSHI" connect
+expect subcommand_serve_bad_option 2 "unknown or incomplete option '-x'" "$MOSHI" serve -x
+expect subcommand_server_bad_port 2 'bad port or range' "$MOSHI" server new -p 70000
+expect client_without_key 1 'MOSHI_KEY is not set' env -u MOSHI_KEY "$MOSHI" client 127.0.0.1 60001
+expect client_bad_key 1 'not a valid key' env MOSHI_KEY=short "$MOSHI" client 127.0.0.1 60001
 
 # The binary alone, in an empty root: nothing else may be needed.
 if [ "$static" = 1 ]; then

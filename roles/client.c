@@ -1,0 +1,375 @@
+/*
+ * The client role: moshi client [--no-init] HOST PORT, with the session key
+ * in MOSHI_KEY (removed from the environment at once).
+ *
+ * Keys typed go into the user stream; frames from the server are drawn
+ * with term/'s renderer on the local terminal (its alternate screen unless
+ * --no-init), which is restored on every way out.
+ */
+#include "roles.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../crypto/crypto.h"
+#include "../ssp/ssp.h"
+#include "../term/term.h"
+
+#define BAR_AFTER_MS 6500       /* quiet this long: show the bar */
+#define NOTHING_YET_AFTER_MS 3000
+
+static volatile sig_atomic_t got_winch = 1, got_end, got_cont;
+static int end_signal;
+
+static void on_signal(int sig)
+{
+	switch (sig) {
+	case SIGWINCH: got_winch = 1; break;
+	case SIGCONT: got_cont = 1; got_winch = 1; break;
+	default: got_end = 1; end_signal = sig; break;
+	}
+}
+
+struct tty {
+	struct termios saved;
+	bool raw;
+	bool init; /* alternate screen in use */
+};
+
+static void write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t k = write(fd, c, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return;
+		c += k;
+		n -= (size_t)k;
+	}
+}
+
+static void tty_enter(struct tty *t)
+{
+	struct termios raw = t->saved;
+	cfmakeraw(&raw);
+	tcsetattr(0, TCSADRAIN, &raw);
+	t->raw = true;
+	if (t->init)
+		write_all(1, "\033[?1049h\033[H\033[2J", 15);
+}
+
+/* Undo everything a frame may have switched on, then the terminal modes. */
+static void tty_leave(struct tty *t)
+{
+	static const char reset[] = "\033[m\033[?1l\033>\033[?25h\033[0 q"
+		"\033[?9;1000;1002;1003;1004;1005;1006;1015;2004l\033]8;;\033\\";
+	if (!t->raw)
+		return;
+	write_all(1, reset, sizeof reset - 1);
+	if (t->init)
+		write_all(1, "\033[?1049l", 8);
+	else
+		write_all(1, "\r\n", 2);
+	tcsetattr(0, TCSADRAIN, &t->saved);
+	t->raw = false;
+}
+
+static void window_size(int *cols, int *rows)
+{
+	struct winsize ws;
+	*cols = 80;
+	*rows = 24;
+	if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
+}
+
+/* The escape key: MOSHI_ESCAPE_KEY is one character (a control character
+ * as itself, or "^X" notation), or "none". Default Ctrl-^. */
+static int escape_key(void)
+{
+	const char *e = getenv("MOSHI_ESCAPE_KEY");
+	if (e == NULL || *e == '\0')
+		return 0x1e;
+	if (strcmp(e, "none") == 0)
+		return -1;
+	if (e[0] == '^' && e[1] != '\0' && e[2] == '\0')
+		return e[1] == '?' ? 0x7f : (e[1] & 0x1f);
+	if (e[1] == '\0')
+		return (unsigned char)e[0];
+	return 0x1e;
+}
+
+static void key_name(int k, char *buf, size_t n)
+{
+	if (k < 0x20)
+		snprintf(buf, n, "Ctrl-%c", k + 0x40);
+	else
+		snprintf(buf, n, "%c", k);
+}
+
+/* The bar on the top row, drawn over the frame; the next frame is then
+ * drawn in full. */
+static void draw_bar(int cols, const char *text)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof buf, "\0337\033[1;1H\033[0;1;37;44m%.*s\033[K\033[m\0338",
+	                 cols, text);
+	write_all(1, buf, (size_t)n);
+}
+
+static int run_client(const char *host, const char *port, bool no_init)
+{
+	struct crypto_key key;
+	struct rlimit nocore = { 0, 0 };
+	const char *ktext = getenv("MOSHI_KEY");
+	char kcopy[64] = "";
+
+	/* The key leaves the environment before anything else happens. */
+	if (ktext != NULL)
+		snprintf(kcopy, sizeof kcopy, "%s", ktext);
+	unsetenv("MOSHI_KEY");
+	setrlimit(RLIMIT_CORE, &nocore);
+	if (kcopy[0] == '\0') {
+		fprintf(stderr, "moshi client: MOSHI_KEY is not set (the server prints it "
+		                "in its MOSHI CONNECT line)\n");
+		return 1;
+	}
+	int rc = crypto_key_decode(&key, kcopy);
+	crypto_wipe(kcopy, sizeof kcopy);
+	if (rc != CRYPTO_OK) {
+		fprintf(stderr, "moshi client: MOSHI_KEY is not a valid key (22 characters "
+		                "of base64)\n");
+		return 1;
+	}
+	if (!isatty(0) || !isatty(1)) {
+		crypto_wipe(&key, sizeof key);
+		fprintf(stderr, "moshi client: standard input and output must be a terminal\n");
+		return 1;
+	}
+	struct ssp_conn *conn = NULL;
+	rc = ssp_conn_client(&conn, &key, host, port, AF_UNSPEC);
+	crypto_wipe(&key, sizeof key);
+	if (rc != SSP_OK) {
+		fprintf(stderr, "moshi client: cannot reach %s port %s: %s\n", host, port,
+		        rc == SSP_EINVAL ? "bad address or port" : ssp_strerror(rc));
+		return 1;
+	}
+	struct ssp_transport *t = ssp_transport_new(conn, false, &ssp_userstream_ops,
+		ssp_userstream_new(), &ssp_termstate_ops, ssp_termstate_new(80, 24));
+	if (t == NULL) {
+		fprintf(stderr, "moshi client: out of memory\n");
+		return 1;
+	}
+
+	struct tty tty = { .raw = false, .init = !no_init };
+	if (tcgetattr(0, &tty.saved) < 0) {
+		fprintf(stderr, "moshi client: cannot read the terminal's modes\n");
+		return 1;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	int sigs[] = { SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGINT, SIGQUIT };
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	tty_enter(&tty);
+
+	int esc = escape_key();
+	char esc_name[16];
+	key_name(esc < 0 ? 0x1e : esc, esc_name, sizeof esc_name);
+	bool prefix = getenv("MOSHI_TITLE_NOPREFIX") == NULL;
+	bool after_escape = false, repaint = true, bar = false;
+	struct term_frame *shown = NULL;
+	uint64_t shown_num = UINT64_MAX, start = ssp_now_ms();
+	int cols = 80, rows = 24;
+	const char *end_reason = NULL;
+	int status = 0;
+	struct term_buf out = { 0 };
+
+	while (end_reason == NULL) {
+		uint64_t now = ssp_now_ms();
+		if (got_end) {
+			end_reason = end_signal == SIGHUP ? "the terminal hung up" :
+			             "ended by a signal";
+			status = 1;
+			break;
+		}
+		if (got_winch) {
+			got_winch = 0;
+			window_size(&cols, &rows);
+			ssp_userstream_push_resize(ssp_transport_local(t), cols, rows);
+			repaint = true;
+		}
+		int wait = ssp_transport_wait_ms(t, now);
+		if (wait < 0 || wait > 250)
+			wait = 250;
+		struct pollfd fds[2] = { { 0, POLLIN, 0 }, { ssp_conn_fd(conn), POLLIN, 0 } };
+		if (poll(fds, 2, wait) < 0 && errno != EINTR)
+			break;
+		now = ssp_now_ms();
+
+		if (fds[0].revents & (POLLIN | POLLHUP)) {
+			uint8_t in[4096], keep[4096 * 2];
+			size_t kn = 0;
+			ssize_t n = read(0, in, sizeof in);
+			if (n <= 0 && errno != EINTR && errno != EAGAIN) {
+				end_reason = "the terminal closed";
+				status = 1;
+				break;
+			}
+			for (ssize_t i = 0; i < n; i++) {
+				uint8_t c = in[i];
+				if (after_escape) {
+					after_escape = false;
+					if (c == '.') {
+						end_reason = "quit with the escape key";
+						break;
+					}
+					if (c == 0x1a) { /* Ctrl-Z: suspend */
+						tty_leave(&tty);
+						raise(SIGTSTP);
+						tty_enter(&tty);
+						repaint = true;
+						continue;
+					}
+					if (c == '^' || (int)c == esc) {
+						keep[kn++] = (uint8_t)esc;
+						continue;
+					}
+					keep[kn++] = (uint8_t)esc;
+					keep[kn++] = c;
+					continue;
+				}
+				if ((int)c == esc) {
+					after_escape = true;
+					continue;
+				}
+				if (c == 0x0c)
+					repaint = true; /* Ctrl-L: repaint, and pass it on */
+				keep[kn++] = c;
+			}
+			if (kn > 0)
+				ssp_userstream_push_bytes(ssp_transport_local(t), keep, kn);
+			if (end_reason)
+				break;
+		}
+		ssp_transport_recv(t);
+		ssp_conn_maybe_hop(conn, now);
+		ssp_transport_tick(t, now);
+		if (ssp_transport_remote_shutdown(t)) {
+			end_reason = NULL;
+			break;
+		}
+
+		/* Draw the newest frame once it has this terminal's size. */
+		const struct ssp_termstate *st = ssp_transport_remote(t);
+		bool fits = term_frame_cols(st->frame) == cols && term_frame_rows(st->frame) == rows;
+		uint64_t num = ssp_transport_remote_num(t);
+		if (fits && (num != shown_num || repaint)) {
+			struct term_frame *f = term_frame_copy(st->frame);
+			if (f != NULL) {
+				if (prefix && term_frame_title(f)[0] != '\0') {
+					char title[1100], icon[1100];
+					snprintf(title, sizeof title, "[moshi] %s", term_frame_title(f));
+					snprintf(icon, sizeof icon, "[moshi] %s", term_frame_icon(f));
+					term_frame_set_titles(f, title, icon);
+				}
+				out.len = 0;
+				term_render(repaint ? NULL : shown, f, &out);
+				write_all(1, out.data, out.len);
+				term_frame_free(shown);
+				shown = f;
+				shown_num = num;
+				repaint = false;
+			}
+		}
+		/* The notification bar when the link is quiet. */
+		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
+		char text[256];
+		text[0] = '\0';
+		if (quiet == UINT64_MAX && now - start > NOTHING_YET_AFTER_MS)
+			snprintf(text, sizeof text, "moshi: Nothing received from server on UDP port %s."
+			         " (A firewall may block UDP port %s.) [To quit: %s .]",
+			         port, port, esc_name);
+		else if (quiet != UINT64_MAX && quiet > BAR_AFTER_MS) {
+			uint64_t s = quiet / 1000;
+			if (s < 60)
+				snprintf(text, sizeof text, "moshi: Last contact %llu seconds ago. "
+				         "[To quit: %s .]", (unsigned long long)s, esc_name);
+			else
+				snprintf(text, sizeof text, "moshi: Last contact %llu:%02llu ago. "
+				         "[To quit: %s .]", (unsigned long long)(s / 60),
+				         (unsigned long long)(s % 60), esc_name);
+		}
+		if (text[0]) {
+			draw_bar(cols, text);
+			bar = true;
+		} else if (bar) {
+			bar = false;
+			repaint = true;
+		}
+	}
+	/* Tell the server we are going, briefly. */
+	if (end_reason != NULL && end_reason[0] == 'q')
+		ssp_transport_shutdown(t, 500);
+	else if (end_reason == NULL)
+		/* The server ended: acknowledge its shutdown before going. */
+		ssp_transport_run(t, 50, NULL, NULL);
+	tty_leave(&tty);
+	if (end_reason == NULL)
+		fprintf(stderr, "[moshi is exiting: the session ended]\n");
+	else if (status != 0)
+		fprintf(stderr, "moshi: %s\n", end_reason);
+	else
+		fprintf(stderr, "[moshi is exiting]\n");
+	term_frame_free(shown);
+	term_buf_free(&out);
+	ssp_transport_free(t);
+	return status;
+}
+
+int roles_client_main(int argc, char **argv)
+{
+	bool no_init = false;
+	const char *args[2];
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-init") == 0)
+			no_init = true;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("usage: moshi client [--no-init] HOST PORT   (key in MOSHI_KEY)\n");
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			roles_print_version("moshi-client");
+			return 0;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "moshi client: unknown option '%s'\n", argv[i]);
+			return 2;
+		} else if (n < 2) {
+			args[n++] = argv[i];
+		} else {
+			fprintf(stderr, "usage: moshi client [--no-init] HOST PORT\n");
+			return 2;
+		}
+	}
+	if (n != 2) {
+		fprintf(stderr, "usage: moshi client [--no-init] HOST PORT   (key in MOSHI_KEY)\n");
+		return 2;
+	}
+	return run_client(args[0], args[1], no_init);
+}

@@ -1,0 +1,458 @@
+/*
+ * The server role: moshi server new [-s] [-v] [-i IP] [-p PORT[:PORT2]]
+ * [-c COLORS] [-l NAME=VALUE]... [-- command...]   (also: moshi serve)
+ *
+ * Runs the command (or a login shell) on a pty, feeds its output through
+ * term/, and keeps the client's copy of the screen in sync over ssp/.
+ */
+#include "roles.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../crypto/crypto.h"
+#include "../pty/pty.h"
+#include "../ssp/ssp.h"
+#include "../term/term.h"
+
+#define NO_CLIENT_TIMEOUT_MS 60000
+#define ECHO_ACK_DELAY_MS 50
+#define MAX_SETENV 64
+
+struct server_opts {
+	bool verbose;
+	const char *bind_ip;
+	int port_lo, port_hi;
+	int colors;
+	char *setenv[MAX_SETENV + 1];
+	int nsetenv;
+	char **command;
+};
+
+static volatile sig_atomic_t got_term, got_usr1, got_chld;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+		got_term = 1;
+	else if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
+}
+
+static void server_usage(FILE *f)
+{
+	fprintf(f, "usage: moshi server new [-s] [-v] [-i IP] [-p PORT[:PORT2]] [-c COLORS]\n"
+	           "                        [-l NAME=VALUE]... [-- command...]\n"
+	           "       moshi serve [same options]\n");
+}
+
+static int parse_ports(const char *s, int *lo, int *hi)
+{
+	char *end;
+	long a = strtol(s, &end, 10), b;
+	if (end == s || a < 0 || a > 65535)
+		return -1;
+	b = a;
+	if (*end == ':') {
+		const char *t = end + 1;
+		b = strtol(t, &end, 10);
+		if (end == t || b < a || b > 65535)
+			return -1;
+	}
+	if (*end != '\0')
+		return -1;
+	*lo = (int)a;
+	*hi = (int)b;
+	return 0;
+}
+
+/* Parse argv (after "new", or after "serve"); 0, or 2 for a usage error. */
+static int parse_server_args(int argc, char **argv, struct server_opts *o)
+{
+	o->port_lo = 60001;
+	o->port_hi = 60999;
+	o->colors = 256;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--") == 0) {
+			if (i + 1 < argc)
+				o->command = &argv[i + 1];
+			return 0;
+		} else if (strcmp(a, "-s") == 0) {
+			/* Bind to the address ssh came in on: the third field
+			 * of SSH_CONNECTION. */
+			static char ip[64];
+			const char *sc = getenv("SSH_CONNECTION");
+			if (sc == NULL || sscanf(sc, "%*s %*s %63s", ip) != 1) {
+				fprintf(stderr, "moshi server: -s needs SSH_CONNECTION (run it from ssh)\n");
+				return 2;
+			}
+			o->bind_ip = ip;
+		} else if (strcmp(a, "-v") == 0) {
+			o->verbose = true;
+		} else if (strcmp(a, "-i") == 0 && v) {
+			o->bind_ip = v;
+			i++;
+		} else if (strcmp(a, "-p") == 0 && v) {
+			if (parse_ports(v, &o->port_lo, &o->port_hi) < 0) {
+				fprintf(stderr, "moshi server: bad port or range: %s\n", v);
+				return 2;
+			}
+			i++;
+		} else if (strcmp(a, "-c") == 0 && v) {
+			o->colors = atoi(v);
+			if (o->colors != 8 && o->colors != 256) {
+				fprintf(stderr, "moshi server: -c takes 8 or 256, not %s\n", v);
+				return 2;
+			}
+			i++;
+		} else if (strcmp(a, "-l") == 0 && v) {
+			if (strchr(v, '=') == NULL || o->nsetenv == MAX_SETENV) {
+				fprintf(stderr, "moshi server: -l takes NAME=VALUE: %s\n", v);
+				return 2;
+			}
+			o->setenv[o->nsetenv++] = argv[i + 1];
+			i++;
+		} else {
+			fprintf(stderr, "moshi server: unknown or incomplete option '%s'\n", a);
+			server_usage(stderr);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* Bytes for the pty that it has not taken yet. */
+struct outq {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+static void outq_add(struct outq *q, const void *p, size_t n)
+{
+	if (n > q->cap - q->len) {
+		size_t cap = q->cap ? q->cap : 4096;
+		while (cap - q->len < n)
+			cap *= 2;
+		uint8_t *d = realloc(q->data, cap);
+		if (d == NULL)
+			return; /* out of memory: the keystrokes are lost */
+		q->data = d;
+		q->cap = cap;
+	}
+	memcpy(q->data + q->len, p, n);
+	q->len += n;
+}
+
+static void outq_flush(struct outq *q, int fd)
+{
+	while (q->len > 0) {
+		ssize_t n = write(fd, q->data, q->len);
+		if (n <= 0)
+			return;
+		memmove(q->data, q->data + n, q->len - (size_t)n);
+		q->len -= (size_t)n;
+	}
+}
+
+/* The echo-ack: input states and when they reached the application. */
+struct applied {
+	uint64_t num[64];
+	uint64_t when[64];
+	int n;
+};
+
+static uint64_t echo_ack(struct applied *a, uint64_t now, uint64_t ack)
+{
+	int k = 0;
+	while (k < a->n && now - a->when[k] >= ECHO_ACK_DELAY_MS) {
+		ack = a->num[k];
+		k++;
+	}
+	memmove(a->num, a->num + k, (size_t)(a->n - k) * sizeof a->num[0]);
+	memmove(a->when, a->when + k, (size_t)(a->n - k) * sizeof a->when[0]);
+	a->n -= k;
+	return ack;
+}
+
+static void logf_(bool on, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(bool on, const char *fmt, ...)
+{
+	if (!on)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "moshi-server: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+}
+
+static long env_seconds(const char *name)
+{
+	const char *v = getenv(name);
+	if (v == NULL || *v == '\0')
+		return -1;
+	char *end;
+	long s = strtol(v, &end, 10);
+	return *end == '\0' && s >= 0 ? s : -1;
+}
+
+static bool final_screen_acked(const struct ssp_transport *t, void *ctx)
+{
+	(void)ctx;
+	return ssp_termstate_ops.equal(ssp_transport_acked(t),
+	                               ssp_transport_local((struct ssp_transport *)t));
+}
+
+static int serve(struct server_opts *o)
+{
+	struct crypto_key key;
+	struct ssp_conn *conn = NULL;
+	char keytext[CRYPTO_KEY_B64_LEN + 1];
+	struct rlimit nocore = { 0, 0 };
+
+	/* No core dump may ever hold the key. */
+	setrlimit(RLIMIT_CORE, &nocore);
+	if (crypto_key_generate(&key) != CRYPTO_OK) {
+		fprintf(stderr, "moshi server: no randomness for a key\n");
+		return 1;
+	}
+	int rc = ssp_conn_server(&conn, &key, o->bind_ip, o->port_lo, o->port_hi);
+	if (rc != SSP_OK) {
+		fprintf(stderr, "moshi server: cannot bind a UDP port in %d-%d%s%s: %s\n",
+		        o->port_lo, o->port_hi, o->bind_ip ? " on " : "",
+		        o->bind_ip ? o->bind_ip : "",
+		        rc == SSP_ESYSTEM ? strerror(errno) : ssp_strerror(rc));
+		return 1;
+	}
+	crypto_key_encode(&key, keytext);
+	crypto_wipe(&key, sizeof key);
+	/* Over ssh, the address the client reached us on: ssh host aliases
+	 * need not resolve where the client runs. */
+	char sship[64];
+	const char *sc = getenv("SSH_CONNECTION");
+	if (sc != NULL && sscanf(sc, "%*s %*s %63s", sship) == 1)
+		printf("\r\nMOSHI IP %s", sship);
+	printf("\r\nMOSHI CONNECT %d %s\r\n", ssp_conn_port(conn), keytext);
+	fflush(stdout);
+	crypto_wipe(keytext, sizeof keytext);
+
+	if (!o->verbose) {
+		pid_t p = fork();
+		if (p < 0) {
+			perror("moshi server: fork");
+			return 1;
+		}
+		if (p > 0) {
+			fprintf(stderr, "\n[moshi-server detached, pid = %d]\n", (int)p);
+			_exit(0);
+		}
+		setsid();
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int cols = 80, rows = 24;
+	struct term *screen = term_new(cols, rows);
+	struct pty_spec spec = { cols, rows, o->colors == 8 ? "xterm" : "xterm-256color",
+	                         o->command, o->setenv };
+	int master = -1;
+	pid_t child = -1;
+	if (screen == NULL || pty_spawn(&spec, &master, &child) < 0) {
+		logf_(true, "cannot start the command: %s", strerror(errno));
+		return 1;
+	}
+	logf_(o->verbose, "running %s on a pty, pid %d, UDP port %d",
+	      o->command ? o->command[0] : pty_user_shell(), (int)child, ssp_conn_port(conn));
+
+	struct ssp_transport *t = ssp_transport_new(conn, true, &ssp_termstate_ops,
+		ssp_termstate_new(cols, rows), &ssp_userstream_ops, ssp_userstream_new());
+	if (t == NULL) {
+		logf_(true, "out of memory");
+		return 1;
+	}
+	struct outq toapp = { 0 };
+	struct applied applied = { .n = 0 };
+	uint64_t consumed = 0, ack = 0, start = ssp_now_ms();
+	long net_tmout = env_seconds("MOSHI_SERVER_NETWORK_TMOUT");
+	long sig_tmout = env_seconds("MOSHI_SERVER_SIGNAL_TMOUT");
+	bool child_done = false, changed = false;
+	int status = 0;
+	const char *why = NULL;
+
+	while (why == NULL) {
+		uint64_t now = ssp_now_ms();
+		int wait = ssp_transport_wait_ms(t, now);
+		if (wait < 0 || wait > 250)
+			wait = 250;
+		if (applied.n > 0 && wait > ECHO_ACK_DELAY_MS)
+			wait = ECHO_ACK_DELAY_MS;
+		struct pollfd fds[2] = {
+			{ ssp_conn_fd(conn), POLLIN, 0 },
+			{ child_done ? -1 : master, POLLIN | (toapp.len ? POLLOUT : 0), 0 },
+		};
+		if (poll(fds, 2, wait) < 0 && errno != EINTR)
+			break;
+		now = ssp_now_ms();
+
+		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			uint8_t buf[65536];
+			ssize_t n = read(master, buf, sizeof buf);
+			if (n > 0) {
+				term_write(screen, buf, (size_t)n);
+				size_t rl;
+				const uint8_t *r = term_replies(screen, &rl);
+				outq_add(&toapp, r, rl);
+				term_replies_clear(screen);
+				changed = true;
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				child_done = true; /* EIO: the last program left the pty */
+			}
+		}
+		ssp_transport_recv(t);
+		{
+			struct ssp_user_event ev;
+			const void *in = ssp_transport_remote(t);
+			bool got = false;
+			while (ssp_userstream_get(in, consumed, &ev)) {
+				if (ev.type == SSP_USER_BYTES) {
+					outq_add(&toapp, ev.bytes, ev.len);
+				} else {
+					term_resize(screen, ev.cols, ev.rows);
+					pty_resize(master, ev.cols, ev.rows);
+					changed = true;
+				}
+				consumed++;
+				got = true;
+			}
+			if (got) {
+				ssp_transport_remote_forget(t, consumed);
+				if (applied.n == 64)
+					applied.n = 0; /* overflow: acks just lag */
+				applied.num[applied.n] = ssp_transport_remote_num(t);
+				applied.when[applied.n++] = now;
+			}
+		}
+		if (toapp.len && !child_done)
+			outq_flush(&toapp, master);
+		uint64_t a = echo_ack(&applied, now, ack);
+		if (a != ack) {
+			ack = a;
+			changed = true;
+		}
+		if (changed) {
+			struct ssp_termstate *s = ssp_termstate_from_frame(term_frame(screen), ack);
+			if (s != NULL)
+				ssp_transport_set_local(t, s);
+			changed = false;
+		}
+		ssp_transport_tick(t, now);
+
+		/* Why the session would end. */
+		if (got_chld || child_done) {
+			pid_t w = waitpid(child, &status, WNOHANG);
+			got_chld = 0;
+			if (w == child) {
+				child_done = true;
+				why = "the command exited";
+			}
+		}
+		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
+		if (!ssp_conn_has_remote(conn) && now - start > NO_CLIENT_TIMEOUT_MS)
+			why = "no client came within 60 seconds";
+		if (net_tmout >= 0 && quiet != UINT64_MAX && quiet > (uint64_t)net_tmout * 1000)
+			why = "the client was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
+		if (got_usr1) {
+			got_usr1 = 0;
+			if (sig_tmout < 0 || quiet == UINT64_MAX || quiet > (uint64_t)sig_tmout * 1000)
+				why = "SIGUSR1";
+		}
+		if (got_term)
+			why = "a signal to end";
+		if (ssp_transport_remote_shutdown(t))
+			why = "the client quit";
+	}
+	logf_(o->verbose, "ending: %s", why ? why : "an error");
+
+	/* Tell the client, if there is one to tell. */
+	if (ssp_conn_has_remote(conn) && strcmp(why ? why : "", "the command exited") == 0) {
+		/* The final screen first, then the shutdown. */
+		ssp_transport_set_local(t, ssp_termstate_from_frame(term_frame(screen), ack));
+		ssp_transport_run(t, 2000, final_screen_acked, NULL);
+	}
+	if (ssp_conn_has_remote(conn))
+		ssp_transport_shutdown(t, 3000);
+	/* Leave nothing behind: the pty's programs get SIGHUP. */
+	close(master);
+	if (!child_done) {
+		kill(-child, SIGHUP);
+		kill(child, SIGHUP);
+		for (int i = 0; i < 50 && waitpid(child, &status, WNOHANG) == 0; i++)
+			usleep(20000);
+		if (waitpid(child, &status, WNOHANG) == 0) {
+			kill(child, SIGKILL);
+			waitpid(child, &status, 0);
+		}
+	}
+	ssp_transport_free(t);
+	term_free(screen);
+	free(toapp.data);
+	return 0;
+}
+
+int roles_server_main(int argc, char **argv)
+{
+	struct server_opts o;
+	memset(&o, 0, sizeof o);
+	/* moshi server new ... | moshi serve ... | moshi-server [new] ... */
+	int i = 1;
+	const char *self = strrchr(argv[0], '/');
+	self = self ? self + 1 : argv[0];
+	if (strcmp(self, "serve") != 0) {
+		if (i < argc && strcmp(argv[i], "new") == 0) {
+			i++;
+		} else if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
+			server_usage(stdout);
+			return 0;
+		} else if (i < argc && strcmp(argv[i], "--version") == 0) {
+			roles_print_version("moshi-server");
+			return 0;
+		} else if (strcmp(self, "moshi-server") != 0) {
+			server_usage(stderr);
+			return 2;
+		}
+	}
+	int rc = parse_server_args(argc - i, argv + i, &o);
+	if (rc != 0)
+		return rc;
+	return serve(&o);
+}
