@@ -255,7 +255,14 @@ int roles_connect_main(int argc, char **argv)
 				r += (size_t)snprintf(remote + r, sizeof remote - r, " %s", q);
 			}
 		}
-		args[na++] = (char *)o.ssh;
+		/* --ssh may be a command with arguments ("ssh -p 2222"): the
+		 * shell splits it, the rest are passed as they are. */
+		static char runssh[4096];
+		snprintf(runssh, sizeof runssh, "exec %s \"$@\"", o.ssh);
+		args[na++] = "/bin/sh";
+		args[na++] = "-c";
+		args[na++] = runssh;
+		args[na++] = "moshi-ssh";
 		args[na++] = o.ssh_pty ? "-t" : "-T";
 		args[na++] = (char *)o.host;
 		args[na++] = "--";

@@ -251,6 +251,10 @@ static int serve(struct server_opts *o)
 	crypto_wipe(keytext, sizeof keytext);
 
 	if (!o->verbose) {
+		/* Under ssh -t the session's end sends SIGHUP to the terminal's
+		 * process group, which the child is in until setsid(): ignore
+		 * it across the detach (the handler is set up later). */
+		signal(SIGHUP, SIG_IGN);
 		pid_t p = fork();
 		if (p < 0) {
 			perror("moshi server: fork");
