@@ -151,10 +151,12 @@ install: $(MOSHI_BIN)
 	install -m 755 $(MOSHI_BIN) $(DESTDIR)$(PREFIX)/bin/moshi
 	ln -sf moshi $(DESTDIR)$(PREFIX)/bin/moshi-server
 	ln -sf moshi $(DESTDIR)$(PREFIX)/bin/moshi-client
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 moshi.1 $(DESTDIR)$(PREFIX)/share/man/man1/moshi.1
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/moshi $(DESTDIR)$(PREFIX)/bin/moshi-server \
-	  $(DESTDIR)$(PREFIX)/bin/moshi-client
+	  $(DESTDIR)$(PREFIX)/bin/moshi-client $(DESTDIR)$(PREFIX)/share/man/man1/moshi.1
 
 clean:
 	rm -rf $(BUILD)/musl $(BUILD)/san moshi moshi-server moshi-client

@@ -20,3 +20,21 @@ for n in moshi-server moshi-client; do
 	fi
 done
 expect installed_version 0 '^moshi ' "$TMP/prefix/bin/moshi" --version
+if [ -f "$TMP/prefix/share/man/man1/moshi.1" ]; then
+	pass man_page_installed
+else
+	fail man_page_installed "no share/man/man1/moshi.1 under PREFIX"
+fi
+# The page renders, and names every role and environment variable.
+if command -v man >/dev/null 2>&1; then
+	man -l "$TMP/prefix/share/man/man1/moshi.1" > "$TMP/man.txt" 2>/dev/null
+	missing=
+	for w in "moshi connect" "moshi server new" "moshi client" MOSHI_KEY \
+	         MOSHI_ESCAPE_KEY MOSHI_TITLE_NOPREFIX MOSHI_SERVER_NETWORK_TMOUT \
+	         MOSHI_SERVER_SIGNAL_TMOUT -- --local --ssh= --no-init; do
+		grep -qF -- "$w" "$TMP/man.txt" || missing="$missing $w"
+	done
+	[ -z "$missing" ] && pass man_page_complete || fail man_page_complete "missing:$missing"
+else
+	skip man_page_complete "man is not installed"
+fi
