@@ -275,6 +275,12 @@ static int serve(struct server_opts *o)
 		}
 	}
 
+	/* Keep nothing inherited from whoever started us (their pipes would
+	 * stay open, and pass on to the command): only the socket. */
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != ssp_conn_fd(conn))
+			close(fd);
+
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -309,7 +315,7 @@ static int serve(struct server_opts *o)
 	uint64_t consumed = 0, ack = 0, start = ssp_now_ms();
 	long net_tmout = env_seconds("MOSHI_SERVER_NETWORK_TMOUT");
 	long sig_tmout = env_seconds("MOSHI_SERVER_SIGNAL_TMOUT");
-	bool child_done = false, changed = false;
+	bool child_done = false, child_reaped = false, changed = false;
 	int status = 0;
 	const char *why = NULL;
 
@@ -382,14 +388,18 @@ static int serve(struct server_opts *o)
 		ssp_transport_tick(t, now);
 
 		/* Why the session would end. */
-		if (got_chld || child_done) {
-			pid_t w = waitpid(child, &status, WNOHANG);
+		if ((got_chld || child_done) && !child_reaped) {
 			got_chld = 0;
-			if (w == child) {
+			if (waitpid(child, &status, WNOHANG) == child) {
+				child_reaped = true;
 				child_done = true;
-				why = "the command exited";
 			}
 		}
+		/* The command is gone (its pty closed): end once a client is
+		 * there to be told, which may be later (the no-client timeout
+		 * below still applies). */
+		if (child_done && ssp_conn_has_remote(conn))
+			why = "the command exited";
 		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
 		if (!ssp_conn_has_remote(conn) && now - start > NO_CLIENT_TIMEOUT_MS)
 			why = "no client came within 60 seconds";
@@ -417,7 +427,7 @@ static int serve(struct server_opts *o)
 		ssp_transport_shutdown(t, 3000);
 	/* Leave nothing behind: the pty's programs get SIGHUP. */
 	close(master);
-	if (!child_done) {
+	if (!child_reaped) {
 		kill(-child, SIGHUP);
 		kill(child, SIGHUP);
 		for (int i = 0; i < 50 && waitpid(child, &status, WNOHANG) == 0; i++)
