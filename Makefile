@@ -120,7 +120,7 @@ $(OUT)/moshi: $(MAIN_OBJ) $(LIB_OBJS) $(DEP_LIBS)
 
 ifneq ($(MOSHI_BIN),$(OUT)/moshi)
 $(MOSHI_BIN): $(OUT)/moshi
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 endif
 
 $(OUT)/tests/%: $(OUT)/obj/tests/%.o $(LIB_OBJS) $(DEP_LIBS)

@@ -137,9 +137,16 @@ static int run_client(const char *host, const char *port, bool no_init)
 	const char *ktext = getenv("MOSHI_KEY");
 	char kcopy[64] = "";
 
-	/* The key leaves the environment before anything else happens. */
-	if (ktext != NULL)
+	/*
+	 * The key leaves the environment before anything else happens.
+	 * unsetenv() alone only edits environ[]: the text stays in the
+	 * block the kernel shows as /proc/PID/environ, so it is overwritten
+	 * in place first (the string stays a valid "MOSHI_KEY=").
+	 */
+	if (ktext != NULL) {
 		snprintf(kcopy, sizeof kcopy, "%s", ktext);
+		crypto_wipe((char *)ktext, strlen(ktext));
+	}
 	unsetenv("MOSHI_KEY");
 	setrlimit(RLIMIT_CORE, &nocore);
 	if (kcopy[0] == '\0') {

@@ -100,8 +100,10 @@ if [ -n "$pid" ]; then
 		fail server_core_limit_0 "$(grep core /proc/"$pid"/limits)"
 	fi
 	leak=0
+	# A key is a whole word of exactly 22 base64 characters (a long
+	# path such as a CI clone's is not one).
 	for p in $(pgrep -f "$MOSHI"); do
-		tr '\0' ' ' < /proc/"$p"/cmdline 2>/dev/null | grep -Eq '[A-Za-z0-9+/]{22}( |$)' && leak=1
+		tr '\0' ' ' < /proc/"$p"/cmdline 2>/dev/null | grep -Eq '(^| |=)[A-Za-z0-9+/]{22}( |$)' && leak=1
 		tr '\0' '\n' < /proc/"$p"/environ 2>/dev/null | grep -q '^MOSHI_KEY=' && leak=1
 	done
 	[ "$leak" -eq 0 ] && pass key_not_in_cmdline_or_environ ||
@@ -111,3 +113,38 @@ else
 fi
 t send-keys -t s 'exit' Enter
 wait_screen '^EXIT=0' && pass third_session_ends || fail third_session_ends "$(screen | tail -3)"
+
+# A server and a client started by hand, as a user of `moshi client`
+# would: the key the server printed must not be readable in any process's
+# command line or environment (the client overwrites MOSHI_KEY's text in
+# the block /proc/PID/environ shows, not only in environ[]).
+t kill-server 2>/dev/null
+line=$(env PS1='moshi$ ' "$MOSHI" server new -- env "$mark" bash --norc --noprofile 2>"$TMP/server.err" | tr -d '\r')
+port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
+key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
+if [ -z "$port" ] || [ ${#key} -ne 22 ]; then
+	fail client_by_hand_starts "server printed: $line $(cat "$TMP/server.err")"
+else
+	echo "$key" > "$TMP/key"
+	t -f /dev/null new-session -d -s s -x 80 -y 24 \
+		"MOSHI_KEY=\$(cat '$TMP/key') '$MOSHI' client 127.0.0.1 $port; echo EXIT=\$?; sleep 60"
+	if wait_screen '^moshi\$'; then
+		pass client_by_hand_starts
+	else
+		fail client_by_hand_starts "$(shown)"
+	fi
+	rm -f "$TMP/key"
+	seen=""
+	for f in /proc/[0-9]*/cmdline /proc/[0-9]*/environ; do
+		tr '\0' '\n' < "$f" 2>/dev/null | grep -qF -- "$key" && seen="$seen $f"
+	done
+	[ -z "$seen" ] && pass key_in_no_process || fail key_in_no_process "found in$seen"
+	cpid=$(pgrep -f "$MOSHI client 127.0.0.1 $port" | head -n 1)
+	if [ -n "$cpid" ] && grep -Eq '^Max core file size +0 +0' /proc/"$cpid"/limits; then
+		pass client_core_limit_0
+	else
+		fail client_core_limit_0 "pid '$cpid': $(grep core /proc/"$cpid"/limits 2>&1)"
+	fi
+	t send-keys -t s 'exit' Enter
+	wait_screen '^EXIT=0' && pass client_by_hand_ends || fail client_by_hand_ends "$(shown)"
+fi
