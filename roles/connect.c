@@ -9,18 +9,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../crypto/crypto.h"
 #include "../ssp/ssp.h"
 
 #define BOOT_TIMEOUT_MS 60000
 
 struct connect_opts {
-	bool local, no_init, ssh_pty;
+	bool local, no_init, ssh_pty, upload;
 	const char *ssh, *server, *port, *predict, *family, *bind_server;
 	const char *remote_ip_mode;
 	const char *host;
@@ -38,6 +43,8 @@ static void connect_usage(FILE *f)
 	"  --predict=adaptive|always|never|experimental, -a (always), -n (never)\n"
 	"  -4, -6, --family=inet|inet6|auto|all|prefer-inet|prefer-inet6\n"
 	"  --bind-server=ssh|any|IP   where the server listens\n"
+	"  --no-upload            never copy this moshi to the host (by default it is\n"
+	"                         uploaded to ~/.cache/moshi/ when the host lacks it)\n"
 	"  --no-ssh-pty, --no-init, --experimental-remote-ip=local|remote|proxy\n"
 	"  --help, --version\n");
 }
@@ -58,9 +65,10 @@ static const char *opt_value(const char *arg, const char *name, int *i, int argc
 static int parse_connect(int argc, char **argv, struct connect_opts *o)
 {
 	o->ssh = "ssh";
-	o->server = "moshi server";
+	o->server = NULL;
 	o->predict = "adaptive";
 	o->ssh_pty = true;
+	o->upload = true;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		if (strcmp(a, "--") == 0) {
@@ -70,6 +78,7 @@ static int parse_connect(int argc, char **argv, struct connect_opts *o)
 		} else if (strcmp(a, "--local") == 0) o->local = true;
 		else if (strcmp(a, "--no-init") == 0) o->no_init = true;
 		else if (strcmp(a, "--no-ssh-pty") == 0) o->ssh_pty = false;
+		else if (strcmp(a, "--no-upload") == 0) o->upload = false;
 		else if (strcmp(a, "-a") == 0) o->predict = "always";
 		else if (strcmp(a, "-n") == 0) o->predict = "never";
 		else if (strcmp(a, "-4") == 0) o->family = "inet";
@@ -134,12 +143,78 @@ static void shell_quote(char *out, size_t cap, const char *s)
 	out[n] = '\0';
 }
 
-/* Run argv with its stdout on a pipe; collect until a MOSHI CONNECT line
- * (or the end); fill port, key and ip. Returns 0, or 1 with a message. */
-static int bootstrap(char **argv, char *port, char *key, char *ip, char *seen, size_t seenlen)
+/* What the remote side said while starting: the MOSHI lines. */
+struct boot {
+	char port[16], key[64], ip[64];
+	char arch[64];          /* "MOSHI ARCH m": the host is another machine */
+	bool missing;           /* "MOSHI MISSING": no moshi, and --no-upload */
+	bool upload_failed;     /* "MOSHI UPLOAD-FAILED" */
+	bool uploaded;
+	char seen[8192];
+	size_t n;
+};
+
+/* Copy this very program into fd (the remote's stdin); 0 or -1. */
+static int upload_self(int fd, const char *host)
 {
-	int fds[2];
-	if (pipe(fds) < 0) {
+	int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (in < 0 || fstat(in, &st) < 0) {
+		fprintf(stderr, "moshi connect: cannot read this program (/proc/self/exe): %s\n",
+		        strerror(errno));
+		if (in >= 0)
+			close(in);
+		return -1;
+	}
+	fprintf(stderr, "moshi: uploading moshi %s (%lld KB) to %s...\n", MOSHI_VERSION,
+	        (long long)(st.st_size + 1023) / 1024, host);
+	char buf[65536];
+	ssize_t k;
+	int rc = 0;
+	while (rc == 0 && (k = read(in, buf, sizeof buf)) > 0) {
+		for (ssize_t off = 0; off < k;) {
+			ssize_t w = write(fd, buf + off, (size_t)(k - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				rc = -1;
+				break;
+			}
+			off += w;
+		}
+	}
+	close(in);
+	return rc;
+}
+
+/* Scan what arrived for the MOSHI lines. Returns true once the CONNECT
+ * line is complete. */
+static bool scan_boot(struct boot *b)
+{
+	char *c = strstr(b->seen, "MOSHI CONNECT ");
+	char *i = strstr(b->seen, "MOSHI IP ");
+	char *a = strstr(b->seen, "MOSHI ARCH ");
+	if (i != NULL)
+		sscanf(i, "MOSHI IP %63s", b->ip);
+	if (a != NULL && strchr(a, '\n') != NULL)
+		sscanf(a, "MOSHI ARCH %63s", b->arch);
+	if (strstr(b->seen, "MOSHI MISSING\n") != NULL)
+		b->missing = true;
+	if (strstr(b->seen, "MOSHI UPLOAD-FAILED\n") != NULL)
+		b->upload_failed = true;
+	return c != NULL && strchr(c, '\n') != NULL &&
+	       sscanf(c, "MOSHI CONNECT %15s %63s", b->port, b->key) == 2;
+}
+
+/*
+ * Run argv with its stdin and stdout on pipes; collect its output until a
+ * MOSHI CONNECT line (or the end), sending this program when it asks with
+ * a MOSHI UPLOAD line. Returns 0, or 1 after saying what went wrong.
+ */
+static int bootstrap(char **argv, const char *host, struct boot *b)
+{
+	int out[2], in[2];
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0) {
 		perror("moshi connect: pipe");
 		return 1;
 	}
@@ -149,38 +224,47 @@ static int bootstrap(char **argv, char *port, char *key, char *ip, char *seen, s
 		return 1;
 	}
 	if (p == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
+		dup2(in[0], 0);
+		dup2(out[1], 1);
 		execvp(argv[0], argv);
 		fprintf(stderr, "moshi connect: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	close(fds[1]);
-	size_t n = 0;
+	close(out[1]);
+	close(in[0]);
+	/* A remote that goes away mid-upload must not kill us. */
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
 	uint64_t until = ssp_now_ms() + BOOT_TIMEOUT_MS;
 	bool found = false;
-	seen[0] = '\0';
+	b->n = 0;
+	b->seen[0] = '\0';
 	while (!found && ssp_now_ms() < until) {
-		struct pollfd pf = { fds[0], POLLIN, 0 };
+		struct pollfd pf = { out[0], POLLIN, 0 };
 		if (poll(&pf, 1, 200) <= 0)
 			continue;
-		ssize_t k = read(fds[0], seen + n, seenlen - 1 - n);
+		ssize_t k = read(out[0], b->seen + b->n, sizeof b->seen - 1 - b->n);
 		if (k <= 0)
 			break;
-		n += (size_t)k;
-		seen[n] = '\0';
-		char *c = strstr(seen, "MOSHI CONNECT ");
-		if (c != NULL && strchr(c, '\n') != NULL &&
-		    sscanf(c, "MOSHI CONNECT %15s %63s", port, key) == 2)
-			found = true;
-		char *i = strstr(seen, "MOSHI IP ");
-		if (i != NULL)
-			sscanf(i, "MOSHI IP %63s", ip);
-		if (n + 1 >= seenlen)
+		b->n += (size_t)k;
+		b->seen[b->n] = '\0';
+		found = scan_boot(b);
+		if (!b->uploaded && in[1] >= 0 && strstr(b->seen, "MOSHI UPLOAD\n") != NULL) {
+			uint64_t t0 = ssp_now_ms();
+			b->uploaded = true;
+			if (upload_self(in[1], host) == 0)
+				fprintf(stderr, "moshi: uploaded in %.1f s\n",
+				        (double)(ssp_now_ms() - t0) / 1000.0);
+			close(in[1]);
+			in[1] = -1;
+			until = ssp_now_ms() + BOOT_TIMEOUT_MS;
+		}
+		if (b->n + 1 >= sizeof b->seen)
 			break;
 	}
-	close(fds[0]);
+	if (in[1] >= 0)
+		close(in[1]);
+	close(out[0]);
+	signal(SIGPIPE, old_pipe);
 	int status = 0;
 	/* The server detaches: its first process ends at once. ssh ends
 	 * when that process does. */
@@ -190,27 +274,106 @@ static int bootstrap(char **argv, char *port, char *key, char *ip, char *seen, s
 		kill(p, SIGTERM);
 		waitpid(p, &status, 0);
 	}
-	if (!found) {
-		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-			fprintf(stderr, "moshi connect: %s exited with status %d before a "
-			        "MOSHI CONNECT line\n", argv[0], WEXITSTATUS(status));
-		else
-			fprintf(stderr, "moshi connect: no MOSHI CONNECT line from %s\n", argv[0]);
-		if (n > 0)
-			fprintf(stderr, "moshi connect: it printed: %.*s\n", (int)(n > 400 ? 400 : n), seen);
-		return 1;
+	if (found)
+		return 0;
+	struct utsname u;
+	if (b->arch[0] != '\0' && uname(&u) == 0)
+		fprintf(stderr, "moshi connect: %s is a %s machine and this moshi is built for %s: "
+		        "install moshi for %s there, or name it with --server=CMD\n",
+		        host, b->arch, u.machine, b->arch);
+	else if (b->missing)
+		fprintf(stderr, "moshi connect: %s has no moshi %s (not on PATH, not in "
+		        "~/.cache/moshi) and --no-upload is set: install it there, or drop "
+		        "--no-upload\n", host, MOSHI_VERSION);
+	else if (b->upload_failed)
+		fprintf(stderr, "moshi connect: the upload to %s failed: is the remote home full, "
+		        "or mounted noexec? (--server=CMD names a moshi to use instead)\n", host);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		fprintf(stderr, "moshi connect: %s exited with status %d before a "
+		        "MOSHI CONNECT line\n", argv[0], WEXITSTATUS(status));
+	else
+		fprintf(stderr, "moshi connect: no MOSHI CONNECT line from %s\n", argv[0]);
+	if (b->n > 0 && b->arch[0] == '\0' && !b->missing)
+		fprintf(stderr, "moshi connect: it printed: %.*s\n",
+		        (int)(b->n > 400 ? 400 : b->n), b->seen);
+	return 1;
+}
+
+/*
+ * The script the remote login shell runs (as sh -c): use a moshi of this
+ * version if the host has one (on PATH, or uploaded earlier), else check
+ * the machine type and ask for this binary with a MOSHI UPLOAD line, read
+ * exactly its size from stdin into ~/.cache/moshi/moshi-VERSION (through a
+ * temporary name, checked by running it), then start the server. The
+ * printf arguments: version, machine, size, upload allowed, server args.
+ */
+static const char boot_script[] =
+	"v=%s a=%s n=%lld up=%d\n"
+	"d=\"${HOME:-.}/.cache/moshi\"; b=\"$d/moshi-$v\"\n"
+	"ok() { [ -x \"$1\" ] && [ \"$(\"$1\" --version 2>/dev/null | cut -d' ' -f1-2)\" = \"moshi $v\" ]; }\n"
+	"if p=$(command -v moshi 2>/dev/null) && ok \"$p\"; then b=$p\n"
+	"elif ok \"$b\"; then :\n"
+	"elif [ \"$(uname -m)\" != \"$a\" ]; then echo \"MOSHI ARCH $(uname -m)\"; exit 1\n"
+	"elif [ \"$up\" = 0 ]; then echo 'MOSHI MISSING'; exit 1\n"
+	"else t=\"$b.$$\"\n"
+	"  if mkdir -p \"$d\" && echo 'MOSHI UPLOAD' && head -c \"$n\" > \"$t\" &&\n"
+	"     chmod 755 \"$t\" && ok \"$t\" && mv -f \"$t\" \"$b\"; then :\n"
+	"  else rm -f \"$t\"; echo 'MOSHI UPLOAD-FAILED'; exit 1; fi\n"
+	"fi\n"
+	"exec \"$b\" server new %s\n";
+
+/* Append fmt to buf at *r, never past cap. */
+static void append(char *buf, size_t cap, size_t *r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t cap, size_t *r, const char *fmt, ...)
+{
+	va_list ap;
+	if (*r >= cap)
+		return;
+	va_start(ap, fmt);
+	int k = vsnprintf(buf + *r, cap - *r, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*r = *r + (size_t)k < cap ? *r + (size_t)k : cap;
+}
+
+/* The arguments after "server new" on the remote, quoted for its shell. */
+static void server_args(char *out, size_t cap, const struct connect_opts *o)
+{
+	size_t r = 0;
+	out[0] = '\0';
+	if (o->bind_server == NULL || strcmp(o->bind_server, "ssh") == 0) {
+		append(out, cap, &r, "-s");
+	} else if (strcmp(o->bind_server, "any") != 0) {
+		char q[256];
+		shell_quote(q, sizeof q, o->bind_server);
+		append(out, cap, &r, "-i %s", q);
 	}
-	return 0;
+	if (o->port) {
+		char q[64];
+		shell_quote(q, sizeof q, o->port);
+		append(out, cap, &r, " -p %s", q);
+	}
+	if (o->command) {
+		append(out, cap, &r, " --");
+		for (int i = 0; o->command[i]; i++) {
+			char q[1024];
+			shell_quote(q, sizeof q, o->command[i]);
+			append(out, cap, &r, " %s", q);
+		}
+	}
 }
 
 int roles_connect_main(int argc, char **argv)
 {
 	struct connect_opts o;
-	char port[16] = "", key[64] = "", ip[64] = "", seen[8192];
+	static struct boot b;
 	char *args[64];
 	int na = 0, rc;
+	const char *host = "this machine";
 
 	memset(&o, 0, sizeof o);
+	memset(&b, 0, sizeof b);
 	rc = parse_connect(argc, argv, &o);
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
@@ -238,54 +401,60 @@ int roles_connect_main(int argc, char **argv)
 				args[na++] = o.command[i];
 		}
 		args[na] = NULL;
-		snprintf(ip, sizeof ip, "127.0.0.1");
+		snprintf(b.ip, sizeof b.ip, "127.0.0.1");
 	} else {
-		/* ssh HOST -- <server> new -s [-p PORT] [-- 'cmd' 'args'...] */
-		static char remote[8192];
-		size_t r = 0;
-		r += (size_t)snprintf(remote + r, sizeof remote - r, "%s new%s", o.server,
-		                      o.bind_server && strcmp(o.bind_server, "any") == 0 ? "" : " -s");
-		if (o.port)
-			r += (size_t)snprintf(remote + r, sizeof remote - r, " -p %s", o.port);
-		if (o.command) {
-			r += (size_t)snprintf(remote + r, sizeof remote - r, " --");
-			for (int i = 0; o.command[i] && r + 16 < sizeof remote; i++) {
-				char q[1024];
-				shell_quote(q, sizeof q, o.command[i]);
-				r += (size_t)snprintf(remote + r, sizeof remote - r, " %s", q);
+		static char sargs[8192], script[12288], remote[32768];
+		static char runssh[4096];
+		host = o.host;
+		server_args(sargs, sizeof sargs, &o);
+		if (o.server != NULL) {
+			/* The user named the server: no lookup, no upload. */
+			snprintf(remote, sizeof remote, "%s new %s", o.server, sargs);
+		} else {
+			struct stat st;
+			struct utsname u;
+			if (stat("/proc/self/exe", &st) < 0 || uname(&u) < 0) {
+				fprintf(stderr, "moshi connect: cannot read this program "
+				        "(/proc/self/exe): %s\n", strerror(errno));
+				return 1;
 			}
+			snprintf(script, sizeof script, boot_script, MOSHI_VERSION, u.machine,
+			         (long long)st.st_size, o.upload ? 1 : 0, sargs);
+			size_t r = 0;
+			append(remote, sizeof remote, &r, "sh -c ");
+			shell_quote(remote + r, sizeof remote - r, script);
 		}
 		/* --ssh may be a command with arguments ("ssh -p 2222"): the
-		 * shell splits it, the rest are passed as they are. */
-		static char runssh[4096];
+		 * shell splits it, the rest are passed as they are. No pty for
+		 * the bootstrap: its stdin carries the upload, byte for byte. */
 		snprintf(runssh, sizeof runssh, "exec %s \"$@\"", o.ssh);
 		args[na++] = "/bin/sh";
 		args[na++] = "-c";
 		args[na++] = runssh;
 		args[na++] = "moshi-ssh";
-		args[na++] = o.ssh_pty ? "-t" : "-T";
+		args[na++] = "-T";
 		args[na++] = (char *)o.host;
 		args[na++] = "--";
 		args[na++] = remote;
 		args[na] = NULL;
 	}
-	if (bootstrap(args, port, key, ip, seen, sizeof seen) != 0)
+	if (bootstrap(args, host, &b) != 0)
 		return 1;
-	if (ip[0] == '\0') {
+	if (b.ip[0] == '\0') {
 		/* No address from the server: use the host name, less user@. */
 		const char *at = strrchr(o.host, '@');
-		snprintf(ip, sizeof ip, "%s", at ? at + 1 : o.host);
+		snprintf(b.ip, sizeof b.ip, "%s", at ? at + 1 : o.host);
 	}
-	setenv("MOSHI_KEY", key, 1);
-	memset(key, 0, sizeof key);
-	memset(seen, 0, sizeof seen);
+	setenv("MOSHI_KEY", b.key, 1);
+	crypto_wipe(b.key, sizeof b.key);
+	crypto_wipe(b.seen, sizeof b.seen);
 	char *cargv[5];
 	int nc = 0;
 	cargv[nc++] = "moshi-client";
 	if (o.no_init)
 		cargv[nc++] = "--no-init";
-	cargv[nc++] = ip;
-	cargv[nc++] = port;
+	cargv[nc++] = b.ip;
+	cargv[nc++] = b.port;
 	cargv[nc] = NULL;
 	return roles_client_main(nc, cargv);
 }

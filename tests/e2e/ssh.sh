@@ -1,7 +1,9 @@
 # moshi connect through a real sshd, started here on a loopback port with
 # throwaway keys (its AuthorizedKeysFile is in this test's own directory:
-# nobody's ~/.ssh is touched). The remote's moshi is this build, named
-# with --server (self-upload is not built yet).
+# nobody's ~/.ssh is touched). First the remote's moshi is this build,
+# named with --server; then two throwaway users with fresh homes and no
+# moshi on PATH get it by self-upload (one of them on a host that calls
+# itself aarch64, which must refuse).
 SUITE=ssh
 . "$(dirname "$0")/../lib.sh"
 
@@ -11,6 +13,8 @@ if [ "$(id -u)" != 0 ] || [ ! -x "$sshd" ] || ! command -v ssh >/dev/null ||
 	skip connect_over_ssh "needs root, sshd, ssh and tmux (apt-get install openssh-server tmux)"
 	exit 0
 fi
+# sshd reads authorized_keys as the user logging in.
+chmod 755 "$TMP"
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey"
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/userkey"
 cp "$TMP/userkey.pub" "$TMP/authorized_keys"
@@ -27,11 +31,35 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 CONF
+# Two throwaway users for the self-upload: fresh homes, no moshi on PATH
+# (the first finds a moshi of another version there; the second, a uname
+# that says aarch64). "*" is a password nobody has, but not a locked one.
+up="mup$$" arch="march$$"
+uphome=$(mktemp -d /tmp/moshi-home.XXXXXX) archhome=$(mktemp -d /tmp/moshi-home.XXXXXX)
+drop_users() {
+	userdel "$up" 2>/dev/null; userdel "$arch" 2>/dev/null
+	rm -rf "$uphome" "$archhome"
+}
+mkdir -p "$TMP/oldpath" "$TMP/archpath"
+printf '#!/bin/sh\necho "moshi 0.0.1 (an old one)"\n' > "$TMP/oldpath/moshi"
+printf '#!/bin/sh\n[ "$1" = -m ] && echo aarch64 || exec /bin/uname "$@"\n' > "$TMP/archpath/uname"
+chmod 755 "$TMP/oldpath/moshi" "$TMP/archpath/uname"
+users_ok=1
+for u in "$up:$uphome" "$arch:$archhome"; do
+	useradd -M -d "${u#*:}" -s /bin/sh "${u%%:*}" && usermod -p '*' "${u%%:*}" &&
+		chown "${u%%:*}" "${u#*:}" || users_ok=0
+done
+cat >> "$TMP/sshd_config" <<CONF
+Match User $up
+	SetEnv PATH=$TMP/oldpath:/usr/bin:/bin
+Match User $arch
+	SetEnv PATH=$TMP/archpath:/usr/bin:/bin
+CONF
 mkdir -p /run/sshd
 "$sshd" -f "$TMP/sshd_config" -E "$TMP/sshd.log" || { fail sshd_starts "$(cat "$TMP/sshd.log")"; exit 0; }
 sock="moshi-ssh-$$"
 mark="MOSHI_E2E_SSH=$$"
-CLEANUP='tmux -L "$sock" kill-server 2>/dev/null; kill $(cat "$TMP/sshd.pid") 2>/dev/null; pkill -f "server new .*$mark"'
+CLEANUP='tmux -L "$sock" kill-server 2>/dev/null; kill $(cat "$TMP/sshd.pid") 2>/dev/null; pkill -f "server new .*$mark"; drop_users'
 sshcmd="ssh -p $port -i $TMP/userkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes"
 screen() { tmux -L "$sock" capture-pane -t s -p; }
 wait_screen() {
@@ -62,3 +90,59 @@ tmux -L "$sock" -f /dev/null new-session -d -s s -x 100 -y 24 \
 	"'$MOSHI' connect --ssh='$sshcmd' --server=/nonexistent/moshi 127.0.0.1; echo EXIT=\$?; sleep 60"
 wait_screen '^EXIT=1' && screen | grep -q 'before a MOSHI CONNECT line' &&
 	pass missing_server_reported || fail missing_server_reported "$(screen | grep -v '^$' | head -5)"
+
+# Self-upload: no --server, a fresh home, only an old moshi on PATH.
+upload_session() { # USER HOST-OPTIONS...: a session as USER, no --server
+	u=$1; shift
+	tmux -L "$sock" kill-server 2>/dev/null
+	sleep 0.2
+	tmux -L "$sock" -f /dev/null new-session -d -s s -x 120 -y 24 \
+		"'$MOSHI' connect --ssh='$sshcmd' $* $u@127.0.0.1 -- env $mark PS1='up\$ ' sh; echo EXIT=\$?; sleep 60"
+}
+if [ "$users_ok" != 1 ]; then
+	fail upload_users "useradd failed"
+else
+	upload_session "$up"
+	if wait_screen '^up\$'; then
+		tmux -L "$sock" send-keys -t s 'echo "I am $(id -un) in $HOME"' Enter
+		wait_screen "^I am $up in $uphome" && pass upload_session_runs ||
+			fail upload_session_runs "$(screen | grep -v '^$' | head -5)"
+		tmux -L "$sock" send-keys -t s 'exit' Enter
+		wait_screen '^EXIT=0' && pass upload_session_ends ||
+			fail upload_session_ends "$(screen | grep -v '^$' | tail -3)"
+		screen | grep -q "^moshi: uploading moshi [0-9.]* ([0-9]* KB) to $up@127.0.0.1" &&
+			pass upload_says_so || fail upload_says_so "$(screen | grep -v '^$' | head -5)"
+	else
+		fail upload_session_runs "$(screen | grep -v '^$' | head -8)"
+	fi
+	ver=$("$MOSHI" --version | cut -d' ' -f2)
+	cached="$uphome/.cache/moshi/moshi-$ver"
+	cmp -s "$MOSHI" "$cached" && pass uploaded_binary_is_this_one ||
+		fail uploaded_binary_is_this_one "$(ls -la "$uphome/.cache/moshi" 2>&1)"
+	# A second session uses the uploaded copy: no new upload.
+	upload_session "$up"
+	if wait_screen '^up\$'; then
+		tmux -L "$sock" send-keys -t s 'exit' Enter
+		wait_screen '^EXIT=0'
+		screen | grep -q 'uploading' && fail second_session_reuses_upload "uploaded again" ||
+			pass second_session_reuses_upload
+	else
+		fail second_session_reuses_upload "$(screen | grep -v '^$' | head -8)"
+	fi
+	# --no-upload with nothing there: a clear refusal.
+	rm -rf "$uphome/.cache"
+	upload_session "$up" --no-upload
+	wait_screen '^EXIT=1' && screen | grep -q "has no moshi $ver .*--no-upload" &&
+		pass no_upload_refuses || fail no_upload_refuses "$(screen | grep -v '^$' | head -5)"
+	[ ! -e "$uphome/.cache/moshi/moshi-$ver" ] && pass no_upload_uploads_nothing ||
+		fail no_upload_uploads_nothing "$(ls -la "$uphome/.cache/moshi")"
+	# Another machine type: refused before anything is sent.
+	upload_session "$arch"
+	wait_screen '^EXIT=1' && screen | grep -q "is a aarch64 machine and this moshi is built for" &&
+		pass other_arch_refused || fail other_arch_refused "$(screen | grep -v '^$' | head -5)"
+	[ ! -d "$archhome/.cache/moshi" ] || [ -z "$(ls "$archhome/.cache/moshi")" ] &&
+		pass other_arch_nothing_uploaded ||
+		fail other_arch_nothing_uploaded "$(ls -la "$archhome/.cache/moshi")"
+fi
+n=$(pgrep -f "server new .*$mark" | wc -l)
+[ "$n" -eq 0 ] && pass no_server_left_after_uploads || fail no_server_left_after_uploads "$n left"
