@@ -161,7 +161,9 @@ static void color_param(char *s, size_t cap, uint32_t c, bool fg)
 		snprintf(s, cap, fg ? "39" : "49");
 		break;
 	case 1:
-		if (v < 8)
+		if (v & TERM_COLOR_EXTENDED)
+			snprintf(s, cap, "%d;5;%u", fg ? 38 : 48, v & 0xff);
+		else if (v < 8)
 			snprintf(s, cap, "%u", (fg ? 30 : 40) + v);
 		else if (v < 16)
 			snprintf(s, cap, "%u", (fg ? 90 : 100) + v - 8);

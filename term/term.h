@@ -35,6 +35,10 @@ enum {
 #define TERM_COLOR_RGB(r, g, b) \
 	(0x02000000u | ((uint32_t)(r) << 16) | ((uint32_t)(g) << 8) | (uint32_t)(b))
 #define TERM_COLOR_KIND(c) ((c) >> 24)
+/* On an indexed colour below 16: set as 38;5;N / 48;5;N rather than with
+ * 30-37, 90-97 (and 40-47, 100-107). Terminals may draw the two apart
+ * (bold brightens only the first), so the renderer keeps the form. */
+#define TERM_COLOR_EXTENDED 0x100u
 
 /* Cell attributes. */
 enum {

@@ -198,6 +198,11 @@ static bool parse_color(const char *v, uint32_t *c)
 		*c = TERM_COLOR_RGB(r, g, b);
 		return true;
 	}
+	/* "5;N": palette entry N as set by 38;5;N (kept apart below 16). */
+	if (strncmp(v, "5;", 2) == 0 && sscanf(v + 2, "%u", &i) == 1 && i < 256) {
+		*c = TERM_COLOR_INDEXED(i) | (i < 16 ? TERM_COLOR_EXTENDED : 0);
+		return true;
+	}
 	if (sscanf(v, "%u", &i) == 1 && i < 256) {
 		*c = TERM_COLOR_INDEXED(i);
 		return true;
