@@ -143,7 +143,7 @@ check: $(MOSHI_BIN) $(TEST_BINS) $(TOOL_BINS)
 	@MOSHI=$(abspath $(MOSHI_BIN)) OUT=$(abspath $(OUT)) SANITIZE=$(SANITIZE) \
 	  sh tests/run.sh
 
-bench: $(MOSHI_BIN) $(BENCH_BINS)
+bench: $(MOSHI_BIN) $(BENCH_BINS) $(TOOL_BINS)
 	@MOSHI=$(abspath $(MOSHI_BIN)) OUT=$(abspath $(OUT)) sh tests/bench.sh
 
 install: $(MOSHI_BIN)

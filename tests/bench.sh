@@ -71,3 +71,12 @@ if command -v openssl >/dev/null 2>&1; then
 fi
 
 echo "bench binary_size $(wc -c < "$MOSHI" | tr -d ' ') bytes"
+
+# Whole sessions, moshi against mosh 1.4 (and ssh for the connect time), in
+# the same run through the same relay. mosh is a benchmark-only package.
+if ! command -v mosh-server >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosh >/dev/null 2>&1
+fi
+if command -v python3 >/dev/null 2>&1; then
+	python3 "$here/bench/session_bench.py" | tee -a "$results"
+fi

@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""Whole sessions side by side: moshi against mosh 1.4 (Debian's mosh) and,
+where it applies, ssh. Run by `make bench` (tests/bench.sh); prints one line
+per figure, "bench NAME VALUE UNIT", and the moshi/mosh ratios.
+
+Every session runs in a tmux pane of 80x24. The server is started by hand
+(`moshi server new`, `mosh-server new`) and the client reaches it through
+the test relay (tests/tools/relay), so both cross the same user-space
+network with the same delay, and the relay counts their bytes each way.
+The time to the first prompt goes through a real sshd on loopback
+(`moshi connect`, `mosh`, `ssh`), started here with throwaway keys.
+
+  flood     `seq 1 2000000` (16.9 MB): time until the last number and the
+            prompt are on screen, the server's CPU seconds, the bytes on
+            the wire; the floor is the time to drain the same output from
+            a pty with nobody drawing it.
+  ctrl-c    Ctrl-C while `yes` floods, until the prompt is back: at 0 and
+            at 100 ms one-way delay.
+  typing    one key every 100 ms for 30 s: bytes and packets each way.
+  idle      resident memory of server and client at the prompt.
+  connect   from starting the command to the first prompt, over ssh.
+
+Environment: MOSHI (binary), OUT (build directory), BENCH_QUICK=1 for a
+short typing run.
+"""
+import os
+import pty
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+MOSHI = os.environ["MOSHI"]
+OUT = os.environ["OUT"]
+RELAY = os.path.join(OUT, "tools", "relay")
+SOCK = "moshi-bench-%d" % os.getpid()
+PS1 = "bench$ "
+SHELL = ["env", "PS1=" + PS1, "bash", "--norc", "--noprofile"]
+TYPING_SECONDS = 5 if os.environ.get("BENCH_QUICK") else 30
+results = {}
+
+
+def bench(name, value, unit):
+    results[name] = value
+    fmt = "%.0f" if abs(value) >= 1000 else "%.4g"
+    print(("bench %s " + fmt + " %s") % (name, value, unit), flush=True)
+
+
+def ratio(name, a, b):
+    if a in results and b in results and results[b]:
+        bench(name, results[a] / results[b], "ratio")
+
+
+def tmux(*args, capture=False):
+    r = subprocess.run(["tmux", "-L", SOCK] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+    return r.stdout if capture else r.returncode
+
+
+def screen():
+    return tmux("capture-pane", "-p", "-t", "b", capture=True)
+
+
+def wait_for(pred, timeout):
+    """Poll the pane until pred(screen) holds; the time it took, or None."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if pred(screen()):
+            return time.monotonic() - t0
+        time.sleep(0.003)
+    return None
+
+
+def prompt_last(s):
+    lines = [l for l in s.split("\n") if l.strip()]
+    return bool(lines) and lines[-1].rstrip() == PS1.rstrip()
+
+
+def cpu_seconds(pid):
+    try:
+        f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError):
+        return 0.0
+
+
+def rss_mb(pid):
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+class System:
+    """How to start one system's server and client."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def start_server(self):
+        if self.name == "moshi":
+            cmd = [MOSHI, "server", "new", "-i", "127.0.0.1", "--"] + SHELL
+            env = dict(os.environ)
+        else:
+            cmd = ["mosh-server", "new", "-i", "127.0.0.1", "-c", "256",
+                   "-l", "LANG=C.UTF-8", "--"] + SHELL
+            env = dict(os.environ, LANG="C.UTF-8")
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, env=env, timeout=20)
+        m = re.search(r"MOSHI? CONNECT (\d+) (\S+)", r.stdout)
+        p = re.search(r"pid = (\d+)", r.stderr)
+        if not m or not p:
+            raise RuntimeError("%s server did not start: %s %s" % (self.name, r.stdout, r.stderr))
+        return int(m.group(1)), m.group(2), int(p.group(1))
+
+    def client_cmd(self, port, key):
+        if self.name == "moshi":
+            return "exec env MOSHI_KEY=%s %s client 127.0.0.1 %d" % (key, MOSHI, port)
+        return "exec env LANG=C.UTF-8 MOSH_KEY=%s mosh-client 127.0.0.1 %d" % (key, port)
+
+
+class Session:
+    """A server, the relay in front of it, and a client in a tmux pane."""
+
+    def __init__(self, system, delay_ms=0):
+        self.system = system
+        port, key, self.server_pid = system.start_server()
+        self.relay = subprocess.Popen(
+            [RELAY, "--to", "127.0.0.1:%d" % port, "--delay", str(delay_ms)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.relay.stdout.readline()
+        rport = int(line.split()[3])
+        tmux("kill-server")
+        time.sleep(0.2)
+        tmux("-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "80", "-y", "24",
+             system.client_cmd(rport, key))
+        self.client_pid = int(tmux("display", "-p", "-t", "b", "#{pane_pid}", capture=True))
+        if wait_for(prompt_last, 20) is None:
+            raise RuntimeError("%s: no prompt: %s" % (system.name, screen()))
+
+    def keys(self, *k):
+        tmux("send-keys", "-t", "b", *k)
+
+    def end(self):
+        """Exit the shell; the relay's counts: {up|down: (packets, bytes)}."""
+        self.keys("exit", "Enter")
+        for _ in range(100):
+            if tmux("has-session", "-t", "b") != 0:
+                break
+            time.sleep(0.05)
+        tmux("kill-server")
+        self.relay.terminate()
+        err = self.relay.communicate(timeout=10)[1]
+        counts = {}
+        for d in ("up", "down"):
+            m = re.search(r"relay %s: received (\d+) packets (\d+) bytes" % d, err)
+            counts[d] = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        try:
+            os.kill(self.server_pid, 15)
+        except OSError:
+            pass
+        return counts
+
+
+def pty_drain_floor(cmd):
+    """Seconds to run cmd on a pty and read all it writes (nobody draws)."""
+    t0 = time.monotonic()
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp(cmd[0], cmd)
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:
+        pass
+    os.waitpid(pid, 0)
+    return time.monotonic() - t0
+
+
+def flood_and_ctrl_c(system):
+    n = system.name
+    s = Session(system)
+    time.sleep(1)
+    bench("%s_idle_server_rss" % n, rss_mb(s.server_pid), "MB")
+    bench("%s_idle_client_rss" % n, rss_mb(s.client_pid), "MB")
+    cpu0 = cpu_seconds(s.server_pid)
+    s.keys("clear; seq 1 2000000", "Enter")
+    done = wait_for(lambda sc: re.search(r"^2000000\s*\n" + re.escape(PS1.rstrip()), sc, re.M), 300)
+    took = done if done is not None else 300.0
+    bench("%s_flood_seconds" % n, took, "s")
+    cpu = cpu_seconds(s.server_pid) - cpu0
+    bench("%s_flood_server_cpu" % n, cpu, "s")
+    bench("%s_cpu_per_mb" % n, cpu / 16.89, "s/MB")
+    time.sleep(0.5)
+    s.keys("clear", "Enter")
+    wait_for(prompt_last, 10)
+    ctrl_c(s, "%s_ctrl_c_0ms" % n)
+    counts = s.end()
+    bench("%s_flood_wire_down" % n, counts["down"][1] / 1e6, "MB")
+    bench("%s_flood_packets_down" % n, counts["down"][0], "packets")
+    bench("%s_flood_wire_up" % n, counts["up"][1] / 1e3, "KB")
+    s = Session(system, delay_ms=100)
+    ctrl_c(s, "%s_ctrl_c_100ms" % n)
+    s.end()
+
+
+def ctrl_c(s, name):
+    times = []
+    for _ in range(3):
+        s.keys("yes", "Enter")
+        time.sleep(1.0)
+        s.keys("C-c")
+        t = wait_for(prompt_last, 20)
+        times.append(t if t is not None else 20.0)
+        s.keys("clear", "Enter")
+        wait_for(prompt_last, 10)
+        time.sleep(0.3)
+    times.sort()
+    bench(name, times[1] * 1000, "ms")
+
+
+def typing(system):
+    n = system.name
+    s = Session(system)
+    time.sleep(0.5)
+    base = s.end()
+    s = Session(system)
+    time.sleep(0.5)
+    text = "the quick brown fox jumps over the lazy dog "
+    t0 = time.monotonic()
+    i = 0
+    while time.monotonic() - t0 < TYPING_SECONDS:
+        s.keys("-l", text[i % len(text)])
+        i += 1
+        time.sleep(max(0.0, t0 + i * 0.1 - time.monotonic()))
+    s.keys("C-u")
+    time.sleep(0.5)
+    c = s.end()
+    # Less a session that only started and ended.
+    for d in ("up", "down"):
+        bench("%s_typing_%s_bytes" % (n, d), max(0, c[d][1] - base[d][1]), "bytes")
+        bench("%s_typing_%s_packets" % (n, d), max(0, c[d][0] - base[d][0]), "packets")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def connect_times(systems):
+    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+    if os.getuid() != 0 or not os.path.exists(sshd) or not shutil.which("ssh"):
+        print("bench: connect times need root, sshd and ssh; skipped", file=sys.stderr)
+        return
+    d = tempfile.mkdtemp(prefix="moshi-bench-")
+    for k in ("hostkey", "userkey"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(d, k)],
+                       check=True)
+    shutil.copy(os.path.join(d, "userkey.pub"), os.path.join(d, "authorized_keys"))
+    port = free_port()
+    with open(os.path.join(d, "sshd_config"), "w") as f:
+        f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s/hostkey\nPidFile %s/sshd.pid\n"
+                "AuthorizedKeysFile %s/authorized_keys\nPermitRootLogin prohibit-password\n"
+                "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+                "StrictModes no\nSetEnv PS1=\"%s\"\n" % (port, d, d, d, PS1))
+    os.makedirs("/run/sshd", exist_ok=True)
+    subprocess.run([sshd, "-f", os.path.join(d, "sshd_config")], check=True)
+    ssh = ("ssh -p %d -i %s/userkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+           "-o LogLevel=ERROR -o BatchMode=yes" % (port, d))
+    user = "%s@127.0.0.1" % os.environ.get("USER", "root")
+    shell = "env PS1='%s' bash --norc --noprofile" % PS1
+    cmds = {
+        "moshi": "%s connect --ssh='%s' --server='%s server' %s -- %s" % (MOSHI, ssh, MOSHI, user, shell),
+        "mosh": "env LANG=C.UTF-8 mosh --ssh='%s' %s -- %s" % (ssh, user, shell),
+        "ssh": "%s -t %s %s" % (ssh, user, shell),
+    }
+    try:
+        for name in [s.name for s in systems] + ["ssh"]:
+            times = []
+            for _ in range(5):
+                tmux("kill-server")
+                time.sleep(0.2)
+                tmux("-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "80", "-y", "24",
+                     cmds[name])
+                t = wait_for(prompt_last, 30)
+                times.append(t if t is not None else 30.0)
+                tmux("send-keys", "-t", "b", "exit", "Enter")
+                time.sleep(0.5)
+                tmux("kill-server")
+            times.sort()
+            bench("%s_connect_to_prompt" % name, times[2] * 1000, "ms")
+    finally:
+        try:
+            os.kill(int(open(os.path.join(d, "sshd.pid")).read()), 15)
+        except (OSError, ValueError):
+            pass
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    if not shutil.which("tmux"):
+        print("bench: session benchmarks need tmux; skipped", file=sys.stderr)
+        return
+    systems = [System("moshi")]
+    if shutil.which("mosh-server") and shutil.which("mosh-client"):
+        systems.append(System("mosh"))
+    else:
+        print("bench: mosh is not installed (apt-get install mosh): no comparison",
+              file=sys.stderr)
+    floor = min(pty_drain_floor(["seq", "1", "2000000"]) for _ in range(3))
+    bench("flood_pty_drain_floor", floor, "s")
+    try:
+        for s in systems:
+            flood_and_ctrl_c(s)
+        for s in systems:
+            typing(s)
+        connect_times(systems)
+    finally:
+        tmux("kill-server")
+    bench("moshi_flood_vs_floor", results["moshi_flood_seconds"] / floor, "ratio")
+    for m in ("idle_server_rss", "idle_client_rss", "flood_seconds", "flood_server_cpu",
+              "flood_wire_down", "ctrl_c_0ms", "ctrl_c_100ms", "typing_up_bytes",
+              "typing_down_bytes", "connect_to_prompt"):
+        ratio("moshi_vs_mosh_" + m, "moshi_" + m, "mosh_" + m)
+    ratio("moshi_vs_ssh_connect_to_prompt", "moshi_connect_to_prompt", "ssh_connect_to_prompt")
+
+
+if __name__ == "__main__":
+    main()
