@@ -316,6 +316,9 @@ static int serve(struct server_opts *o)
 	long net_tmout = env_seconds("MOSHI_SERVER_NETWORK_TMOUT");
 	long sig_tmout = env_seconds("MOSHI_SERVER_SIGNAL_TMOUT");
 	bool child_done = false, child_reaped = false, changed = false;
+	/* The application's output since it last went quiet is unsent. */
+	bool quiet_pending = false;
+	uint64_t last_output = 0;
 	int status = 0;
 	const char *why = NULL;
 
@@ -326,6 +329,13 @@ static int serve(struct server_opts *o)
 			wait = 250;
 		if (applied.n > 0 && wait > ECHO_ACK_DELAY_MS)
 			wait = ECHO_ACK_DELAY_MS;
+		if (quiet_pending) {
+			/* Wake when the output has been quiet long enough. */
+			uint64_t q = last_output + SSP_SEND_MINDELAY_SERVER_MS;
+			int qw = q > now ? (int)(q - now) : 0;
+			if (qw < wait)
+				wait = qw;
+		}
 		struct pollfd fds[2] = {
 			{ ssp_conn_fd(conn), POLLIN, 0 },
 			{ child_done ? -1 : master, POLLIN | (toapp.len ? POLLOUT : 0), 0 },
@@ -344,6 +354,8 @@ static int serve(struct server_opts *o)
 				outq_add(&toapp, r, rl);
 				term_replies_clear(screen);
 				changed = true;
+				quiet_pending = true;
+				last_output = now;
 			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 				child_done = true; /* EIO: the last program left the pty */
 			}
@@ -384,6 +396,10 @@ static int serve(struct server_opts *o)
 			if (s != NULL)
 				ssp_transport_set_local(t, s);
 			changed = false;
+		}
+		if (quiet_pending && now - last_output >= SSP_SEND_MINDELAY_SERVER_MS) {
+			ssp_transport_settled(t);
+			quiet_pending = false;
 		}
 		ssp_transport_tick(t, now);
 

@@ -40,8 +40,14 @@ struct ssp_transport {
 	struct kept sent[SSP_MAX_SENT_STATES + 1]; /* sent[0]: acknowledged */
 	int nsent;
 	uint64_t mindelay_clock;                   /* UINT64_MAX: no change */
+	bool settled;                              /* see ssp_transport_settled */
+	uint64_t last_early;                       /* when it last helped */
 	uint64_t next_ack_time;
 	uint64_t last_send;
+	/* The last send that carried a state (not an empty acknowledgement):
+	 * the send interval paces states only, so a keystroke does not wait
+	 * behind the acks a flood of frames makes its receiver send. */
+	uint64_t last_state_send;
 
 	struct kept recv[SSP_MAX_RECEIVED_STATES];
 	int nrecv;
@@ -90,6 +96,7 @@ struct ssp_transport *ssp_transport_new(struct ssp_conn *conn, bool server,
 	t->recv[0] = (struct kept){ 0, 0, remote_initial };
 	t->nrecv = 1;
 	t->mindelay_clock = NONE;
+	t->last_early = NONE;
 	t->ack_due = NONE;
 	t->next_ack_time = ssp_now_ms() + SSP_ACK_INTERVAL_MS;
 	t->next_id = 1;
@@ -217,7 +224,11 @@ static uint64_t next_send_time(struct ssp_transport *t, uint64_t now)
 		if (t->mindelay_clock == NONE)
 			t->mindelay_clock = now;
 		uint64_t a = t->mindelay_clock + mindelay;
-		uint64_t b = t->last_send + send_interval(t);
+		uint64_t b = t->last_state_send + send_interval(t);
+		uint64_t early = t->last_state_send + SSP_SEND_INTERVAL_MIN_MS;
+		if (t->settled && early < b &&
+		    (t->last_early == NONE || t->last_early + send_interval(t) <= now))
+			b = early;
 		return a > b ? a : b;
 	}
 	int assumed = assumed_receiver_state(t, now);
@@ -314,10 +325,14 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 			t->sent[t->nsent] = (struct kept){ newest->num + 1, now, copy };
 			t->nsent++;
 			t->mindelay_clock = NONE;
+			if (t->settled && now < t->last_state_send + send_interval(t))
+				t->last_early = now;
+			t->settled = false;
 		} else {
 			/* A resend: the guess aged, or no acknowledgement. */
 			t->sent[t->nsent - 1].when = now;
 		}
+		t->last_state_send = now;
 		const struct kept *top = &t->sent[t->nsent - 1];
 		return send_instruction(t, now, base, top->num, top->state);
 	}
@@ -327,6 +342,13 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 		return send_instruction(t, now, base, t->sent[base].num, NULL);
 	}
 	return SSP_OK;
+}
+
+void ssp_transport_settled(struct ssp_transport *t)
+{
+	/* Only a state not yet sent can leave early. */
+	if (!t->lops->equal(t->current, t->sent[t->nsent - 1].state))
+		t->settled = true;
 }
 
 int ssp_transport_wait_ms(struct ssp_transport *t, uint64_t now)
