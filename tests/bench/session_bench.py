@@ -205,6 +205,7 @@ def flood_and_ctrl_c(system):
     bench("%s_flood_wire_down" % n, counts["down"][1] / 1e6, "MB")
     bench("%s_flood_packets_down" % n, counts["down"][0], "packets")
     bench("%s_flood_wire_up" % n, counts["up"][1] / 1e3, "KB")
+    bench("%s_flood_packets_up" % n, counts["up"][0], "packets")
     s = Session(system, delay_ms=100)
     ctrl_c(s, "%s_ctrl_c_100ms" % n)
     s.end()

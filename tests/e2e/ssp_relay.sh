@@ -5,7 +5,9 @@
 #   bulk:  1 MiB of input at 5% loss each way
 #   lossy: 32 KiB of input at 50% loss each way
 # both with 10% duplication, 20% reordering, 0-5 ms jitter, a roam every
-# 2 s, while the server floods its terminal for 3 s.
+# 2 s, while the server floods its terminal for 3 s, and hostile packets
+# from another address (relay --attack): forged, truncated, replayed,
+# reflected and oversized, which must all be dropped and counted.
 SUITE=ssp-relay
 . "$(dirname "$0")/../lib.sh"
 tools="$OUT/tools"
@@ -18,8 +20,10 @@ wait_for_line() { # FILE PATTERN: up to 2 s for a line to appear
 	return 1
 }
 
-scenario() { # NAME LOSS BYTES
+scenario() { # NAME LOSS BYTES [RELAY-OPTIONS...]
 	name=$1 loss=$2 bytes=$3
+	shift 3
+	extra="$*"
 	MOSHI_KEY=$(head -c 16 /dev/urandom | base64 | tr -d '=\n')
 	export MOSHI_KEY
 	"$tools/ssp_peer" server 3 > "$TMP/$name.srv" 2> "$TMP/$name.srv.err" &
@@ -27,7 +31,7 @@ scenario() { # NAME LOSS BYTES
 	wait_for_line "$TMP/$name.srv" '^port'
 	sport=$(awk '/^port/ {print $2}' "$TMP/$name.srv")
 	"$tools/relay" --to "127.0.0.1:$sport" --loss "$loss" --dup 0.1 --reorder 0.2 \
-		--jitter 5 --roam-every 2 --seed 7 > "$TMP/$name.rel" 2> "$TMP/$name.rel.err" &
+		--jitter 5 --roam-every 2 --seed 7 "$@" > "$TMP/$name.rel" 2> "$TMP/$name.rel.err" &
 	rpid=$!
 	wait_for_line "$TMP/$name.rel" 'listening'
 	rport=$(awk '{print $4}' "$TMP/$name.rel")
@@ -73,7 +77,34 @@ scenario() { # NAME LOSS BYTES
 	else
 		fail "${name}_impaired_and_roamed" "$(cat "$TMP/$name.rel.err" "$TMP/$name.srv.err")"
 	fi
+
+	case "$extra" in *--attack*) attacked "$name" ;; esac
 }
 
-scenario bulk 0.05 1048576
-scenario lossy 0.5 32768
+# The relay's hostile packets (--attack) came from another address: each
+# kind was sent, and the server dropped and counted it; the server followed
+# no address but the relay's (a roam to the attacker would also have cut
+# the session off, which the checks above catch).
+count() { # FILE WORD: the number after the last "WORD N" in FILE
+	sed -n "s/.*[ :]$2 \([0-9]*\).*/\1/p" "$1" | tail -n 1
+}
+attacked() { # NAME
+	a="$TMP/$1.rel.err" srv="$TMP/$1.srv.err"
+	ok=1 why=""
+	for k in forged truncated replayed reflected oversized; do
+		n=$(count "$a" "$k")
+		[ "${n:-0}" -gt 0 ] || { ok=0; why="$why no $k sent;"; }
+	done
+	for k in forged replayed reflected short oversized; do
+		n=$(count "$srv" "$k")
+		[ "${n:-0}" -gt 0 ] || { ok=0; why="$why server counted no $k;"; }
+	done
+	[ "$ok" = 1 ] && pass "${1}_attacks_rejected_and_counted" ||
+		fail "${1}_attacks_rejected_and_counted" "$why $(cat "$a" "$srv" | tr '\n' ' ')"
+	rr=$(count "$a" roams) sr=$(count "$srv" roams)
+	[ "${sr:-0}" -le $(( ${rr:-0} + 1 )) ] && pass "${1}_attacks_moved_no_address" ||
+		fail "${1}_attacks_moved_no_address" "relay roamed $rr times, server followed $sr"
+}
+
+scenario bulk 0.05 1048576 --attack 7
+scenario lossy 0.5 32768 --attack 5

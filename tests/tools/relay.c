@@ -126,6 +126,84 @@ static int upstream_socket(int family)
 	return fd;
 }
 
+/*
+ * --attack N: after every N-th packet from the client, one hostile packet
+ * goes to the server from a socket of its own (another source address),
+ * in turn: a forged copy (one ciphertext byte flipped), a truncated copy,
+ * a replay of a packet forwarded at least a second earlier (so the server
+ * has it), a reflection of a server packet (the wrong direction), and an
+ * oversized packet. None may be accepted, and none may move the server's
+ * idea of the client's address.
+ */
+#define KEEP 512
+static struct {
+	int fd, every, turn;
+	uint64_t seen, sent[5];
+	uint8_t old[KEEP][1500];
+	size_t oldlen[KEEP];
+	uint64_t oldwhen[KEEP];
+	int nold;
+	uint8_t down[1500];
+	size_t downlen;
+} atk;
+static const char *const attack_names[5] = {
+	"forged", "truncated", "replayed", "reflected", "oversized"
+};
+
+static void remember_up(const uint8_t *p, size_t len, uint64_t now)
+{
+	if (atk.every == 0 || len > sizeof atk.old[0])
+		return;
+	int i = atk.nold++ % KEEP;
+	memcpy(atk.old[i], p, len);
+	atk.oldlen[i] = len;
+	atk.oldwhen[i] = now;
+}
+
+static void attack(const uint8_t *p, size_t len, uint64_t now,
+                   const struct sockaddr_storage *server, socklen_t server_len)
+{
+	static uint8_t pkt[4000];
+	size_t n = 0;
+	int kind = atk.turn % 5;
+
+	if (atk.every == 0 || ++atk.seen % (uint64_t)atk.every != 0 || len > 1500)
+		return;
+	switch (kind) {
+	case 0: /* forged */
+		memcpy(pkt, p, len);
+		n = len;
+		pkt[len > 20 ? len - 20 : len - 1] ^= 0x40;
+		break;
+	case 1: /* truncated */
+		n = atk.turn % 2 ? len / 2 : 7;
+		memcpy(pkt, p, n);
+		break;
+	case 2: /* replayed: the newest kept packet at least 1 s old */
+		for (int k = 1; k <= KEEP && k <= atk.nold; k++) {
+			int i = (atk.nold - k) % KEEP;
+			if (now - atk.oldwhen[i] >= 1000000) {
+				memcpy(pkt, atk.old[i], atk.oldlen[i]);
+				n = atk.oldlen[i];
+				break;
+			}
+		}
+		break;
+	case 3: /* reflected */
+		memcpy(pkt, atk.down, atk.downlen);
+		n = atk.downlen;
+		break;
+	case 4: /* oversized */
+		n = sizeof pkt;
+		for (size_t i = 0; i < n; i++)
+			pkt[i] = (uint8_t)(frand() * 256);
+		break;
+	}
+	atk.turn++;
+	if (n > 0 && sendto(atk.fd, pkt, n, 0, (const struct sockaddr *)server, server_len) >= 0)
+		atk.sent[kind]++;
+}
+
 int main(int argc, char **argv)
 {
 	struct dir up = { 0 }, down = { 0 };
@@ -151,6 +229,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(o, "--roam-every")) roam_every = atof(v);
 		else if (!strcmp(o, "--seed")) rng = strtoull(v, NULL, 0) | 1;
 		else if (!strcmp(o, "--duration")) duration = atof(v);
+		else if (!strcmp(o, "--attack")) atk.every = atoi(v);
 		else {
 			fprintf(stderr, "relay: unknown option %s\n", o);
 			return 2;
@@ -159,7 +238,7 @@ int main(int argc, char **argv)
 	if (to == NULL || strrchr(to, ':') == NULL) {
 		fprintf(stderr, "usage: relay --to HOST:PORT [--listen PORT] [--delay MS[,MS]] "
 		                "[--jitter MS] [--loss P] [--dup P] [--reorder P] "
-		                "[--roam-every S] [--seed N] [--duration S]\n");
+		                "[--roam-every S] [--seed N] [--duration S] [--attack N]\n");
 		return 2;
 	}
 	char host[256];
@@ -193,6 +272,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int ufd = upstream_socket(family);
+	if (atk.every > 0)
+		atk.fd = upstream_socket(family);
 	printf("relay listening on %d\n", ntohs(la.sin_port));
 	fflush(stdout);
 
@@ -234,6 +315,8 @@ int main(int argc, char **argv)
 				if (n >= 0) {
 					d->tx++;
 					d->tx_bytes += q[i].len;
+					if (q[i].up)
+						remember_up(q[i].data, q[i].len, now);
 				}
 				free(q[i].data);
 				q[i] = q[--nq];
@@ -256,10 +339,15 @@ int main(int argc, char **argv)
 				memcpy(&client, &from, fl);
 				client_len = fl;
 				enqueue(&up, 1, buf, (size_t)n, now);
+				attack(buf, (size_t)n, now, &server, server_len);
 			}
 		}
 		if (fds[1].revents & POLLIN) {
 			ssize_t n = recv(ufd, buf, sizeof buf, 0);
+			if (n > 0 && (size_t)n <= sizeof atk.down) {
+				memcpy(atk.down, buf, (size_t)n);
+				atk.downlen = (size_t)n;
+			}
 			if (n >= 0)
 				enqueue(&down, 0, buf, (size_t)n, now);
 		}
@@ -273,6 +361,12 @@ int main(int argc, char **argv)
 		        (unsigned long long)d->tx_bytes, (unsigned long long)d->dropped,
 		        (unsigned long long)d->duplicated, (unsigned long long)d->reordered,
 		        (unsigned long long)roams);
+	}
+	if (atk.every > 0) {
+		fprintf(stderr, "relay attack:");
+		for (int k = 0; k < 5; k++)
+			fprintf(stderr, " %s %llu", attack_names[k], (unsigned long long)atk.sent[k]);
+		fprintf(stderr, "\n");
 	}
 	return 0;
 }

@@ -151,11 +151,11 @@ static int server(double seconds)
 	}
 	const struct ssp_stats *st = ssp_conn_stats(c);
 	fprintf(stderr, "server: %llu datagrams in, %llu out, roams %llu, replayed %llu, "
-	        "forged %llu, reflected %llu, short %llu\n",
+	        "forged %llu, reflected %llu, short %llu, oversized %llu\n",
 	        (unsigned long long)st->received, (unsigned long long)st->sent,
 	        (unsigned long long)st->roams, (unsigned long long)st->dropped_replayed,
 	        (unsigned long long)st->dropped_forged, (unsigned long long)st->dropped_reflected,
-	        (unsigned long long)st->dropped_short);
+	        (unsigned long long)st->dropped_short, (unsigned long long)st->dropped_oversize);
 	ssp_transport_free(t);
 	term_free(screen);
 	return 0;
