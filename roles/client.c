@@ -310,8 +310,8 @@ static int run_client(const char *host, const char *port, bool no_init)
 		text[0] = '\0';
 		if (quiet == UINT64_MAX && now - start > NOTHING_YET_AFTER_MS)
 			snprintf(text, sizeof text, "moshi: Nothing received from server on UDP port %s."
-			         " (A firewall may block UDP port %s.) [To quit: %s .]",
-			         port, port, esc_name);
+			         " (A firewall on %s may block UDP port %s.) [To quit: %s .]",
+			         port, host, port, esc_name);
 		else if (quiet != UINT64_MAX && quiet > BAR_AFTER_MS) {
 			uint64_t s = quiet / 1000;
 			if (s < 60)
@@ -336,7 +336,15 @@ static int run_client(const char *host, const char *port, bool no_init)
 	else if (end_reason == NULL)
 		/* The server ended: acknowledge its shutdown before going. */
 		ssp_transport_run(t, 50, NULL, NULL);
+	bool never_heard = ssp_conn_quiet_ms(conn, ssp_now_ms()) == UINT64_MAX;
 	tty_leave(&tty);
+	if (never_heard)
+		/* The most likely cause, and what to do about it, in full. */
+		fprintf(stderr, "moshi: nothing ever came back from %s on UDP port %s: a "
+		        "firewall may block it. On %s, allow it with, for example:\n"
+		        "    iptables -I INPUT -p udp --dport %s -j ACCEPT\n"
+		        "or start the server with -p to pick a port that is open.\n",
+		        host, port, host, port);
 	if (end_reason == NULL)
 		fprintf(stderr, "[moshi is exiting: the session ended]\n");
 	else if (status != 0)

@@ -148,3 +148,20 @@ else
 	t send-keys -t s 'exit' Enter
 	wait_screen '^EXIT=0' && pass client_by_hand_ends || fail client_by_hand_ends "$(shown)"
 fi
+
+# No server on the port (as when a firewall drops UDP): the bar says so,
+# naming the port and host, and on quitting the client says what to do.
+t kill-server 2>/dev/null
+deadport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+t -f /dev/null new-session -d -s s -x 120 -y 24 \
+	"MOSHI_KEY=AAAAAAAAAAAAAAAAAAAAAA '$MOSHI' client 127.0.0.1 $deadport; echo EXIT=\$?; sleep 60"
+for i in $(seq 1 100); do
+	screen | grep -q "Nothing received from server on UDP port $deadport" && break
+	sleep 0.1
+done
+screen | grep -q "Nothing received from server on UDP port $deadport. (A firewall on 127.0.0.1 may block UDP port $deadport.)" &&
+	pass no_reply_bar_names_port_and_host || fail no_reply_bar_names_port_and_host "$(shown)"
+t send-keys -t s C-^ .
+wait_screen '^EXIT=' 
+screen | grep -q "iptables -I INPUT -p udp --dport $deadport -j ACCEPT" &&
+	pass no_reply_says_what_to_do || fail no_reply_says_what_to_do "$(shown)"
