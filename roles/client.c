@@ -206,6 +206,11 @@ static int run_client(const char *host, const char *port, bool no_init)
 	const char *end_reason = NULL;
 	int status = 0;
 	struct term_buf out = { 0 };
+	/* Typed and pasted input waits here for room in the window; keys
+	 * are still read (and the escape key seen) while the backlog has
+	 * room, so a paste stalled on a bad link can be quit. */
+	static struct ssp_flow flow;
+	ssp_flow_init(&flow, start);
 
 	while (end_reason == NULL) {
 		uint64_t now = ssp_now_ms();
@@ -224,7 +229,11 @@ static int run_client(const char *host, const char *port, bool no_init)
 		int wait = ssp_transport_wait_ms(t, now);
 		if (wait < 0 || wait > 250)
 			wait = 250;
-		struct pollfd fds[2] = { { 0, POLLIN, 0 }, { ssp_conn_fd(conn), POLLIN, 0 } };
+		size_t room = ssp_flow_room(&flow) / 2; /* escapes can double it */
+		if (flow.len > 0 && wait > 20)
+			wait = 20; /* the backlog waits on acknowledgements */
+		struct pollfd fds[2] = { { room > 0 ? 0 : -1, POLLIN, 0 },
+		                         { ssp_conn_fd(conn), POLLIN, 0 } };
 		if (poll(fds, 2, wait) < 0 && errno != EINTR)
 			break;
 		now = ssp_now_ms();
@@ -232,7 +241,7 @@ static int run_client(const char *host, const char *port, bool no_init)
 		if (fds[0].revents & (POLLIN | POLLHUP)) {
 			uint8_t in[4096], keep[4096 * 2];
 			size_t kn = 0;
-			ssize_t n = read(0, in, sizeof in);
+			ssize_t n = read(0, in, room < sizeof in ? room : sizeof in);
 			if (n <= 0 && errno != EINTR && errno != EAGAIN) {
 				end_reason = "the terminal closed";
 				status = 1;
@@ -269,12 +278,12 @@ static int run_client(const char *host, const char *port, bool no_init)
 					repaint = true; /* Ctrl-L: repaint, and pass it on */
 				keep[kn++] = c;
 			}
-			if (kn > 0)
-				ssp_userstream_push_bytes(ssp_transport_local(t), keep, kn);
+			ssp_flow_add(&flow, keep, kn);
 			if (end_reason)
 				break;
 		}
 		ssp_transport_recv(t);
+		ssp_flow_push(&flow, t, now);
 		ssp_conn_maybe_hop(conn, now);
 		ssp_transport_tick(t, now);
 		if (ssp_transport_remote_shutdown(t)) {

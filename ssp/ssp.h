@@ -281,6 +281,12 @@ int ssp_userstream_get(const struct ssp_userstream *u, uint64_t i,
                        struct ssp_user_event *ev);
 /* Forget events below index i (the receiver has consumed them). */
 void ssp_userstream_forget(struct ssp_userstream *u, uint64_t i);
+/* Bytes (4 per event of framing included) that u holds past the end of
+ * older, an earlier state of the same stream: what a diff from older
+ * would carry. A sender keeps this bounded so that one instruction
+ * never needs more fragments than a lossy path delivers whole. */
+size_t ssp_userstream_pending(const struct ssp_userstream *u,
+                              const struct ssp_userstream *older);
 
 /* The terminal state: what the screen shows, and the echo-ack: the
  * newest user-stream state the server has applied to the terminal long
@@ -351,6 +357,33 @@ void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i);
  * no frame interval. At most one such early state per send interval, so
  * an application that pauses often cannot raise the rate much. */
 void ssp_transport_settled(struct ssp_transport *t);
+
+/* Input flow control for a user-stream sender (ssp/flow.c): input waits
+ * in a bounded backlog and enters the stream only while what is not yet
+ * acknowledged stays under a window of datagrams, so that no instruction
+ * needs more fragments than a lossy path delivers whole. The window
+ * doubles with every acknowledgement that moves until the first stall,
+ * then grows by one; it halves after 2 * (RTO + SSP_ACK_DELAY_MS) without
+ * one. Call ssp_flow_push after every ssp_transport_recv. */
+#define SSP_FLOW_BACKLOG 65536
+#define SSP_FLOW_WINDOW_START 1
+#define SSP_FLOW_WINDOW_MAX 32
+
+struct ssp_flow {
+	uint8_t backlog[SSP_FLOW_BACKLOG];
+	size_t len;
+	size_t window;              /* datagrams */
+	bool stalled;               /* once: grow linearly from then on */
+	uint64_t acked_total, last_progress;
+};
+
+void ssp_flow_init(struct ssp_flow *f, uint64_t now);
+/* Bytes the backlog can still take. */
+size_t ssp_flow_room(const struct ssp_flow *f);
+/* Queue up to n bytes; returns how many were taken. */
+size_t ssp_flow_add(struct ssp_flow *f, const void *b, size_t n);
+/* Move what the window allows into t's local user stream. */
+void ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now);
 
 /* Read and process every datagram waiting. Returns the number of new
  * remote states. */

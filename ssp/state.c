@@ -94,6 +94,18 @@ uint64_t ssp_userstream_total(const struct ssp_userstream *u)
 	return u->base + u->n;
 }
 
+size_t ssp_userstream_pending(const struct ssp_userstream *u,
+                              const struct ssp_userstream *older)
+{
+	size_t n = 0;
+	uint64_t from = ssp_userstream_total(older);
+	if (from < u->base)
+		from = u->base;
+	for (uint64_t i = from; i < u->base + u->n; i++)
+		n += u->ev[i - u->base].len + 4;
+	return n;
+}
+
 int ssp_userstream_get(const struct ssp_userstream *u, uint64_t i,
                        struct ssp_user_event *ev)
 {

@@ -195,7 +195,41 @@ TEST(termstate_malformed_diffs)
 	ops->free(s);
 }
 
+TEST(userstream_pending_counts_past_older)
+{
+	struct ssp_userstream *a = ssp_userstream_new();
+	REQUIRE(a);
+	REQUIRE(ssp_userstream_push_bytes(a, "abc", 3) == SSP_OK);
+	struct ssp_userstream *older = ssp_userstream_ops.copy(a);
+	REQUIRE(older);
+	CHECK_EQ_INT((int)ssp_userstream_pending(a, older), 0);
+	REQUIRE(ssp_userstream_push_bytes(a, "hello", 5) == SSP_OK);
+	REQUIRE(ssp_userstream_push_resize(a, 100, 30) == SSP_OK);
+	/* 5 bytes + 4 of framing, and a resize's 4 */
+	CHECK_EQ_INT((int)ssp_userstream_pending(a, older), 5 + 4 + 4);
+	/* Events the newer state already forgot are not counted. */
+	ssp_userstream_forget(a, 2);
+	CHECK_EQ_INT((int)ssp_userstream_pending(a, older), 4);
+	ssp_userstream_ops.free(older);
+	ssp_userstream_ops.free(a);
+}
+
+TEST(flow_backlog_is_bounded)
+{
+	static struct ssp_flow f;
+	static uint8_t big[SSP_FLOW_BACKLOG + 100];
+	ssp_flow_init(&f, 0);
+	CHECK_EQ_INT((int)ssp_flow_room(&f), SSP_FLOW_BACKLOG);
+	CHECK_EQ_INT((int)ssp_flow_add(&f, big, 100), 100);
+	CHECK_EQ_INT((int)ssp_flow_add(&f, big, sizeof big), SSP_FLOW_BACKLOG - 100);
+	CHECK_EQ_INT((int)ssp_flow_room(&f), 0);
+	CHECK_EQ_INT((int)ssp_flow_add(&f, big, 1), 0);
+	CHECK_EQ_INT((int)f.window, SSP_FLOW_WINDOW_START);
+}
+
 static const struct test tests[] = {
+	TEST_ENTRY(userstream_pending_counts_past_older),
+	TEST_ENTRY(flow_backlog_is_bounded),
 	TEST_ENTRY(userstream_exactly_once_between_any_states),
 	TEST_ENTRY(userstream_forget_and_subtract),
 	TEST_ENTRY(userstream_malformed_diffs),

@@ -17,6 +17,8 @@ The time to the first prompt goes through a real sshd on loopback
   ctrl-c    Ctrl-C while `yes` floods, until the prompt is back: at 0 and
             at 100 ms one-way delay.
   typing    one key every 100 ms for 30 s: bytes and packets each way.
+  paste     64 KiB pasted into `head -c | md5sum` at 10% loss each way
+            (10 ms delay): seconds until the program has read it all.
   idle      resident memory of server and client at the prompt.
   connect   from starting the command to the first prompt, over ssh.
 
@@ -128,11 +130,12 @@ class System:
 class Session:
     """A server, the relay in front of it, and a client in a tmux pane."""
 
-    def __init__(self, system, delay_ms=0):
+    def __init__(self, system, delay_ms=0, loss=0.0):
         self.system = system
         port, key, self.server_pid = system.start_server()
         self.relay = subprocess.Popen(
-            [RELAY, "--to", "127.0.0.1:%d" % port, "--delay", str(delay_ms)],
+            [RELAY, "--to", "127.0.0.1:%d" % port, "--delay", str(delay_ms),
+             "--loss", str(loss), "--seed", "5"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.relay.stdout.readline()
         rport = int(line.split()[3])
@@ -249,6 +252,29 @@ def typing(system):
         bench("%s_typing_%s_packets" % (n, d), max(0, c[d][0] - base[d][0]), "packets")
 
 
+def paste(system, nbytes=65536, loss=0.1):
+    """A paste of nbytes at loss each way (10 ms delay): seconds until the
+    program has read it all."""
+    n = system.name
+    s = Session(system, delay_ms=10, loss=loss)
+    s.keys("stty -echo -icanon; head -c %d | md5sum | sed 's/^/got /'; stty sane" % nbytes,
+           "Enter")
+    wait_for(lambda sc: "md5sum" in sc, 20)
+    time.sleep(1)
+    data = os.urandom(nbytes * 3 // 4 + 3)
+    import base64
+    text = base64.encodebytes(data)[:nbytes]
+    path = os.path.join(OUT, "bench-paste.txt")
+    with open(path, "wb") as f:
+        f.write(text)
+    tmux("load-buffer", path)
+    tmux("paste-buffer", "-t", "b")
+    t = wait_for(lambda sc: re.search(r"^got [0-9a-f]{32}", sc, re.M), 180)
+    bench("%s_paste_%dk_loss%d" % (n, nbytes // 1024, int(loss * 100)),
+          t if t is not None else 180.0, "s")
+    s.end()
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -324,13 +350,15 @@ def main():
             flood_and_ctrl_c(s)
         for s in systems:
             typing(s)
+        for s in systems:
+            paste(s)
         connect_times(systems)
     finally:
         tmux("kill-server")
     bench("moshi_flood_vs_floor", results["moshi_flood_seconds"] / floor, "ratio")
     for m in ("idle_server_rss", "idle_client_rss", "flood_seconds", "flood_server_cpu",
               "flood_wire_down", "ctrl_c_0ms", "ctrl_c_100ms", "typing_up_bytes",
-              "typing_down_bytes", "connect_to_prompt"):
+              "typing_down_bytes", "connect_to_prompt", "paste_64k_loss10"):
         ratio("moshi_vs_mosh_" + m, "moshi_" + m, "mosh_" + m)
     ratio("moshi_vs_ssh_connect_to_prompt", "moshi_connect_to_prompt", "ssh_connect_to_prompt")
 

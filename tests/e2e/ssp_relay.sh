@@ -26,7 +26,9 @@ scenario() { # NAME LOSS BYTES [RELAY-OPTIONS...]
 	extra="$*"
 	MOSHI_KEY=$(head -c 16 /dev/urandom | base64 | tr -d '=\n')
 	export MOSHI_KEY
-	"$tools/ssp_peer" server 3 > "$TMP/$name.srv" 2> "$TMP/$name.srv.err" &
+	# The server ends 10 s after the last input (and once its screen is
+	# acknowledged).
+	"$tools/ssp_peer" server 3 10 > "$TMP/$name.srv" 2> "$TMP/$name.srv.err" &
 	spid=$!
 	wait_for_line "$TMP/$name.srv" '^port'
 	sport=$(awk '/^port/ {print $2}' "$TMP/$name.srv")

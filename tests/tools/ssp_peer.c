@@ -2,11 +2,12 @@
  * ssp_peer — one end of an SSP session for the two-process tests
  * (tests/e2e/ssp_relay.sh). The key is in MOSHI_KEY.
  *
- *   ssp_peer server SECONDS_OF_OUTPUT
+ *   ssp_peer server SECONDS_OF_OUTPUT [QUIET_SECONDS]
  *       Prints "port N", then serves one client: applies its input to a
  *       terminal, counts the bytes and hashes them, and for the given time
  *       also floods the terminal with its own changing output. When that
- *       is over, no input came for 3 s, and the final screen is
+ *       is over, no input came for QUIET_SECONDS (3 unless given; counted
+ *       from the client's first packet), and the final screen is
  *       acknowledged (or 30 s passed), it prints "server input BYTES HASH
  *       screen HASH" and shuts the session down.
  *   ssp_peer client HOST PORT BYTES SEED
@@ -76,7 +77,7 @@ static void wait_io(struct ssp_transport *t, int limit)
 	poll(&p, 1, w);
 }
 
-static int server(double seconds)
+static int server(double seconds, double quiet)
 {
 	struct crypto_key k;
 	struct ssp_conn *c;
@@ -100,7 +101,7 @@ static int server(double seconds)
 		ssp_transport_recv(t);
 		uint64_t now = ssp_now_ms();
 		if (start == 0 && ssp_conn_has_remote(c))
-			start = now;
+			start = last_input = now;
 		bool changed = false;
 		struct ssp_user_event ev;
 		while (ssp_userstream_get(ssp_transport_remote(t), consumed, &ev)) {
@@ -135,7 +136,7 @@ static int server(double seconds)
 		ssp_transport_tick(t, now);
 		/* Done: no more flood, the client quiet for a while, and the
 		 * final screen acknowledged. */
-		if (!flooding && now - last_input > 3000 &&
+		if (!flooding && now - last_input > (uint64_t)(quiet * 1000) &&
 		    (ssp_termstate_ops.equal(ssp_transport_acked(t), ssp_transport_local(t)) ||
 		     now - flood_end > 30000))
 			break;
@@ -174,19 +175,13 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 	uint64_t sent = 0, hash = 1469598103934665603ULL;
 	uint64_t deadline = ssp_now_ms() + 600000;
 	uint64_t last_num = 0, stable_since = ssp_now_ms();
-	size_t window = ssp_conn_mtu(c) - 64;
 	uint8_t chunk[200];
+	/* Input goes through ssp_flow, as the client's does. */
+	static struct ssp_flow flow;
+	ssp_flow_init(&flow, ssp_now_ms());
 
 	while (ssp_now_ms() < deadline && !ssp_transport_remote_shutdown(t)) {
-		struct ssp_userstream *u = ssp_transport_local(t);
-		/* Keep at most one datagram of input unacknowledged. */
-		uint64_t inflight = 0;
-		const struct ssp_userstream *acked = ssp_transport_acked(t);
-		struct ssp_user_event ev;
-		for (uint64_t i = ssp_userstream_total(acked); i < ssp_userstream_total(u); i++)
-			if (ssp_userstream_get(u, i, &ev))
-				inflight += ev.len + 4;
-		while (sent < total && inflight < window) {
+		while (sent < total && ssp_flow_room(&flow) >= sizeof chunk) {
 			seed = seed * 1664525u + 1013904223u;
 			size_t n = 1 + seed % 200;
 			if (n > total - sent)
@@ -195,13 +190,13 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 				seed = seed * 1664525u + 1013904223u;
 				chunk[i] = (uint8_t)(seed >> 24);
 			}
-			ssp_userstream_push_bytes(u, chunk, n);
+			ssp_flow_add(&flow, chunk, n);
 			hash = fnv(hash, chunk, n);
 			sent += n;
-			inflight += n + 4;
 		}
 		wait_io(t, 5);
 		ssp_transport_recv(t);
+		ssp_flow_push(&flow, t, ssp_now_ms());
 		ssp_conn_maybe_hop(c, ssp_now_ms());
 		ssp_transport_tick(t, ssp_now_ms());
 		/* Also done when all input is acknowledged and the screen has
@@ -212,7 +207,8 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 			last_num = ssp_transport_remote_num(t);
 			stable_since = now;
 		}
-		if (sent == total && ssp_userstream_total(ssp_transport_acked(t)) ==
+		if (sent == total && flow.len == 0 &&
+		    ssp_userstream_total(ssp_transport_acked(t)) ==
 		                     ssp_userstream_total(ssp_transport_local(t)) &&
 		    now - stable_since > 5000)
 			break;
@@ -236,11 +232,11 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "server") == 0)
-		return server(atof(argv[2]));
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "server") == 0)
+		return server(atof(argv[2]), argc == 4 ? atof(argv[3]) : 3);
 	if (argc == 6 && strcmp(argv[1], "client") == 0)
 		return client(argv[2], argv[3], strtoull(argv[4], NULL, 10),
 		              (uint32_t)strtoul(argv[5], NULL, 10));
-	fprintf(stderr, "usage: ssp_peer server SECONDS | client HOST PORT BYTES SEED\n");
+	fprintf(stderr, "usage: ssp_peer server SECONDS [QUIET] | client HOST PORT BYTES SEED\n");
 	return 2;
 }

@@ -1,0 +1,77 @@
+/*
+ * Input flow control for the user stream (see ssp.h, ssp_flow).
+ *
+ * A diff carries everything past the acknowledged state, and an
+ * instruction of k fragments arrives whole with probability (1 - loss)^k:
+ * a large paste pushed into the stream at once would stall on a lossy
+ * path. So input waits in a bounded backlog and enters the stream only
+ * while what is unacknowledged stays under a window, counted in
+ * datagrams: doubled with every acknowledgement that moves until the
+ * first stall, one more per acknowledgement after it, and halved when
+ * none has come for twice (RTO + the receiver's ack delay), the time
+ * the transport itself takes to resend.
+ */
+#include "ssp.h"
+
+#include <string.h>
+
+void ssp_flow_init(struct ssp_flow *f, uint64_t now)
+{
+	f->len = 0;
+	f->window = SSP_FLOW_WINDOW_START;
+	f->stalled = false;
+	f->acked_total = 0;
+	f->last_progress = now;
+}
+
+size_t ssp_flow_room(const struct ssp_flow *f)
+{
+	return SSP_FLOW_BACKLOG - f->len;
+}
+
+size_t ssp_flow_add(struct ssp_flow *f, const void *b, size_t n)
+{
+	if (n > ssp_flow_room(f))
+		n = ssp_flow_room(f);
+	memcpy(f->backlog + f->len, b, n);
+	f->len += n;
+	return n;
+}
+
+void ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
+{
+	struct ssp_conn *conn = ssp_transport_conn(t);
+	const struct ssp_userstream *acked = ssp_transport_acked(t);
+	struct ssp_userstream *u = ssp_transport_local(t);
+	size_t pending = ssp_userstream_pending(u, acked);
+	size_t mtu = ssp_conn_mtu(conn);
+	size_t dgram = mtu > 128 ? mtu - 64 : 64;
+
+	if (ssp_userstream_total(acked) != f->acked_total) {
+		f->acked_total = ssp_userstream_total(acked);
+		f->last_progress = now;
+		/* Double until the first stall, then one at a time. */
+		f->window = f->stalled ? f->window + 1 : f->window * 2;
+		if (f->window > SSP_FLOW_WINDOW_MAX)
+			f->window = SSP_FLOW_WINDOW_MAX;
+	} else if (pending > 0 &&
+	           now - f->last_progress >
+	               2 * ((uint64_t)ssp_rtt_rto(ssp_conn_rtt(conn)) + SSP_ACK_DELAY_MS)) {
+		f->last_progress = now;
+		f->stalled = true;
+		if (f->window > 1)
+			f->window /= 2;
+	}
+	if (pending == 0)
+		f->last_progress = now;
+	size_t limit = f->window * dgram;
+	if (f->len == 0 || pending >= limit)
+		return;
+	size_t n = limit - pending;
+	if (n > f->len)
+		n = f->len;
+	if (ssp_userstream_push_bytes(u, f->backlog, n) != SSP_OK)
+		return;
+	memmove(f->backlog, f->backlog + n, f->len - n);
+	f->len -= n;
+}
