@@ -142,6 +142,8 @@ struct outq {
 
 static void outq_add(struct outq *q, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (n > q->cap - q->len) {
 		size_t cap = q->cap ? q->cap : 4096;
 		while (cap - q->len < n)

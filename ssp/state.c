@@ -125,6 +125,8 @@ void ssp_userstream_forget(struct ssp_userstream *u, uint64_t i)
 	if (i <= u->base)
 		return;
 	size_t k = i - u->base > u->n ? u->n : (size_t)(i - u->base);
+	if (k == 0)
+		return; /* nothing held (ev may be NULL) */
 	for (size_t j = 0; j < k; j++)
 		free(u->ev[j].bytes);
 	memmove(u->ev, u->ev + k, (u->n - k) * sizeof *u->ev);

@@ -24,7 +24,7 @@
 
 static void buf_put(struct term_buf *b, const void *p, size_t n)
 {
-	if (b->failed)
+	if (b->failed || n == 0)
 		return;
 	if (n > b->cap - b->len) {
 		size_t cap = b->cap ? b->cap : 4096;
