@@ -23,6 +23,7 @@
 #include "../crypto/crypto.h"
 #include "../ssp/ssp.h"
 #include "../term/term.h"
+#include "predict.h"
 
 #define BAR_AFTER_MS 6500       /* quiet this long: show the bar */
 #define NOTHING_YET_AFTER_MS 3000
@@ -130,7 +131,8 @@ static void draw_bar(int cols, const char *text)
 	write_all(1, buf, (size_t)n);
 }
 
-static int run_client(const char *host, const char *port, bool no_init)
+static int run_client(const char *host, const char *port, bool no_init,
+                      enum predict_mode mode)
 {
 	struct crypto_key key;
 	struct rlimit nocore = { 0, 0 };
@@ -211,6 +213,15 @@ static int run_client(const char *host, const char *port, bool no_init)
 	 * room, so a paste stalled on a bad link can be quit. */
 	static struct ssp_flow flow;
 	ssp_flow_init(&flow, start);
+	/* Local echo; input_offset counts the bytes given to the stream. */
+	struct predict *pred = predict_new(mode);
+	uint64_t input_offset = 0, last_draw = 0;
+	bool pred_dirty = false;
+	if (pred == NULL) {
+		tty_leave(&tty);
+		fprintf(stderr, "moshi client: out of memory\n");
+		return 1;
+	}
 
 	while (end_reason == NULL) {
 		uint64_t now = ssp_now_ms();
@@ -278,7 +289,12 @@ static int run_client(const char *host, const char *port, bool no_init)
 					repaint = true; /* Ctrl-L: repaint, and pass it on */
 				keep[kn++] = c;
 			}
-			ssp_flow_add(&flow, keep, kn);
+			if (kn > 0) {
+				const struct ssp_termstate *cur = ssp_transport_remote(t);
+				pred_dirty |= predict_input(pred, cur->frame, keep, kn,
+				                            input_offset, now);
+				input_offset += ssp_flow_add(&flow, keep, kn);
+			}
 			if (end_reason)
 				break;
 		}
@@ -295,8 +311,18 @@ static int run_client(const char *host, const char *port, bool no_init)
 		const struct ssp_termstate *st = ssp_transport_remote(t);
 		bool fits = term_frame_cols(st->frame) == cols && term_frame_rows(st->frame) == rows;
 		uint64_t num = ssp_transport_remote_num(t);
-		if (fits && (num != shown_num || repaint)) {
-			struct term_frame *f = term_frame_copy(st->frame);
+		predict_set_interval(pred, ssp_rtt_send_interval(ssp_conn_rtt(conn)));
+		if (num != shown_num)
+			pred_dirty |= predict_server(pred, st->frame, st->echo_ack, now);
+		/* Guesses waiting can change how they are shown with time alone. */
+		if (predict_pending(pred) && now - last_draw >= 50)
+			pred_dirty = true;
+		if (fits && (num != shown_num || repaint || pred_dirty)) {
+			struct term_frame *f = predict_overlay(pred, st->frame, now);
+			if (f == NULL)
+				f = term_frame_copy(st->frame);
+			pred_dirty = false;
+			last_draw = now;
 			if (f != NULL) {
 				if (prefix && term_frame_title(f)[0] != '\0') {
 					char title[1100], icon[1100];
@@ -345,6 +371,7 @@ static int run_client(const char *host, const char *port, bool no_init)
 	else if (end_reason == NULL)
 		/* The server ended: acknowledge its shutdown before going. */
 		ssp_transport_run(t, 50, NULL, NULL);
+	predict_free(pred);
 	bool never_heard = ssp_conn_quiet_ms(conn, ssp_now_ms()) == UINT64_MAX;
 	tty_leave(&tty);
 	if (never_heard)
@@ -371,12 +398,16 @@ int roles_client_main(int argc, char **argv)
 	bool no_init = false;
 	const char *args[2];
 	int n = 0;
+	enum predict_mode mode = PREDICT_ADAPTIVE;
+	const char *pm = getenv("MOSHI_PREDICTION_DISPLAY");
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--no-init") == 0)
 			no_init = true;
+		else if (strncmp(argv[i], "--predict=", 10) == 0)
+			pm = argv[i] + 10;
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: moshi client [--no-init] HOST PORT   (key in MOSHI_KEY)\n");
+			printf("usage: moshi client [--no-init] [--predict=MODE] HOST PORT   (key in MOSHI_KEY)\n");
 			return 0;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			roles_print_version("moshi-client");
@@ -387,13 +418,18 @@ int roles_client_main(int argc, char **argv)
 		} else if (n < 2) {
 			args[n++] = argv[i];
 		} else {
-			fprintf(stderr, "usage: moshi client [--no-init] HOST PORT\n");
+			fprintf(stderr, "usage: moshi client [--no-init] [--predict=MODE] HOST PORT\n");
 			return 2;
 		}
 	}
 	if (n != 2) {
-		fprintf(stderr, "usage: moshi client [--no-init] HOST PORT   (key in MOSHI_KEY)\n");
+		fprintf(stderr, "usage: moshi client [--no-init] [--predict=MODE] HOST PORT   (key in MOSHI_KEY)\n");
 		return 2;
 	}
-	return run_client(args[0], args[1], no_init);
+	if (pm != NULL && pm[0] != '\0' && predict_mode_parse(pm, &mode) != 0) {
+		fprintf(stderr, "moshi client: prediction mode must be adaptive, always, never "
+		        "or experimental, not '%s'\n", pm);
+		return 2;
+	}
+	return run_client(args[0], args[1], no_init, mode);
 }

@@ -25,7 +25,7 @@
 #define BOOT_TIMEOUT_MS 60000
 
 struct connect_opts {
-	bool local, no_init, ssh_pty, upload;
+	bool local, no_init, ssh_pty, upload, predict_set;
 	const char *ssh, *server, *port, *predict, *family, *bind_server;
 	const char *remote_ip_mode;
 	const char *host;
@@ -79,8 +79,8 @@ static int parse_connect(int argc, char **argv, struct connect_opts *o)
 		else if (strcmp(a, "--no-init") == 0) o->no_init = true;
 		else if (strcmp(a, "--no-ssh-pty") == 0) o->ssh_pty = false;
 		else if (strcmp(a, "--no-upload") == 0) o->upload = false;
-		else if (strcmp(a, "-a") == 0) o->predict = "always";
-		else if (strcmp(a, "-n") == 0) o->predict = "never";
+		else if (strcmp(a, "-a") == 0) o->predict = "always", o->predict_set = true;
+		else if (strcmp(a, "-n") == 0) o->predict = "never", o->predict_set = true;
 		else if (strcmp(a, "-4") == 0) o->family = "inet";
 		else if (strcmp(a, "-6") == 0) o->family = "inet6";
 		else if ((v = opt_value(a, "--ssh", &i, argc, argv))) o->ssh = v;
@@ -95,6 +95,7 @@ static int parse_connect(int argc, char **argv, struct connect_opts *o)
 				return 2;
 			}
 			o->predict = v;
+			o->predict_set = true;
 		} else if ((v = opt_value(a, "--family", &i, argc, argv))) o->family = v;
 		else if ((v = opt_value(a, "--bind-server", &i, argc, argv))) o->bind_server = v;
 		else if ((v = opt_value(a, "--experimental-remote-ip", &i, argc, argv)))
@@ -448,11 +449,17 @@ int roles_connect_main(int argc, char **argv)
 	setenv("MOSHI_KEY", b.key, 1);
 	crypto_wipe(b.key, sizeof b.key);
 	crypto_wipe(b.seen, sizeof b.seen);
-	char *cargv[5];
+	char *cargv[6];
+	static char predict_opt[64];
 	int nc = 0;
 	cargv[nc++] = "moshi-client";
 	if (o.no_init)
 		cargv[nc++] = "--no-init";
+	/* --predict (or -a, -n) wins over MOSHI_PREDICTION_DISPLAY. */
+	if (o.predict_set) {
+		snprintf(predict_opt, sizeof predict_opt, "--predict=%s", o.predict);
+		cargv[nc++] = predict_opt;
+	}
 	cargv[nc++] = b.ip;
 	cargv[nc++] = b.port;
 	cargv[nc] = NULL;

@@ -169,7 +169,9 @@ static void outq_flush(struct outq *q, int fd)
 	}
 }
 
-/* The echo-ack: input states and when they reached the application. */
+/* The echo-ack: how many input bytes had reached the application, and
+ * when. Once ECHO_ACK_DELAY_MS has passed, their echo is on the screen,
+ * and the client's prediction engine can check its guesses for them. */
 struct applied {
 	uint64_t num[64];
 	uint64_t when[64];
@@ -314,7 +316,7 @@ static int serve(struct server_opts *o)
 	}
 	struct outq toapp = { 0 };
 	struct applied applied = { .n = 0 };
-	uint64_t consumed = 0, ack = 0, start = ssp_now_ms();
+	uint64_t consumed = 0, ack = 0, start = ssp_now_ms(), input_bytes = 0;
 	long net_tmout = env_seconds("MOSHI_SERVER_NETWORK_TMOUT");
 	long sig_tmout = env_seconds("MOSHI_SERVER_SIGNAL_TMOUT");
 	bool child_done = false, child_reaped = false, changed = false;
@@ -370,6 +372,7 @@ static int serve(struct server_opts *o)
 			while (ssp_userstream_get(in, consumed, &ev)) {
 				if (ev.type == SSP_USER_BYTES) {
 					outq_add(&toapp, ev.bytes, ev.len);
+					input_bytes += ev.len;
 				} else {
 					term_resize(screen, ev.cols, ev.rows);
 					pty_resize(master, ev.cols, ev.rows);
@@ -382,7 +385,7 @@ static int serve(struct server_opts *o)
 				ssp_transport_remote_forget(t, consumed);
 				if (applied.n == 64)
 					applied.n = 0; /* overflow: acks just lag */
-				applied.num[applied.n] = ssp_transport_remote_num(t);
+				applied.num[applied.n] = input_bytes;
 				applied.when[applied.n++] = now;
 			}
 		}
@@ -443,6 +446,16 @@ static int serve(struct server_opts *o)
 	}
 	if (ssp_conn_has_remote(conn))
 		ssp_transport_shutdown(t, 3000);
+	{
+		const struct ssp_stats *st = ssp_conn_stats(conn);
+		logf_(o->verbose, "datagrams: %llu in, %llu out, %llu send errors; dropped "
+		      "%llu forged, %llu replayed, %llu reflected, %llu short, %llu oversized",
+		      (unsigned long long)st->received, (unsigned long long)st->sent,
+		      (unsigned long long)st->send_errors,
+		      (unsigned long long)st->dropped_forged, (unsigned long long)st->dropped_replayed,
+		      (unsigned long long)st->dropped_reflected, (unsigned long long)st->dropped_short,
+		      (unsigned long long)st->dropped_oversize);
+	}
 	/* Leave nothing behind: the pty's programs get SIGHUP. */
 	close(master);
 	if (!child_reaped) {

@@ -478,9 +478,13 @@ int ssp_conn_maybe_hop(struct ssp_conn *c, uint64_t now)
 {
 	if (c->server)
 		return 0;
-	uint64_t quiet = c->last_heard == UINT64_MAX ? now - c->last_hop
-	                                             : now - c->last_heard;
-	if (quiet < SSP_PORT_HOP_MS || now - c->last_hop < SSP_PORT_HOP_MS)
+	/* A caller's `now` may predate a datagram just received (read after
+	 * it sampled the clock): never let the difference wrap into "quiet
+	 * for ages", which would hop away from a live path. */
+	uint64_t since = c->last_heard == UINT64_MAX ? c->last_hop : c->last_heard;
+	uint64_t quiet = now > since ? now - since : 0;
+	uint64_t since_hop = now > c->last_hop ? now - c->last_hop : 0;
+	if (quiet < SSP_PORT_HOP_MS || since_hop < SSP_PORT_HOP_MS)
 		return 0;
 	if (client_socket(c) != SSP_OK)
 		return 0;

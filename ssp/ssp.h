@@ -288,9 +288,10 @@ void ssp_userstream_forget(struct ssp_userstream *u, uint64_t i);
 size_t ssp_userstream_pending(const struct ssp_userstream *u,
                               const struct ssp_userstream *older);
 
-/* The terminal state: what the screen shows, and the echo-ack: the
- * newest user-stream state the server has applied to the terminal long
- * enough ago for its echo to be on screen. Its diff is the renderer's
+/* The terminal state: what the screen shows, and the echo-ack: how many
+ * bytes of the user stream the server had given the application long
+ * enough ago for their echo to be on screen (the client's predictions
+ * are checked against it). Its diff is the renderer's
  * byte string (term_render), so its correctness is the renderer's
  * round-trip property. */
 struct term_frame;

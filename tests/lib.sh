@@ -35,3 +35,26 @@ expect() {
 		pass "$name"
 	fi
 }
+
+# relayed_session PS1 RELAY-OPTIONS...: a moshi server running bash with
+# that prompt (its command line carries $mark), the test relay in front of
+# it with those options, and `moshi client $CLIENT_OPTS` through the relay
+# in tmux session "s" on socket $sock, 80x24; the client's exit status is
+# shown as EXIT=N when it ends. Sets rpid to the relay's pid (a previous
+# relay is stopped first); the relay's counts go to $TMP/relay.err.
+relayed_session() {
+	ps1=$1
+	shift
+	tmux -L "$sock" kill-server 2>/dev/null
+	sleep 0.2
+	line=$(env PS1="$ps1" "$MOSHI" server new -i 127.0.0.1 -- env "$mark" bash --norc --noprofile 2>/dev/null | tr -d '\r')
+	port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
+	key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
+	[ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
+	"$OUT/tools/relay" --to "127.0.0.1:$port" "$@" > "$TMP/relay.out" 2> "$TMP/relay.err" &
+	rpid=$!
+	for i in $(seq 1 20); do grep -q listening "$TMP/relay.out" && break; sleep 0.1; done
+	rport=$(awk '{print $4}' "$TMP/relay.out")
+	tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
+		"MOSHI_KEY=$key '$MOSHI' client ${CLIENT_OPTS:-} 127.0.0.1 $rport; echo EXIT=\$?; sleep 60"
+}

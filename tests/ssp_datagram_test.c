@@ -243,6 +243,33 @@ TEST(attacks_dropped_counted_and_harmless)
 	ssp_conn_free(srv);
 }
 
+/* A clock read before a datagram arrived is not "quiet for ages": the
+ * client must not hop away from a live path (it once did, under load,
+ * and lost the server's shutdown). */
+TEST(no_hop_on_a_clock_read_before_the_last_datagram)
+{
+	struct crypto_key k;
+	struct ssp_conn *srv = NULL, *cli = NULL;
+	uint8_t buf[2048];
+	size_t n;
+	char port[16];
+
+	REQUIRE(crypto_key_generate(&k) == 0);
+	REQUIRE(ssp_conn_server(&srv, &k, "127.0.0.1", 0, 0) == SSP_OK);
+	port_str(ssp_conn_port(srv), port, sizeof port);
+	REQUIRE(ssp_conn_client(&cli, &k, "127.0.0.1", port, AF_UNSPEC) == SSP_OK);
+	uint64_t before = ssp_now_ms() - 1;
+	REQUIRE(ssp_conn_send(cli, (const uint8_t *)"a", 1) == SSP_OK);
+	REQUIRE(recv_one(srv, buf, sizeof buf, &n) == SSP_OK);
+	REQUIRE(ssp_conn_send(srv, (const uint8_t *)"b", 1) == SSP_OK);
+	REQUIRE(recv_one(cli, buf, sizeof buf, &n) == SSP_OK);
+	/* hop clock far enough from the start, but `before` the datagram */
+	CHECK_EQ_INT(ssp_conn_maybe_hop(cli, before), 0);
+	CHECK_EQ_INT(ssp_conn_stats(cli)->port_hops, 0);
+	ssp_conn_free(cli);
+	ssp_conn_free(srv);
+}
+
 /* The client hops to a new source port after hearing nothing; its next
  * (newer) packet moves the server, an older one would not. */
 TEST(client_port_hop_and_server_roams)
@@ -321,6 +348,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(loopback_round_trip_and_rtt),
 	TEST_ENTRY(attacks_dropped_counted_and_harmless),
 	TEST_ENTRY(client_port_hop_and_server_roams),
+	TEST_ENTRY(no_hop_on_a_clock_read_before_the_last_datagram),
 	TEST_ENTRY(ipv6_loopback),
 	TEST_ENTRY(bad_arguments),
 };

@@ -25,17 +25,7 @@ wait_screen() { # PATTERN SECONDS
 paste_through() { # NAME BYTES RELAY-OPTIONS...
 	name=$1 bytes=$2
 	shift 2
-	t kill-server 2>/dev/null
-	sleep 0.2
-	line=$(env PS1='paste$ ' "$MOSHI" server new -i 127.0.0.1 -- env "$mark" bash --norc --noprofile 2>/dev/null | tr -d '\r')
-	port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
-	key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
-	"$OUT/tools/relay" --to "127.0.0.1:$port" --seed 11 "$@" > "$TMP/relay.out" 2> "$TMP/relay.err" &
-	rpid=$!
-	for i in $(seq 1 20); do grep -q listening "$TMP/relay.out" && break; sleep 0.1; done
-	rport=$(awk '{print $4}' "$TMP/relay.out")
-	t -f /dev/null new-session -d -s s -x 80 -y 24 \
-		"MOSHI_KEY=$key '$MOSHI' client 127.0.0.1 $rport; echo EXIT=\$?; sleep 60"
+	relayed_session 'paste$ ' --seed 11 "$@"
 	if ! wait_screen '^paste\$' 20; then
 		fail "${name}_session" "$(screen | head -3)"
 		return
@@ -59,7 +49,8 @@ paste_through() { # NAME BYTES RELAY-OPTIONS...
 		fail "${name}_arrives_whole" "no digest after 120 s: $(screen | tail -3)"
 	fi
 	t send-keys -t s 'exit' Enter
-	wait_screen '^EXIT=0' 20 && pass "${name}_ends" || fail "${name}_ends" "$(screen | tail -3)"
+	wait_screen "^EXIT=0" 20 && pass "${name}_ends" ||
+		fail "${name}_ends" "$(screen | grep -v "^$" | tail -4 | tr "\n" "|")"
 	kill -TERM "$rpid" 2>/dev/null
 	wait "$rpid" 2>/dev/null
 	rpid=

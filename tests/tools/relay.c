@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 	const char *to = NULL;
 	int listen_port = 0;
 	double roam_every = 0, duration = 0;
-	uint64_t roams = 0;
+	uint64_t roams = 0, client_moves = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -336,6 +336,8 @@ int main(int argc, char **argv)
 			socklen_t fl = sizeof from;
 			ssize_t n = recvfrom(lfd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
 			if (n >= 0) {
+				if (client_len != fl || memcmp(&client, &from, fl) != 0)
+					client_moves++;
 				memcpy(&client, &from, fl);
 				client_len = fl;
 				enqueue(&up, 1, buf, (size_t)n, now);
@@ -362,6 +364,7 @@ int main(int argc, char **argv)
 		        (unsigned long long)d->duplicated, (unsigned long long)d->reordered,
 		        (unsigned long long)roams);
 	}
+	fprintf(stderr, "relay client: %llu addresses seen\n", (unsigned long long)client_moves);
 	if (atk.every > 0) {
 		fprintf(stderr, "relay attack:");
 		for (int k = 0; k < 5; k++)

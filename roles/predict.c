@@ -1,0 +1,351 @@
+/*
+ * Local echo: see predict.h.
+ *
+ * Each guess is one typed character at a screen position, with the input
+ * byte offset the server must have applied before it can be checked.
+ * Printable characters go at the predicted cursor (inserting, when the
+ * row has text to the right, as line editors do), Backspace takes back
+ * the newest unconfirmed guess just left of the cursor, Left and Right
+ * move the predicted cursor. Anything else ends the epoch.
+ *
+ * Checking: a guess is compared with the server's frame once the echo-ack
+ * covers it. When a guess was inserted before older ones on its row,
+ * those have moved, and positions are only right once every guess is
+ * covered: then the whole set is checked at once.
+ *
+ * Drawing: the guesses are written, as escape sequences, into an
+ * emulator made from the server's frame (term_from_frame), so the
+ * overlay is exactly what a terminal would show.
+ */
+#include "predict.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../term/term.h"
+#include "keys.h"
+
+#define MAX_GUESSES 512
+
+struct guess {
+	int row, col, width;  /* col: where it is now, later insertions counted */
+	int col0;             /* where it was typed: drawing replays in order */
+	uint32_t cp;
+	bool inserted;        /* the row had text to its right */
+	unsigned epoch;
+	uint64_t byte_end;    /* echo-ack must reach this to check it */
+	uint64_t when;
+};
+
+struct predict {
+	enum predict_mode mode;
+	struct keys *keys;
+	struct guess g[MAX_GUESSES];
+	int n;
+	bool shifted;         /* an insertion moved older guesses */
+	int crow, ccol;       /* the predicted cursor */
+	bool cursor_valid;
+	unsigned epoch, confirmed_epoch;
+	bool blocked;         /* nothing is guessed until echo-ack >= wait */
+	uint64_t wait;
+	unsigned interval;
+	bool show, underline;
+	struct predict_stats stats;
+};
+
+int predict_mode_parse(const char *s, enum predict_mode *mode)
+{
+	static const struct { const char *name; enum predict_mode mode; } modes[] = {
+		{ "adaptive", PREDICT_ADAPTIVE }, { "always", PREDICT_ALWAYS },
+		{ "never", PREDICT_NEVER }, { "experimental", PREDICT_EXPERIMENTAL },
+	};
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (strcmp(s, modes[i].name) == 0) {
+			*mode = modes[i].mode;
+			return 0;
+		}
+	return -1;
+}
+
+struct predict *predict_new(enum predict_mode mode)
+{
+	struct predict *p = calloc(1, sizeof *p);
+	if (p == NULL)
+		return NULL;
+	p->mode = mode;
+	if (mode != PREDICT_NEVER && (p->keys = keys_new()) == NULL) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void predict_free(struct predict *p)
+{
+	if (p == NULL)
+		return;
+	keys_free(p->keys);
+	free(p);
+}
+
+const struct predict_stats *predict_stats(const struct predict *p)
+{
+	return &p->stats;
+}
+
+bool predict_pending(const struct predict *p)
+{
+	return p->n > 0;
+}
+
+void predict_set_interval(struct predict *p, unsigned ms)
+{
+	p->interval = ms;
+}
+
+/* A key whose effect is not guessed: a new epoch, and no guess until the
+ * server has applied it. */
+static void end_epoch(struct predict *p, uint64_t until)
+{
+	p->epoch++;
+	p->blocked = true;
+	if (until > p->wait)
+		p->wait = until;
+	p->cursor_valid = false;
+}
+
+static bool row_has_text_from(const struct term_frame *f, const struct predict *p,
+                              int row, int col)
+{
+	int cols = term_frame_cols(f);
+	for (int c = col; c < cols; c++)
+		if (term_frame_cell(f, row, c).ch != 0)
+			return true;
+	for (int i = 0; i < p->n; i++)
+		if (p->g[i].row == row && p->g[i].col >= col)
+			return true;
+	return false;
+}
+
+static void guess_char(struct predict *p, const struct term_frame *f, uint32_t cp,
+                       uint64_t end, uint64_t now)
+{
+	int w = term_wcwidth(cp);
+	if (w <= 0 || p->n == MAX_GUESSES) {
+		end_epoch(p, end); /* combining marks and controls: not guessed */
+		return;
+	}
+	if (p->ccol + w > term_frame_cols(f)) {
+		end_epoch(p, end); /* a wrap: the application decides */
+		return;
+	}
+	bool ins = row_has_text_from(f, p, p->crow, p->ccol);
+	if (ins) {
+		/* What is right of the cursor on this row moves over. */
+		for (int i = 0; i < p->n; i++)
+			if (p->g[i].row == p->crow && p->g[i].col >= p->ccol) {
+				p->g[i].col += w;
+				p->shifted = true;
+			}
+	}
+	p->g[p->n++] = (struct guess){ p->crow, p->ccol, w, p->ccol, cp, ins, p->epoch,
+	                               end, now };
+	p->ccol += w;
+	p->stats.made++;
+}
+
+/* Backspace: take back the newest guess if it is just left of the cursor
+ * and nothing was inserted after it; otherwise it is not guessed. */
+static void guess_backspace(struct predict *p, uint64_t end)
+{
+	struct guess *last = p->n > 0 ? &p->g[p->n - 1] : NULL;
+	if (last != NULL && !last->inserted && last->row == p->crow &&
+	    last->col + last->width == p->ccol && last->epoch == p->epoch) {
+		p->ccol = last->col;
+		p->n--;
+		p->stats.made--;
+		return;
+	}
+	end_epoch(p, end);
+}
+
+bool predict_input(struct predict *p, const struct term_frame *server,
+                   const uint8_t *b, size_t n, uint64_t offset, uint64_t now)
+{
+	if (p->mode == PREDICT_NEVER || n == 0)
+		return false;
+	uint64_t end = offset + n;
+	int before = p->n;
+	bool was_valid = p->cursor_valid;
+	int oldrow = p->crow, oldcol = p->ccol;
+
+	if (n > PREDICT_PASTE_BYTES) {
+		end_epoch(p, end);
+		return p->n != before;
+	}
+	for (size_t done = 0; done < n;) {
+		done += keys_push(p->keys, b + done, n - done);
+		TermKeyKey key;
+		while (keys_next(p->keys, &key, 1)) {
+			if (p->blocked)
+				continue;
+			if (!p->cursor_valid) {
+				if (term_frame_wrap_pending(server)) {
+					end_epoch(p, end);
+					continue;
+				}
+				term_frame_cursor(server, &p->crow, &p->ccol);
+				p->cursor_valid = true;
+			}
+			if (key.type == TERMKEY_TYPE_UNICODE &&
+			    !(key.modifiers & (TERMKEY_KEYMOD_CTRL | TERMKEY_KEYMOD_ALT)))
+				guess_char(p, server, (uint32_t)key.code.codepoint, end, now);
+			else if (key.type == TERMKEY_TYPE_KEYSYM && key.modifiers == 0 &&
+			         key.code.sym == TERMKEY_SYM_BACKSPACE)
+				guess_backspace(p, end);
+			else if (key.type == TERMKEY_TYPE_KEYSYM && key.modifiers == 0 &&
+			         key.code.sym == TERMKEY_SYM_LEFT && p->ccol > 0)
+				p->ccol--;
+			else if (key.type == TERMKEY_TYPE_KEYSYM && key.modifiers == 0 &&
+			         key.code.sym == TERMKEY_SYM_RIGHT &&
+			         p->ccol < term_frame_cols(server) - 1)
+				p->ccol++;
+			else
+				end_epoch(p, end);
+		}
+	}
+	return p->n != before || was_valid != p->cursor_valid ||
+	       oldrow != p->crow || oldcol != p->ccol;
+}
+
+static bool guess_holds(const struct guess *g, const struct term_frame *f)
+{
+	if (g->row >= term_frame_rows(f) || g->col >= term_frame_cols(f))
+		return false;
+	struct term_cell c = term_frame_cell(f, g->row, g->col);
+	return c.ch == g->cp;
+}
+
+/* The server has spoken: every guess it has applied is right or wrong. */
+bool predict_server(struct predict *p, const struct term_frame *server,
+                    uint64_t echo_ack, uint64_t now)
+{
+	(void)now;
+	if (p->mode == PREDICT_NEVER)
+		return false;
+	int before = p->n;
+	if (p->blocked && echo_ack >= p->wait) {
+		p->blocked = false;
+		p->cursor_valid = false;
+	}
+	/* With moved guesses, wait until all are covered. */
+	if (p->shifted && p->n > 0 && echo_ack < p->g[p->n - 1].byte_end)
+		return false;
+	int k = 0;
+	while (k < p->n && p->g[k].byte_end <= echo_ack) {
+		if (!guess_holds(&p->g[k], server)) {
+			/* Wrong: this guess and everything after it go. */
+			p->stats.wrong++;
+			p->n = 0;
+			p->shifted = false;
+			p->epoch++;
+			p->cursor_valid = false;
+			return true;
+		}
+		if (p->g[k].epoch > p->confirmed_epoch)
+			p->confirmed_epoch = p->g[k].epoch;
+		p->stats.confirmed++;
+		k++;
+	}
+	memmove(p->g, p->g + k, (size_t)(p->n - k) * sizeof p->g[0]);
+	p->n -= k;
+	if (p->n == 0) {
+		p->shifted = false;
+		/* Nothing left to draw: the server's cursor is the truth again. */
+		p->cursor_valid = false;
+	}
+	return p->n != before;
+}
+
+/* Whether to show and underline, by the link's speed (with hysteresis)
+ * and by how long the oldest guess has waited. */
+static void decide(struct predict *p, uint64_t now)
+{
+	bool glitch = p->n > 0 && now - p->g[0].when >= PREDICT_GLITCH_MS;
+	if (p->interval > PREDICT_SHOW_ON_MS)
+		p->show = true;
+	else if (p->interval <= PREDICT_SHOW_OFF_MS && !glitch)
+		p->show = false;
+	if (glitch)
+		p->show = true;
+	if (p->interval > PREDICT_UNDERLINE_ON_MS || glitch)
+		p->underline = true;
+	else if (p->interval <= PREDICT_UNDERLINE_OFF_MS)
+		p->underline = false;
+}
+
+struct term_frame *predict_overlay(struct predict *p, const struct term_frame *server,
+                                   uint64_t now)
+{
+	if (p->mode == PREDICT_NEVER || p->n == 0)
+		return NULL;
+	decide(p, now);
+	if (p->mode == PREDICT_ADAPTIVE && !p->show)
+		return NULL;
+	bool all = p->mode == PREDICT_EXPERIMENTAL;
+	int shown = 0;
+	for (int i = 0; i < p->n; i++)
+		if (all || p->g[i].epoch <= p->confirmed_epoch)
+			shown++;
+	if (shown == 0)
+		return NULL;
+
+	struct term *t = term_from_frame(server);
+	if (t == NULL)
+		return NULL;
+	char buf[64];
+	for (int i = 0; i < p->n; i++) {
+		const struct guess *g = &p->g[i];
+		if (!all && g->epoch > p->confirmed_epoch)
+			continue;
+		/* Replayed in the order typed, at the column typed, inserting
+		 * with ICH where the row had text: the row shifts as the
+		 * application's own editing would shift it. */
+		int k = snprintf(buf, sizeof buf, "\033[%d;%dH", g->row + 1, g->col0 + 1);
+		term_write(t, buf, (size_t)k);
+		if (g->inserted) {
+			k = snprintf(buf, sizeof buf, "\033[%d@", g->width);
+			term_write(t, buf, (size_t)k);
+		}
+		if (p->underline)
+			term_write(t, "\033[4m", 4);
+		char u[8];
+		int ul = 0;
+		uint32_t c = g->cp;
+		if (c < 0x80) {
+			u[ul++] = (char)c;
+		} else if (c < 0x800) {
+			u[ul++] = (char)(0xc0 | c >> 6);
+			u[ul++] = (char)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			u[ul++] = (char)(0xe0 | c >> 12);
+			u[ul++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			u[ul++] = (char)(0x80 | (c & 0x3f));
+		} else {
+			u[ul++] = (char)(0xf0 | c >> 18);
+			u[ul++] = (char)(0x80 | ((c >> 12) & 0x3f));
+			u[ul++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			u[ul++] = (char)(0x80 | (c & 0x3f));
+		}
+		term_write(t, u, (size_t)ul);
+		term_write(t, "\033[m", 3);
+	}
+	if (p->cursor_valid && shown == p->n) {
+		int k = snprintf(buf, sizeof buf, "\033[%d;%dH", p->crow + 1, p->ccol + 1);
+		term_write(t, buf, (size_t)k);
+	}
+	struct term_frame *f = term_frame_copy(term_frame(t));
+	term_free(t);
+	return f;
+}

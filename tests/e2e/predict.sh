@@ -1,0 +1,75 @@
+# Local echo through a slow link: the relay delays each way by 250 ms, so
+# the server's echo of a key cannot be on screen sooner than 500 ms after
+# it is typed. A character seen within 300 ms was predicted; predictions
+# are underlined on such a link until the echo confirms them; one the
+# application never echoes disappears again; --predict=never shows none.
+SUITE=predict
+. "$(dirname "$0")/../lib.sh"
+
+if ! command -v tmux >/dev/null 2>&1; then
+	skip predict "tmux is not installed"
+	exit 0
+fi
+sock="moshi-predict-$$"
+mark="MOSHI_E2E_PREDICT=$$"
+t() { tmux -L "$sock" "$@"; }
+rpid=
+CLEANUP='t kill-server 2>/dev/null; [ -n "$rpid" ] && kill $rpid 2>/dev/null; pkill -f "server new .*$mark"'
+screen() { t capture-pane -p -t s; }
+# Poll for a pattern for up to MS milliseconds.
+seen_within() { # PATTERN MS
+	end=$(( $(date +%s%3N) + $2 ))
+	while [ "$(date +%s%3N)" -lt "$end" ]; do
+		screen | grep -Eq -- "$1" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+session() { # MODE
+	CLIENT_OPTS="--predict=$1"
+	relayed_session 'pr$ ' --delay 250
+	seen_within '^pr\$' 10000
+}
+
+session always || { fail always_session "$(screen | head -3)"; exit 0; }
+sleep 1.5 # a few round trips: the RTT estimate settles
+t send-keys -t s -l 'e'
+seen_within '^pr\$ e' 300 && pass typed_key_shown_before_the_echo ||
+	fail typed_key_shown_before_the_echo "$(screen | head -1)"
+t send-keys -t s -l 'c'
+if seen_within '^pr\$ ec' 300 && t capture-pane -p -e -t s | head -1 | grep -q '4m[a-z]*c'; then
+	pass unconfirmed_underlined_on_a_slow_link
+else
+	fail unconfirmed_underlined_on_a_slow_link "$(t capture-pane -p -e -t s | head -1 | cat -v)"
+fi
+sleep 1.5
+t capture-pane -p -e -t s | head -1 | grep -q '4m' &&
+	fail confirmed_not_underlined "$(t capture-pane -p -e -t s | head -1 | cat -v)" ||
+	pass confirmed_not_underlined
+# A program that stops echoing: a guess made in a confirmed epoch shows,
+# then goes once the server's screen (without it) has applied the key.
+t send-keys -t s C-u "stty -icanon; head -c 2 >/dev/null; stty -echo; cat >/dev/null" Enter
+sleep 2
+t send-keys -t s -l 'ab'
+seen_within '^ab' 2000
+sleep 2
+t send-keys -t s -l 'Q'
+seen_within 'Q' 300 && pass guess_shown_in_a_confirmed_epoch ||
+	fail guess_shown_in_a_confirmed_epoch "$(screen | head -3)"
+sleep 2
+screen | grep -q "Q" && fail wrong_guess_removed "$(screen | head -4 | tr "\n" "|")" ||
+	pass wrong_guess_removed
+t send-keys -t s C-c
+sleep 1
+t send-keys -t s 'stty sane; exit' Enter
+seen_within '^EXIT=0' 5000 || fail always_ends "$(screen | tail -3)"
+
+session never || { fail never_session "$(screen | head -3)"; exit 0; }
+sleep 1.5
+t send-keys -t s -l 'e'
+seen_within '^pr\$ e' 300 && fail never_shows_no_guess "$(screen | head -1)" ||
+	pass never_shows_no_guess
+seen_within '^pr\$ e' 3000 && pass never_echo_arrives || fail never_echo_arrives "$(screen | head -1)"
+t send-keys -t s C-u 'exit' Enter
+seen_within '^EXIT=0' 5000 && pass sessions_end || fail sessions_end "$(screen | tail -3)"
