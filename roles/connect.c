@@ -21,11 +21,12 @@
 
 #include "../crypto/crypto.h"
 #include "../ssp/ssp.h"
+#include "predict.h"
 
 #define BOOT_TIMEOUT_MS 60000
 
 struct connect_opts {
-	bool local, no_init, ssh_pty, upload, predict_set;
+	bool local, no_init, upload, predict_set;
 	const char *ssh, *server, *port, *predict, *family, *bind_server;
 	const char *remote_ip_mode;
 	const char *host;
@@ -67,7 +68,6 @@ static int parse_connect(int argc, char **argv, struct connect_opts *o)
 	o->ssh = "ssh";
 	o->server = NULL;
 	o->predict = "adaptive";
-	o->ssh_pty = true;
 	o->upload = true;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
@@ -77,7 +77,9 @@ static int parse_connect(int argc, char **argv, struct connect_opts *o)
 			break;
 		} else if (strcmp(a, "--local") == 0) o->local = true;
 		else if (strcmp(a, "--no-init") == 0) o->no_init = true;
-		else if (strcmp(a, "--no-ssh-pty") == 0) o->ssh_pty = false;
+		else if (strcmp(a, "--no-ssh-pty") == 0) {
+			/* accepted for mosh users: ssh never gets a pty here */
+		}
 		else if (strcmp(a, "--no-upload") == 0) o->upload = false;
 		else if (strcmp(a, "-a") == 0) o->predict = "always", o->predict_set = true;
 		else if (strcmp(a, "-n") == 0) o->predict = "never", o->predict_set = true;
@@ -88,8 +90,8 @@ static int parse_connect(int argc, char **argv, struct connect_opts *o)
 		else if ((v = opt_value(a, "--port", &i, argc, argv)) ||
 		         (v = opt_value(a, "-p", &i, argc, argv))) o->port = v;
 		else if ((v = opt_value(a, "--predict", &i, argc, argv))) {
-			if (strcmp(v, "adaptive") && strcmp(v, "always") && strcmp(v, "never") &&
-			    strcmp(v, "experimental")) {
+			enum predict_mode m;
+			if (predict_mode_parse(v, &m) != 0) {
 				fprintf(stderr, "moshi connect: --predict takes adaptive, always, "
 				                "never or experimental, not '%s'\n", v);
 				return 2;

@@ -229,9 +229,8 @@ static bool guess_holds(const struct guess *g, const struct term_frame *f)
 
 /* The server has spoken: every guess it has applied is right or wrong. */
 bool predict_server(struct predict *p, const struct term_frame *server,
-                    uint64_t echo_ack, uint64_t now)
+                    uint64_t echo_ack)
 {
-	(void)now;
 	if (p->mode == PREDICT_NEVER)
 		return false;
 	int before = p->n;
@@ -321,24 +320,8 @@ struct term_frame *predict_overlay(struct predict *p, const struct term_frame *s
 		if (p->underline)
 			term_write(t, "\033[4m", 4);
 		char u[8];
-		int ul = 0;
-		uint32_t c = g->cp;
-		if (c < 0x80) {
-			u[ul++] = (char)c;
-		} else if (c < 0x800) {
-			u[ul++] = (char)(0xc0 | c >> 6);
-			u[ul++] = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			u[ul++] = (char)(0xe0 | c >> 12);
-			u[ul++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[ul++] = (char)(0x80 | (c & 0x3f));
-		} else {
-			u[ul++] = (char)(0xf0 | c >> 18);
-			u[ul++] = (char)(0x80 | ((c >> 12) & 0x3f));
-			u[ul++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[ul++] = (char)(0x80 | (c & 0x3f));
-		}
-		term_write(t, u, (size_t)ul);
+		size_t ul = term_utf8_encode(g->cp, u);
+		term_write(t, u, ul);
 		term_write(t, "\033[m", 3);
 	}
 	if (p->cursor_valid && shown == p->n) {

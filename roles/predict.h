@@ -53,7 +53,7 @@ bool predict_input(struct predict *p, const struct term_frame *server,
 /* A new frame from the server, which has applied echo_ack input bytes
  * long enough ago for their echo to be on it. */
 bool predict_server(struct predict *p, const struct term_frame *server,
-                    uint64_t echo_ack, uint64_t now);
+                    uint64_t echo_ack);
 
 /* How slow the link is: the transport's send interval, in ms. */
 void predict_set_interval(struct predict *p, unsigned ms);

@@ -777,12 +777,6 @@ static bool sgr_rgb(const struct term_seq *s, int i, uint32_t *out)
 	return true;
 }
 
-/* Palette entry n as set by 38;5;n: below 16, marked as such. */
-static uint32_t extended_index(int n)
-{
-	return TERM_COLOR_INDEXED(n) | (n < 16 ? TERM_COLOR_EXTENDED : 0);
-}
-
 /* An extended colour starting at param i (38/48): "5;n", "2;r;g;b" and
  * their colon forms "5:n", "2::r:g:b", "2:r:g:b". Returns the index of the
  * last parameter it used; *ok is false when the colour is malformed. */
@@ -801,7 +795,7 @@ static int sgr_color(const struct term_seq *s, int i, uint32_t *out, bool *ok)
 		int cnt = last - i; /* values after 38 */
 		if (kind == 5 && cnt >= 2 && s->param[i + 2] >= 0 &&
 		    s->param[i + 2] <= 255) {
-			*out = extended_index(s->param[i + 2]);
+			*out = TERM_COLOR_PALETTE(s->param[i + 2]);
 			*ok = true;
 		} else if (kind == 2 && cnt >= 4) {
 			/* 2:r:g:b, or 2:cs:r:g:b with a colour space id. */
@@ -811,7 +805,7 @@ static int sgr_color(const struct term_seq *s, int i, uint32_t *out, bool *ok)
 	}
 	if (kind == 5) {
 		if (i + 2 < n && s->param[i + 2] >= 0 && s->param[i + 2] <= 255) {
-			*out = extended_index(s->param[i + 2]);
+			*out = TERM_COLOR_PALETTE(s->param[i + 2]);
 			*ok = true;
 		}
 		return i + 2;

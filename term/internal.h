@@ -101,7 +101,6 @@ struct term_row **term_rows_new(int cols, int rows, int *cap);
 void term_rows_free(struct term_row **base, struct term_row **row, int rows);
 struct term_frame *term_frame_new(int cols, int rows);
 int term_frame_link_id(struct term_frame *f, const char *uri);
-size_t term_utf8_encode(uint32_t cp, char *out);
 
 /* Parser: bytes in, events out. */
 #define TERM_MAX_PARAMS 32     /* numbers and sub-numbers per sequence */

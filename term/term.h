@@ -39,6 +39,9 @@ enum {
  * 30-37, 90-97 (and 40-47, 100-107). Terminals may draw the two apart
  * (bold brightens only the first), so the renderer keeps the form. */
 #define TERM_COLOR_EXTENDED 0x100u
+/* Palette entry i as 38;5;i / 48;5;i set it (marked below 16). */
+#define TERM_COLOR_PALETTE(i) \
+	(TERM_COLOR_INDEXED(i) | ((i) < 16 ? TERM_COLOR_EXTENDED : 0u))
 
 /* Cell attributes. */
 enum {
@@ -157,6 +160,10 @@ void term_buf_free(struct term_buf *b);
  * showing `old` (NULL: unknown contents) show `new`. */
 void term_render(const struct term_frame *old, const struct term_frame *new_,
                  struct term_buf *out);
+
+/* Encode a code point as UTF-8 into out (room for 4 bytes); returns the
+ * length. */
+size_t term_utf8_encode(uint32_t cp, char *out);
 
 /* Column width of a code point as moshi's own tables say (0, 1 or 2);
  * both ends of a session use these, whatever the C library says. */

@@ -97,9 +97,9 @@ TEST(echo_confirms_and_the_overlay_goes)
 	key("b", 0);
 	term_write(t, "ab", 2);
 	/* Only the first byte applied so far: one guess confirmed. */
-	predict_server(p, term_frame(t), 1, 10);
+	predict_server(p, term_frame(t), 1);
 	CHECK(predict_pending(p));
-	predict_server(p, term_frame(t), 2, 20);
+	predict_server(p, term_frame(t), 2);
 	CHECK(!predict_pending(p));
 	CHECK(predict_overlay(p, term_frame(t), 30) == NULL);
 	CHECK_EQ_INT((int)predict_stats(p)->confirmed, 2);
@@ -112,14 +112,14 @@ TEST(a_wrong_guess_goes_and_its_successors_wait_for_confirmation)
 	REQUIRE(open_fx("$ ", PREDICT_ALWAYS));
 	key("x", 0);
 	/* The application did not echo (a password prompt, say). */
-	predict_server(p, term_frame(t), 1, 10);
+	predict_server(p, term_frame(t), 1);
 	CHECK_EQ_INT((int)predict_stats(p)->wrong, 1);
 	CHECK(predict_overlay(p, term_frame(t), 20) == NULL);
 	/* The next guess is in a new epoch: hidden until one is confirmed. */
 	key("y", 30);
 	CHECK(predict_overlay(p, term_frame(t), 40) == NULL);
 	term_write(t, "y", 1);
-	predict_server(p, term_frame(t), 2, 50);
+	predict_server(p, term_frame(t), 2);
 	key("z", 60);
 	struct term_frame *o = predict_overlay(p, term_frame(t), 70);
 	REQUIRE(o);
@@ -136,7 +136,7 @@ TEST(enter_blocks_guesses_until_applied)
 	CHECK(!predict_pending(p));
 	/* The server applied the Enter: the shell printed a new prompt. */
 	term_write(t, "\r\n$ ", 4);
-	predict_server(p, term_frame(t), 1, 10);
+	predict_server(p, term_frame(t), 1);
 	key("w", 20);
 	CHECK(predict_pending(p));
 	/* New epoch: hidden until confirmed. */
@@ -159,7 +159,7 @@ TEST(backspace_takes_back_the_newest_guess)
 	term_frame_free(o);
 	/* The server applied all three bytes: "a" holds. */
 	term_write(t, "a", 1);
-	predict_server(p, term_frame(t), 3, 10);
+	predict_server(p, term_frame(t), 3);
 	CHECK_EQ_INT((int)predict_stats(p)->wrong, 0);
 	CHECK(!predict_pending(p));
 	close_fx();
@@ -176,7 +176,7 @@ TEST(left_arrow_then_typing_inserts)
 	term_frame_free(o);
 	/* The shell redraws the same way: confirmed. */
 	term_write(t, "\033[D\033[1@b", 8);
-	predict_server(p, term_frame(t), off, 10);
+	predict_server(p, term_frame(t), off);
 	CHECK_EQ_INT((int)predict_stats(p)->confirmed, 1);
 	CHECK_EQ_INT((int)predict_stats(p)->wrong, 0);
 	close_fx();

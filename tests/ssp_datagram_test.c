@@ -107,18 +107,26 @@ static int port_str(int port, char *buf, size_t len)
 	return snprintf(buf, len, "%d", port);
 }
 
-TEST(loopback_round_trip_and_rtt)
+/* A server on a loopback port and a client of it, with a fresh key. */
+static bool loopback_pair(struct ssp_conn **srv, struct ssp_conn **cli)
 {
 	struct crypto_key k;
+	char port[16];
+
+	if (crypto_key_generate(&k) != 0 ||
+	    ssp_conn_server(srv, &k, "127.0.0.1", 0, 0) != SSP_OK)
+		return false;
+	port_str(ssp_conn_port(*srv), port, sizeof port);
+	return ssp_conn_client(cli, &k, "127.0.0.1", port, AF_UNSPEC) == SSP_OK;
+}
+
+TEST(loopback_round_trip_and_rtt)
+{
 	struct ssp_conn *srv = NULL, *cli = NULL;
 	uint8_t buf[2048];
 	size_t n;
-	char port[16];
 
-	REQUIRE(crypto_key_generate(&k) == 0);
-	REQUIRE(ssp_conn_server(&srv, &k, "127.0.0.1", 0, 0) == SSP_OK);
-	port_str(ssp_conn_port(srv), port, sizeof port);
-	REQUIRE(ssp_conn_client(&cli, &k, "127.0.0.1", port, AF_UNSPEC) == SSP_OK);
+	REQUIRE(loopback_pair(&srv, &cli));
 	CHECK(!ssp_conn_has_remote(srv));
 	CHECK_EQ_INT(ssp_conn_send(srv, (const uint8_t *)"x", 1), SSP_EAGAIN);
 	CHECK_EQ_INT(ssp_conn_mtu(cli), 1252 - 24 - 4);
@@ -248,16 +256,11 @@ TEST(attacks_dropped_counted_and_harmless)
  * and lost the server's shutdown). */
 TEST(no_hop_on_a_clock_read_before_the_last_datagram)
 {
-	struct crypto_key k;
 	struct ssp_conn *srv = NULL, *cli = NULL;
 	uint8_t buf[2048];
 	size_t n;
-	char port[16];
 
-	REQUIRE(crypto_key_generate(&k) == 0);
-	REQUIRE(ssp_conn_server(&srv, &k, "127.0.0.1", 0, 0) == SSP_OK);
-	port_str(ssp_conn_port(srv), port, sizeof port);
-	REQUIRE(ssp_conn_client(&cli, &k, "127.0.0.1", port, AF_UNSPEC) == SSP_OK);
+	REQUIRE(loopback_pair(&srv, &cli));
 	uint64_t before = ssp_now_ms() - 1;
 	REQUIRE(ssp_conn_send(cli, (const uint8_t *)"a", 1) == SSP_OK);
 	REQUIRE(recv_one(srv, buf, sizeof buf, &n) == SSP_OK);
@@ -274,16 +277,12 @@ TEST(no_hop_on_a_clock_read_before_the_last_datagram)
  * (newer) packet moves the server, an older one would not. */
 TEST(client_port_hop_and_server_roams)
 {
-	struct crypto_key k;
 	struct ssp_conn *srv = NULL, *cli = NULL;
 	uint8_t buf[2048];
 	size_t n;
-	char port[16], first[64], second[64];
+	char first[64], second[64];
 
-	REQUIRE(crypto_key_generate(&k) == 0);
-	REQUIRE(ssp_conn_server(&srv, &k, "127.0.0.1", 0, 0) == SSP_OK);
-	port_str(ssp_conn_port(srv), port, sizeof port);
-	REQUIRE(ssp_conn_client(&cli, &k, "127.0.0.1", port, AF_UNSPEC) == SSP_OK);
+	REQUIRE(loopback_pair(&srv, &cli));
 	REQUIRE(ssp_conn_send(cli, (const uint8_t *)"a", 1) == SSP_OK);
 	REQUIRE(recv_one(srv, buf, sizeof buf, &n) == SSP_OK);
 	ssp_conn_remote_str(srv, first, sizeof first);

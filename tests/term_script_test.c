@@ -200,7 +200,7 @@ static bool parse_color(const char *v, uint32_t *c)
 	}
 	/* "5;N": palette entry N as set by 38;5;N (kept apart below 16). */
 	if (strncmp(v, "5;", 2) == 0 && sscanf(v + 2, "%u", &i) == 1 && i < 256) {
-		*c = TERM_COLOR_INDEXED(i) | (i < 16 ? TERM_COLOR_EXTENDED : 0);
+		*c = TERM_COLOR_PALETTE(i);
 		return true;
 	}
 	if (sscanf(v, "%u", &i) == 1 && i < 256) {

@@ -25,6 +25,7 @@ The time to the first prompt goes through a real sshd on loopback
 Environment: MOSHI (binary), OUT (build directory), BENCH_QUICK=1 for a
 short typing run.
 """
+import base64
 import os
 import pty
 import re
@@ -262,7 +263,6 @@ def paste(system, nbytes=65536, loss=0.1):
     wait_for(lambda sc: "md5sum" in sc, 20)
     time.sleep(1)
     data = os.urandom(nbytes * 3 // 4 + 3)
-    import base64
     text = base64.encodebytes(data)[:nbytes]
     path = os.path.join(OUT, "bench-paste.txt")
     with open(path, "wb") as f:

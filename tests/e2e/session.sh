@@ -99,15 +99,25 @@ if [ -n "$pid" ]; then
 	else
 		fail server_core_limit_0 "$(grep core /proc/"$pid"/limits)"
 	fi
-	leak=0
-	# A key is a whole word of exactly 22 base64 characters (a long
-	# path such as a CI clone's is not one).
+	leak="" checked=""
+	# In the arguments of every process running the moshi binary (connect,
+	# server, client), a key would be a whole word of exactly 22 base64
+	# characters. argv[0] is left out: it is the binary's path, which in
+	# a CI clone can itself be 22 such characters.
+	bin=$(readlink -f "$MOSHI")
 	for p in $(pgrep -f "$MOSHI"); do
-		tr '\0' ' ' < /proc/"$p"/cmdline 2>/dev/null | grep -Eq '(^| |=)[A-Za-z0-9+/]{22}( |$)' && leak=1
-		tr '\0' '\n' < /proc/"$p"/environ 2>/dev/null | grep -q '^MOSHI_KEY=' && leak=1
+		[ "$(readlink -f /proc/"$p"/exe 2>/dev/null)" = "$bin" ] || continue
+		checked="$checked $p"
+		args=$({ tr '\0' '\n' < /proc/"$p"/cmdline; } 2>/dev/null | tail -n +2 | tr '\n' ' ')
+		echo " $args" | grep -Eq '(^| |=)[A-Za-z0-9+/]{22}( |$)' &&
+			leak="$leak [pid $p args:$args]"
+		{ tr '\0' '\n' < /proc/"$p"/environ; } 2>/dev/null | grep -q '^MOSHI_KEY=' &&
+			leak="$leak [pid $p environ has MOSHI_KEY]"
 	done
-	[ "$leak" -eq 0 ] && pass key_not_in_cmdline_or_environ ||
-		fail key_not_in_cmdline_or_environ "a moshi process shows a key"
+	# The server must have been among the processes looked at.
+	case "$checked " in *" $pid "*) ;; *) leak="$leak [server $pid not checked]" ;; esac
+	[ -z "$leak" ] && pass key_not_in_cmdline_or_environ ||
+		fail key_not_in_cmdline_or_environ "a moshi process may show a key:$leak"
 else
 	fail server_core_limit_0 "no server process found"
 fi
@@ -136,7 +146,7 @@ else
 	rm -f "$TMP/key"
 	seen=""
 	for f in /proc/[0-9]*/cmdline /proc/[0-9]*/environ; do
-		tr '\0' '\n' < "$f" 2>/dev/null | grep -qF -- "$key" && seen="$seen $f"
+		{ tr '\0' '\n' < "$f"; } 2>/dev/null | grep -qF -- "$key" && seen="$seen $f"
 	done
 	[ -z "$seen" ] && pass key_in_no_process || fail key_in_no_process "found in$seen"
 	cpid=$(pgrep -f "$MOSHI client 127.0.0.1 $port" | head -n 1)
