@@ -8,6 +8,14 @@
  * the newest unconfirmed guess just left of the cursor, Left and Right
  * move the predicted cursor. Anything else ends the epoch.
  *
+ * Anchoring: the predicted cursor starts from the server's, which lags by
+ * the keys still in flight. Keys typed since the echo-ack are kept; those
+ * the frame does not show yet at its cursor are added to it, so a new
+ * epoch (after a wrong guess, or once everything is confirmed) starts
+ * where the application's cursor will be, not where it was a round trip
+ * ago. When a key in flight is not a plain character the cursor cannot be
+ * known, and nothing is guessed until the server has applied it.
+ *
  * Checking: a guess is compared with the server's frame once the echo-ack
  * covers it. When a guess was inserted before older ones on its row,
  * those have moved, and positions are only right once every guess is
@@ -27,6 +35,15 @@
 #include "keys.h"
 
 #define MAX_GUESSES 512
+#define MAX_RECENT 256
+
+/* A key the server may not have applied yet: cp 0 when it was not a plain
+ * character. */
+struct recent {
+	uint32_t cp;
+	int width;
+	uint64_t byte_end;
+};
 
 struct guess {
 	int row, col, width;  /* col: where it is now, later insertions counted */
@@ -51,6 +68,9 @@ struct predict {
 	uint64_t wait;
 	unsigned interval;
 	bool show, underline;
+	struct recent recent[MAX_RECENT];
+	int nrecent;
+	uint64_t echo_ack;    /* the newest seen */
 	struct predict_stats stats;
 };
 
@@ -113,6 +133,73 @@ static void end_epoch(struct predict *p, uint64_t until)
 	if (until > p->wait)
 		p->wait = until;
 	p->cursor_valid = false;
+}
+
+static void remember(struct predict *p, const TermKeyKey *key, uint64_t end)
+{
+	uint32_t cp = 0;
+	int w = 0;
+	if (key->type == TERMKEY_TYPE_UNICODE &&
+	    !(key->modifiers & (TERMKEY_KEYMOD_CTRL | TERMKEY_KEYMOD_ALT))) {
+		cp = (uint32_t)key->code.codepoint;
+		w = term_wcwidth(cp);
+		if (w <= 0)
+			cp = 0;
+	}
+	if (p->nrecent == MAX_RECENT) {
+		/* Too many in flight to reason about: forget the oldest and
+		 * let the next anchoring fail. */
+		memmove(p->recent, p->recent + 1, (MAX_RECENT - 1) * sizeof p->recent[0]);
+		p->nrecent--;
+		p->recent[0].cp = 0;
+	}
+	p->recent[p->nrecent++] = (struct recent){ cp, w, end };
+}
+
+static bool cell_is(const struct term_frame *f, int row, int col, uint32_t cp)
+{
+	uint32_t ch = term_frame_cell(f, row, col).ch;
+	return ch == cp || (cp == ' ' && ch == 0);
+}
+
+/* Where the application's cursor will be once the keys in flight (all but
+ * the newest `skip`, which are being guessed now) have echoed: false when
+ * that cannot be known. */
+static bool anchor(struct predict *p, const struct term_frame *f, int skip)
+{
+	if (term_frame_wrap_pending(f))
+		return false;
+	int row, col, cols = term_frame_cols(f);
+	term_frame_cursor(f, &row, &col);
+	int m = p->nrecent - skip, first = 0, total = 0;
+	while (first < m && p->recent[first].byte_end <= p->echo_ack)
+		first++;
+	for (int i = first; i < m; i++) {
+		if (p->recent[i].cp == 0)
+			return false;
+		total += p->recent[i].width;
+	}
+	/* The longest run of those keys, oldest first, that the frame
+	 * already shows just left of its cursor. */
+	int shown = 0;
+	for (int j = m - first, w = total; j > 0; w -= p->recent[first + --j].width) {
+		if (w > col)
+			continue;
+		int x = col - w, i = first;
+		for (; i < first + j; x += p->recent[i].width, i++)
+			if (!cell_is(f, row, x, p->recent[i].cp))
+				break;
+		if (i == first + j) {
+			shown = w;
+			break;
+		}
+	}
+	if (col + total - shown >= cols)
+		return false;
+	p->crow = row;
+	p->ccol = col + total - shown;
+	p->cursor_valid = true;
+	return true;
 }
 
 static bool row_has_text_from(const struct term_frame *f, const struct predict *p,
@@ -188,15 +275,12 @@ bool predict_input(struct predict *p, const struct term_frame *server,
 		done += keys_push(p->keys, b + done, n - done);
 		TermKeyKey key;
 		while (keys_next(p->keys, &key, 1)) {
+			remember(p, &key, end);
 			if (p->blocked)
 				continue;
-			if (!p->cursor_valid) {
-				if (term_frame_wrap_pending(server)) {
-					end_epoch(p, end);
-					continue;
-				}
-				term_frame_cursor(server, &p->crow, &p->ccol);
-				p->cursor_valid = true;
+			if (!p->cursor_valid && !anchor(p, server, 1)) {
+				end_epoch(p, end);
+				continue;
 			}
 			if (key.type == TERMKEY_TYPE_UNICODE &&
 			    !(key.modifiers & (TERMKEY_KEYMOD_CTRL | TERMKEY_KEYMOD_ALT)))
@@ -223,8 +307,7 @@ static bool guess_holds(const struct guess *g, const struct term_frame *f)
 {
 	if (g->row >= term_frame_rows(f) || g->col >= term_frame_cols(f))
 		return false;
-	struct term_cell c = term_frame_cell(f, g->row, g->col);
-	return c.ch == g->cp;
+	return cell_is(f, g->row, g->col, g->cp); /* a typed space is a blank */
 }
 
 /* The server has spoken: every guess it has applied is right or wrong. */
@@ -234,6 +317,13 @@ bool predict_server(struct predict *p, const struct term_frame *server,
 	if (p->mode == PREDICT_NEVER)
 		return false;
 	int before = p->n;
+	if (echo_ack > p->echo_ack)
+		p->echo_ack = echo_ack;
+	int old = 0;
+	while (old < p->nrecent && p->recent[old].byte_end <= p->echo_ack)
+		old++;
+	memmove(p->recent, p->recent + old, (size_t)(p->nrecent - old) * sizeof p->recent[0]);
+	p->nrecent -= old;
 	if (p->blocked && echo_ack >= p->wait) {
 		p->blocked = false;
 		p->cursor_valid = false;

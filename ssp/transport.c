@@ -5,13 +5,14 @@
  *
  * Sender. Every state sent is kept with its number and time; the first
  * is the newest the receiver acknowledged. A diff goes from the "assumed
- * receiver state" (the newest sent state younger than RTO + ACK_DELAY,
- * which has probably arrived) to the current state; when that guess is
- * wrong the receiver drops the instruction, and once the guess ages past
- * RTO the sender falls back to older states and finally the acknowledged
- * one. It sends a change only after a short collection delay and no
- * faster than the send interval (SRTT/2), acknowledges received states
- * within ACK_DELAY, and sends an empty heartbeat every ACK_INTERVAL.
+ * receiver state" (the newest of the run of sent states, oldest first,
+ * younger than RTO + ACK_DELAY, which have probably arrived) to the
+ * current state; when that guess is wrong the receiver drops the
+ * instruction, and once the first state of the run ages past RTO +
+ * ACK_DELAY the sender falls back to the acknowledged one. It sends a
+ * change only after a short collection delay and no faster than the send
+ * interval (SRTT/2), acknowledges received states within ACK_DELAY, and
+ * sends an empty heartbeat every ACK_INTERVAL.
  *
  * Receiver. It keeps the states it received by number, applies a diff
  * only to the state it names as its base, ignores states it has, and
@@ -196,9 +197,16 @@ static int assumed_receiver_state(const struct ssp_transport *t, uint64_t now)
 	unsigned rto = ssp_rtt_rto(ssp_conn_rtt(t->conn));
 	int a = 0;
 
-	for (int i = 1; i < t->nsent; i++)
-		if (now - t->sent[i].when < rto + SSP_ACK_DELAY_MS)
-			a = i;
+	/* Stop at the first state too old to have been acknowledged by now:
+	 * the ones after it are diffs from it, and if it was lost, so are
+	 * they in effect. Skipping past it would chain every new diff to a
+	 * state the receiver may never have, for as long as new states keep
+	 * coming (a typist never pausing), and nothing would get through. */
+	for (int i = 1; i < t->nsent; i++) {
+		if (now - t->sent[i].when >= rto + SSP_ACK_DELAY_MS)
+			break;
+		a = i;
+	}
 	return a;
 }
 

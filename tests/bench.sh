@@ -79,4 +79,6 @@ if ! command -v mosh-server >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 fi
 if command -v python3 >/dev/null 2>&1; then
 	python3 "$here/bench/session_bench.py" | tee -a "$results"
+	# Keystroke response through the relay: moshi, mosh and ssh.
+	python3 "$here/bench/typing_bench.py" | tee -a "$results"
 fi

@@ -128,6 +128,46 @@ TEST(a_wrong_guess_goes_and_its_successors_wait_for_confirmation)
 	close_fx();
 }
 
+TEST(a_typed_space_matches_a_blank_cell)
+{
+	/* A blank cell may hold no character at all (a frame rebuilt from
+	 * the server's diffs has none; here, the cursor steps over it). */
+	REQUIRE(open_fx("$ ", PREDICT_ALWAYS));
+	key("a", 0);
+	key(" ", 0);
+	key("b", 0);
+	term_write(t, "a\033[Cb", 5);
+	predict_server(p, term_frame(t), 3);
+	CHECK_EQ_INT((int)predict_stats(p)->wrong, 0);
+	CHECK_EQ_INT((int)predict_stats(p)->confirmed, 3);
+	close_fx();
+}
+
+TEST(a_new_epoch_starts_past_the_keys_in_flight)
+{
+	/* After a wrong guess, the next ones must go where the application's
+	 * cursor will be once the keys still in flight have echoed, not where
+	 * the server's lagging frame has it. */
+	REQUIRE(open_fx("$ ", PREDICT_ALWAYS));
+	key("x", 0);
+	key("y", 10);
+	key("z", 20);
+	/* "x" was not echoed as typed (the application showed "X"); "y"
+	 * and "z" are still in flight. */
+	term_write(t, "X", 1);
+	predict_server(p, term_frame(t), 1);
+	CHECK_EQ_INT((int)predict_stats(p)->wrong, 1);
+	key("w", 30);
+	/* "y" has echoed too, but the echo-ack has not said so yet. */
+	term_write(t, "y", 1);
+	key("v", 40);
+	term_write(t, "zwv", 3);
+	predict_server(p, term_frame(t), 5);
+	CHECK_EQ_INT((int)predict_stats(p)->wrong, 1);
+	CHECK_EQ_INT((int)predict_stats(p)->confirmed, 2);
+	close_fx();
+}
+
 TEST(enter_blocks_guesses_until_applied)
 {
 	REQUIRE(open_fx("$ ", PREDICT_ALWAYS));
@@ -292,6 +332,8 @@ static const struct test tests[] = {
 	TEST_ENTRY(typed_characters_show_at_the_cursor),
 	TEST_ENTRY(echo_confirms_and_the_overlay_goes),
 	TEST_ENTRY(a_wrong_guess_goes_and_its_successors_wait_for_confirmation),
+	TEST_ENTRY(a_typed_space_matches_a_blank_cell),
+	TEST_ENTRY(a_new_epoch_starts_past_the_keys_in_flight),
 	TEST_ENTRY(enter_blocks_guesses_until_applied),
 	TEST_ENTRY(backspace_takes_back_the_newest_guess),
 	TEST_ENTRY(left_arrow_then_typing_inserts),

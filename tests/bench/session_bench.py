@@ -283,27 +283,49 @@ def free_port():
     return p
 
 
+class Sshd:
+    """A throwaway sshd on a loopback port (root only), with its own host
+    and user keys; `ssh` is the client command line that reaches it."""
+
+    def __init__(self):
+        sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+        if os.getuid() != 0 or not os.path.exists(sshd) or not shutil.which("ssh"):
+            raise RuntimeError("needs root, sshd and ssh")
+        d = self.dir = tempfile.mkdtemp(prefix="moshi-bench-")
+        for k in ("hostkey", "userkey"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                            os.path.join(d, k)], check=True)
+        shutil.copy(os.path.join(d, "userkey.pub"), os.path.join(d, "authorized_keys"))
+        self.port = free_port()
+        with open(os.path.join(d, "sshd_config"), "w") as f:
+            f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s/hostkey\nPidFile %s/sshd.pid\n"
+                    "AuthorizedKeysFile %s/authorized_keys\nPermitRootLogin prohibit-password\n"
+                    "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+                    "StrictModes no\nSetEnv PS1=\"%s\"\n" % (self.port, d, d, d, PS1))
+        os.makedirs("/run/sshd", exist_ok=True)
+        subprocess.run([sshd, "-f", os.path.join(d, "sshd_config")], check=True)
+        self.user = "%s@127.0.0.1" % os.environ.get("USER", "root")
+
+    def ssh(self, port=None):
+        return ("ssh -p %d -i %s/userkey -o StrictHostKeyChecking=no "
+                "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes"
+                % (port or self.port, self.dir))
+
+    def stop(self):
+        try:
+            os.kill(int(open(os.path.join(self.dir, "sshd.pid")).read()), 15)
+        except (OSError, ValueError):
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def connect_times(systems):
-    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
-    if os.getuid() != 0 or not os.path.exists(sshd) or not shutil.which("ssh"):
-        print("bench: connect times need root, sshd and ssh; skipped", file=sys.stderr)
+    try:
+        sshd = Sshd()
+    except RuntimeError as e:
+        print("bench: connect times %s; skipped" % e, file=sys.stderr)
         return
-    d = tempfile.mkdtemp(prefix="moshi-bench-")
-    for k in ("hostkey", "userkey"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(d, k)],
-                       check=True)
-    shutil.copy(os.path.join(d, "userkey.pub"), os.path.join(d, "authorized_keys"))
-    port = free_port()
-    with open(os.path.join(d, "sshd_config"), "w") as f:
-        f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s/hostkey\nPidFile %s/sshd.pid\n"
-                "AuthorizedKeysFile %s/authorized_keys\nPermitRootLogin prohibit-password\n"
-                "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
-                "StrictModes no\nSetEnv PS1=\"%s\"\n" % (port, d, d, d, PS1))
-    os.makedirs("/run/sshd", exist_ok=True)
-    subprocess.run([sshd, "-f", os.path.join(d, "sshd_config")], check=True)
-    ssh = ("ssh -p %d -i %s/userkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-           "-o LogLevel=ERROR -o BatchMode=yes" % (port, d))
-    user = "%s@127.0.0.1" % os.environ.get("USER", "root")
+    ssh, user = sshd.ssh(), sshd.user
     shell = "env PS1='%s' bash --norc --noprofile" % PS1
     cmds = {
         "moshi": "%s connect --ssh='%s' --server='%s server' %s -- %s" % (MOSHI, ssh, MOSHI, user, shell),
@@ -326,11 +348,7 @@ def connect_times(systems):
             times.sort()
             bench("%s_connect_to_prompt" % name, times[2] * 1000, "ms")
     finally:
-        try:
-            os.kill(int(open(os.path.join(d, "sshd.pid")).read()), 15)
-        except (OSError, ValueError):
-            pass
-        shutil.rmtree(d, ignore_errors=True)
+        sshd.stop()
 
 
 def main():
