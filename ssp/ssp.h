@@ -316,6 +316,11 @@ struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
 #define SSP_ACTIVE_RETRY_MS 10000      /* resend only while heard from */
 #define SSP_SHUTDOWN_TRIES 16
 #define SSP_MAX_SENT_STATES 32
+/* After a resend (a sign of loss on the way out), a small state goes out
+ * twice for this long: a lost keystroke or echo then costs nothing, where
+ * waiting for RTO + ACK_DELAY would cost two round trips. */
+#define SSP_DOUBLE_AFTER_LOSS_MS 10000
+#define SSP_DOUBLE_MAX_BYTES 300
 #define SSP_MAX_RECEIVED_STATES 1024
 
 struct ssp_transport_stats {
@@ -323,6 +328,7 @@ struct ssp_transport_stats {
 	uint64_t dropped_no_base;   /* diff from a state we no longer hold */
 	uint64_t dropped_duplicate; /* a state we already have */
 	uint64_t dropped_bad;       /* would not decode or apply */
+	uint64_t instructions_doubled; /* sent twice: see SSP_DOUBLE_* */
 };
 
 struct ssp_transport;

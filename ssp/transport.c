@@ -49,6 +49,7 @@ struct ssp_transport {
 	 * the send interval paces states only, so a keystroke does not wait
 	 * behind the acks a flood of frames makes its receiver send. */
 	uint64_t last_state_send;
+	uint64_t last_loss;                        /* the last resend */
 
 	struct kept recv[SSP_MAX_RECEIVED_STATES];
 	int nrecv;
@@ -98,6 +99,7 @@ struct ssp_transport *ssp_transport_new(struct ssp_conn *conn, bool server,
 	t->nrecv = 1;
 	t->mindelay_clock = NONE;
 	t->last_early = NONE;
+	t->last_loss = NONE;
 	t->ack_due = NONE;
 	t->next_ack_time = ssp_now_ms() + SSP_ACK_INTERVAL_MS;
 	t->next_id = 1;
@@ -242,12 +244,14 @@ static uint64_t next_send_time(struct ssp_transport *t, uint64_t now)
 	int assumed = assumed_receiver_state(t, now);
 	if (assumed != t->nsent - 1 && heard)
 		return t->last_send + send_interval(t); /* the guess aged: resend */
-	/* Nothing acknowledged yet: retry when the assumption that the newest
-	 * state arrived expires (RTO + ACK_DELAY, as assumed_receiver_state
-	 * counts it), so the retry is built on an older state. Retrying any
-	 * sooner would diff from the very state whose arrival is in doubt. */
+	/* Nothing acknowledged yet: retry when the assumption that the oldest
+	 * unacknowledged state arrived expires (RTO + ACK_DELAY, as
+	 * assumed_receiver_state counts it): from then on every later state
+	 * is in doubt too, and the retry is built on the acknowledged one.
+	 * Retrying any sooner would diff from a state whose arrival is in
+	 * doubt; waiting for the newest to age would waste the difference. */
 	if (t->nsent > 1 && heard)
-		return newest->when + ssp_rtt_rto(ssp_conn_rtt(t->conn)) + SSP_ACK_DELAY_MS;
+		return t->sent[1].when + ssp_rtt_rto(ssp_conn_rtt(t->conn)) + SSP_ACK_DELAY_MS;
 	return NONE;
 }
 
@@ -293,6 +297,14 @@ static int send_instruction(struct ssp_transport *t, uint64_t now, int base,
 		/* EMSGSIZE shrank the MTU mid-way: the next send refragments. */
 		rc = SSP_OK;
 	t->stats.instructions_sent++;
+	if (rc == SSP_OK && to != NULL && t->instr.len <= SSP_DOUBLE_MAX_BYTES &&
+	    t->last_loss != NONE && now - t->last_loss < SSP_DOUBLE_AFTER_LOSS_MS) {
+		rc = ssp_fragment(t->next_id++, t->instr.data, t->instr.len,
+		                  ssp_conn_mtu(t->conn), emit_fragment, t);
+		if (rc == SSP_ETOOBIG)
+			rc = SSP_OK;
+		t->stats.instructions_doubled++;
+	}
 	t->last_send = now;
 	t->next_ack_time = now + SSP_ACK_INTERVAL_MS;
 	t->ack_due = NONE;
@@ -317,6 +329,10 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 		int base = assumed_receiver_state(t, now);
 		const struct kept *newest = &t->sent[t->nsent - 1];
 		if (!t->lops->equal(t->current, newest->state)) {
+			/* A diff from older than the newest state sent: that one
+			 * aged unacknowledged, probably lost. */
+			if (base != t->nsent - 1)
+				t->last_loss = now;
 			/* A new state: keep a copy under the next number. */
 			void *copy = t->lops->copy(t->current);
 			if (copy == NULL)
@@ -339,6 +355,7 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 		} else {
 			/* A resend: the guess aged, or no acknowledgement. */
 			t->sent[t->nsent - 1].when = now;
+			t->last_loss = now;
 		}
 		t->last_state_send = now;
 		const struct kept *top = &t->sent[t->nsent - 1];

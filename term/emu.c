@@ -251,9 +251,11 @@ static void scroll_up(struct term *t, int top, int bottom, int n, bool save)
 		}
 		gone[i] = r;
 	}
-	if (top == 0 && h == t->f->rows) {
+	if (top == 0 && h == t->f->rows && h + n <= t->f->rowcap) {
 		/* The whole screen: move the start of the row array into its
-		 * spare slots; slide back to the base when they run out. */
+		 * spare slots; slide back to the base when they run out. (A
+		 * scroll by more than the spare slots, SU 60 on 60 rows, takes
+		 * the copying way below: found by tests/fuzz/fuzz_term.) */
 		struct term_frame *f = t->f;
 		if (f->row + h + n > f->rowbase + f->rowcap) {
 			memmove(f->rowbase, f->row, (size_t)h * sizeof *row);

@@ -351,6 +351,8 @@ static void utf8_byte(struct term_parser *p, uint8_t c)
 
 void term_parser_feed(struct term_parser *p, const uint8_t *buf, size_t len)
 {
+	if (len == 0)
+		return; /* buf may be NULL (an empty render) */
 	const uint8_t *end = buf + len;
 
 	while (buf < end) {

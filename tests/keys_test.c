@@ -48,6 +48,15 @@ TEST(csi_keys_without_terminfo)
 	expect_keys("\x1bx", "<M-x>");
 }
 
+/* libtermkey 0.22 indexed its key table with the intermediate bytes
+ * included (out of bounds: the build patches it; UBSan and ASan in
+ * `make check SANITIZE=1` catch a return of the bug). */
+TEST(csi_with_a_private_marker_is_decoded_in_bounds)
+{
+	expect_keys("\x1b[?A", "<Up>");
+	expect_keys("\x1b[>1;2B", "<S-Down>");
+}
+
 TEST(version_is_libtermkey_022)
 {
 	CHECK_EQ_STR(keys_backend_version(), "0.22");
@@ -57,6 +66,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(printable_and_utf8),
 	TEST_ENTRY(control_keys),
 	TEST_ENTRY(csi_keys_without_terminfo),
+	TEST_ENTRY(csi_with_a_private_marker_is_decoded_in_bounds),
 	TEST_ENTRY(version_is_libtermkey_022),
 };
 

@@ -94,6 +94,9 @@ TEST(keystrokes_echo_and_shutdown)
 	CHECK_EQ_INT(term_frame_cols(seen->frame), 100);
 	CHECK(seen->echo_ack > 0);
 	CHECK(ssp_transport_stats(p.srv)->instructions_received > 0);
+	/* Nothing was lost, so nothing went out twice. */
+	CHECK_EQ_INT(ssp_transport_stats(p.cli)->instructions_doubled, 0);
+	CHECK_EQ_INT(ssp_transport_stats(p.srv)->instructions_doubled, 0);
 
 	/* Shutdown from the server, acknowledged by the client. */
 	ssp_transport_start_shutdown(p.srv);
@@ -157,6 +160,8 @@ TEST(a_lost_keystroke_does_not_stall_steady_typing)
 	       "only %zu of %d bytes arrived while typing went on", p.bytes_in, 2 + typed);
 	pump(&p, 1000);
 	CHECK_EQ_INT(p.bytes_in, 2 + typed);
+	/* Once the loss showed, the small states went out twice. */
+	CHECK(ssp_transport_stats(p.cli)->instructions_doubled > 0);
 	ssp_transport_free(p.cli);
 	ssp_transport_free(p.srv);
 	term_free(p.screen);

@@ -159,6 +159,20 @@ TEST(random_bytes_32_mib)
 	term_free(t);
 }
 
+/* A whole-screen scroll by more rows than the spare row pointers
+ * (TERM_ROW_SLACK) wrote past the row array: found by fuzz_term. */
+TEST(scroll_whole_screen_by_more_than_the_slack)
+{
+	struct term *t = term_new(20, 100);
+	REQUIRE(t);
+	static const char s[] = "\033[100;1Hbottom\033[99S\033[1;1Htop\033[100S\033[90S";
+	term_write(t, s, sizeof s - 1);
+	for (int i = 0; i < 5; i++)
+		term_write(t, "\033[100Sx\n", 8);
+	CHECK_EQ_INT(term_frame_rows(term_frame(t)), 100);
+	term_free(t);
+}
+
 TEST(resize_extremes)
 {
 	struct term *t = term_new(80, 24);
@@ -199,6 +213,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(osc_of_16_mib),
 	TEST_ENTRY(unterminated_dcs_of_16_mib),
 	TEST_ENTRY(random_bytes_32_mib),
+	TEST_ENTRY(scroll_whole_screen_by_more_than_the_slack),
 	TEST_ENTRY(resize_extremes),
 };
 

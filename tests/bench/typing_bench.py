@@ -27,7 +27,9 @@ direction the same way. TCP's loss cannot be made in user space, so ssh
 has no `loss29` figures.
 
 Environment: MOSHI, OUT, as for session_bench.py; BENCH_QUICK=1 types
-only the first three lines.
+only the first three lines; TYPING_ONLY=moshi|mosh|ssh and
+TYPING_SCENARIO=delay100|loss29 run one system or one scenario;
+TYPING_DEBUG=1 prints every key's time on stderr.
 """
 import fcntl
 import os
@@ -316,6 +318,9 @@ def measure(scr, typed):
                 cmd = sh[0]
                 break
         enters.append((cmd - enter) if cmd is not None else 10.0)
+        if os.environ.get("TYPING_DEBUG"):
+            print("enter after %r at %.3f: output after %.1f ms"
+                  % (line, enter, enters[-1] * 1000), file=sys.stderr)
         # Cells of the command line that showed a character not typed
         # there, from the first key until the output: when each went wrong
         # and when it was put right.
@@ -393,6 +398,8 @@ def main():
         sshd = None
     scenarios = [("delay100", (100, 0.0)), ("loss29", (50, 0.29))]
     only = os.environ.get("TYPING_ONLY")
+    if os.environ.get("TYPING_SCENARIO"):
+        scenarios = [sc for sc in scenarios if sc[0] == os.environ["TYPING_SCENARIO"]]
     try:
         for sname, scenario in scenarios:
             for name in names + (["ssh"] if sshd and scenario[1] == 0 else []):
