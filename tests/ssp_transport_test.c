@@ -59,23 +59,32 @@ static void pump(struct pair *p, int ms)
 	}
 }
 
-TEST(keystrokes_echo_and_shutdown)
+/* A server and a client transport over loopback, and the server's
+ * terminal: false if any part could not be made. */
+static bool pair_open(struct pair *p)
 {
 	struct crypto_key k;
 	struct ssp_conn *sc = NULL, *cc = NULL;
-	struct pair p = { 0 };
 	char port[16];
 
-	REQUIRE(crypto_key_generate(&k) == 0);
-	REQUIRE(ssp_conn_server(&sc, &k, "127.0.0.1", 0, 0) == SSP_OK);
+	if (crypto_key_generate(&k) != 0 ||
+	    ssp_conn_server(&sc, &k, "127.0.0.1", 0, 0) != SSP_OK)
+		return false;
 	snprintf(port, sizeof port, "%d", ssp_conn_port(sc));
-	REQUIRE(ssp_conn_client(&cc, &k, "127.0.0.1", port, AF_INET) == SSP_OK);
-	p.screen = term_new(80, 24);
-	p.srv = ssp_transport_new(sc, true, &ssp_termstate_ops, ssp_termstate_new(80, 24),
-	                          &ssp_userstream_ops, ssp_userstream_new());
-	p.cli = ssp_transport_new(cc, false, &ssp_userstream_ops, ssp_userstream_new(),
-	                          &ssp_termstate_ops, ssp_termstate_new(80, 24));
-	REQUIRE(p.screen && p.srv && p.cli);
+	if (ssp_conn_client(&cc, &k, "127.0.0.1", port, AF_INET) != SSP_OK)
+		return false;
+	p->screen = term_new(80, 24);
+	p->srv = ssp_transport_new(sc, true, &ssp_termstate_ops, ssp_termstate_new(80, 24),
+	                           &ssp_userstream_ops, ssp_userstream_new());
+	p->cli = ssp_transport_new(cc, false, &ssp_userstream_ops, ssp_userstream_new(),
+	                           &ssp_termstate_ops, ssp_termstate_new(80, 24));
+	return p->screen && p->srv && p->cli;
+}
+
+TEST(keystrokes_echo_and_shutdown)
+{
+	struct pair p = { 0 };
+	REQUIRE(pair_open(&p));
 
 	/* Type a line, key by key, as events. */
 	static const char line[] = "echo hello, moshi\r\n";
@@ -116,21 +125,8 @@ TEST(keystrokes_echo_and_shutdown)
  * stopped. */
 TEST(a_lost_keystroke_does_not_stall_steady_typing)
 {
-	struct crypto_key k;
-	struct ssp_conn *sc = NULL, *cc = NULL;
 	struct pair p = { 0 };
-	char port[16];
-
-	REQUIRE(crypto_key_generate(&k) == 0);
-	REQUIRE(ssp_conn_server(&sc, &k, "127.0.0.1", 0, 0) == SSP_OK);
-	snprintf(port, sizeof port, "%d", ssp_conn_port(sc));
-	REQUIRE(ssp_conn_client(&cc, &k, "127.0.0.1", port, AF_INET) == SSP_OK);
-	p.screen = term_new(80, 24);
-	p.srv = ssp_transport_new(sc, true, &ssp_termstate_ops, ssp_termstate_new(80, 24),
-	                          &ssp_userstream_ops, ssp_userstream_new());
-	p.cli = ssp_transport_new(cc, false, &ssp_userstream_ops, ssp_userstream_new(),
-	                          &ssp_termstate_ops, ssp_termstate_new(80, 24));
-	REQUIRE(p.screen && p.srv && p.cli);
+	REQUIRE(pair_open(&p));
 
 	/* One key goes through, so each side knows the other. */
 	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "a", 1) == SSP_OK);
