@@ -393,43 +393,69 @@ static int run_client(const char *host, const char *port, bool no_init,
 	return status;
 }
 
-int roles_client_main(int argc, char **argv)
+struct client_opts {
+	bool no_init;
+	const char *host, *port;
+	enum predict_mode mode;
+};
+
+/* The client's command line (see roles_client_parse). */
+static int client_command_line(int argc, char **argv, struct client_opts *o)
 {
-	bool no_init = false;
+	static const char usage[] =
+		"usage: moshi client [--no-init] [--predict=MODE] HOST PORT   (key in MOSHI_KEY)\n";
 	const char *args[2];
 	int n = 0;
-	enum predict_mode mode = PREDICT_ADAPTIVE;
 	const char *pm = getenv("MOSHI_PREDICTION_DISPLAY");
 
+	memset(o, 0, sizeof *o);
+	o->mode = PREDICT_ADAPTIVE;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--no-init") == 0)
-			no_init = true;
+			o->no_init = true;
 		else if (strncmp(argv[i], "--predict=", 10) == 0)
 			pm = argv[i] + 10;
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: moshi client [--no-init] [--predict=MODE] HOST PORT   (key in MOSHI_KEY)\n");
-			return 0;
+			fputs(usage, stdout);
+			return 1;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			roles_print_version("moshi-client");
-			return 0;
+			return 1;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "moshi client: unknown option '%s'\n", argv[i]);
 			return 2;
 		} else if (n < 2) {
 			args[n++] = argv[i];
 		} else {
-			fprintf(stderr, "usage: moshi client [--no-init] [--predict=MODE] HOST PORT\n");
+			fputs(usage, stderr);
 			return 2;
 		}
 	}
 	if (n != 2) {
-		fprintf(stderr, "usage: moshi client [--no-init] [--predict=MODE] HOST PORT   (key in MOSHI_KEY)\n");
+		fputs(usage, stderr);
 		return 2;
 	}
-	if (pm != NULL && pm[0] != '\0' && predict_mode_parse(pm, &mode) != 0) {
+	if (pm != NULL && pm[0] != '\0' && predict_mode_parse(pm, &o->mode) != 0) {
 		fprintf(stderr, "moshi client: prediction mode must be adaptive, always, never "
 		        "or experimental, not '%s'\n", pm);
 		return 2;
 	}
-	return run_client(args[0], args[1], no_init, mode);
+	o->host = args[0];
+	o->port = args[1];
+	return 0;
+}
+
+int roles_client_parse(int argc, char **argv)
+{
+	struct client_opts o;
+	return client_command_line(argc, argv, &o);
+}
+
+int roles_client_main(int argc, char **argv)
+{
+	struct client_opts o;
+	int rc = client_command_line(argc, argv, &o);
+	if (rc != 0)
+		return rc == 1 ? 0 : rc;
+	return run_client(o.host, o.port, o.no_init, o.mode);
 }

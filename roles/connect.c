@@ -367,6 +367,13 @@ static void server_args(char *out, size_t cap, const struct connect_opts *o)
 	}
 }
 
+int roles_connect_parse(int argc, char **argv)
+{
+	struct connect_opts o;
+	memset(&o, 0, sizeof o);
+	return parse_connect(argc, argv, &o);
+}
+
 int roles_connect_main(int argc, char **argv)
 {
 	struct connect_opts o;

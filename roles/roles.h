@@ -13,4 +13,12 @@ int roles_server_main(int argc, char **argv);
 int roles_client_main(int argc, char **argv);
 int roles_connect_main(int argc, char **argv);
 
+/* Each role's command line, parsed and checked as its main does, but
+ * nothing run: 0 when the role would start, 1 when it only printed what
+ * was asked (--help, --version), 2 for a usage error (said on stderr).
+ * For the tests and the fuzz target (tests/fuzz/fuzz_cli.c). */
+int roles_server_parse(int argc, char **argv);
+int roles_client_parse(int argc, char **argv);
+int roles_connect_parse(int argc, char **argv);
+
 #endif

@@ -27,6 +27,10 @@
 #define NO_CLIENT_TIMEOUT_MS 60000
 #define ECHO_ACK_DELAY_MS 50
 #define MAX_SETENV 64
+/* The terminal's replies (to DA, DSR, ...) are queued for the application
+ * only while less than this waits for it: a program that floods queries
+ * and never reads its input gets no more, and the queue stays bounded. */
+#define REPLIES_MAX_QUEUED 65536
 
 struct server_opts {
 	bool verbose;
@@ -221,6 +225,58 @@ static bool final_screen_acked(const struct ssp_transport *t, void *ctx)
 	                               ssp_transport_local((struct ssp_transport *)t));
 }
 
+/* Why a signal ends the server now, or NULL: SIGTERM, SIGINT and SIGHUP
+ * always; SIGUSR1 when the client has been silent for sig_tmout seconds
+ * (at once when that is not set). */
+static const char *signal_end(long sig_tmout, uint64_t quiet)
+{
+	if (got_usr1) {
+		got_usr1 = 0;
+		if (sig_tmout < 0 || quiet == UINT64_MAX || quiet > (uint64_t)sig_tmout * 1000)
+			return "SIGUSR1";
+	}
+	return got_term ? "a signal to end" : NULL;
+}
+
+/* The command exited: its final screen, and then the shutdown, must
+ * reach the client, which may be away (a laptop asleep, a phone in a
+ * tunnel). Wait for it as the session would have: until it has both, or
+ * it has been silent for MOSHI_SERVER_NETWORK_TMOUT seconds, or a signal
+ * ends the server (see signal_end). NULL when the client was told, else
+ * why not. */
+static const char *farewell(struct ssp_transport *t, long net_tmout, long sig_tmout)
+{
+	struct ssp_conn *conn = ssp_transport_conn(t);
+	bool screen_acked = false;
+
+	for (;;) {
+		uint64_t now = ssp_now_ms();
+		int w = ssp_transport_wait_ms(t, now);
+		struct pollfd p = { ssp_conn_fd(conn), POLLIN, 0 };
+		if (poll(&p, 1, w < 0 || w > 250 ? 250 : w) < 0 && errno != EINTR)
+			return strerror(errno);
+		ssp_transport_recv(t);
+		now = ssp_now_ms();
+		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
+		if (!screen_acked && final_screen_acked(t, NULL)) {
+			screen_acked = true;
+			ssp_transport_start_shutdown(t);
+		} else if (screen_acked && ssp_transport_shutdown_tried_out(t) &&
+		           quiet < SSP_ACK_DELAY_MS + 1000) {
+			/* The tries ran out while it was away, and it is back. */
+			ssp_transport_start_shutdown(t);
+		}
+		ssp_transport_tick(t, now);
+		if (ssp_transport_shutdown_acked(t) || ssp_transport_remote_shutdown(t))
+			return NULL;
+		if (net_tmout >= 0 && quiet != UINT64_MAX && quiet > (uint64_t)net_tmout * 1000)
+			return "it was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
+		const char *sig = signal_end(sig_tmout, quiet);
+		if (sig != NULL)
+			return sig;
+	}
+}
+
 static int serve(struct server_opts *o)
 {
 	struct crypto_key key;
@@ -325,6 +381,7 @@ static int serve(struct server_opts *o)
 	uint64_t last_output = 0;
 	int status = 0;
 	const char *why = NULL;
+	static const char silent[] = "the client was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
 
 	while (why == NULL) {
 		uint64_t now = ssp_now_ms();
@@ -355,7 +412,8 @@ static int serve(struct server_opts *o)
 				term_write(screen, buf, (size_t)n);
 				size_t rl;
 				const uint8_t *r = term_replies(screen, &rl);
-				outq_add(&toapp, r, rl);
+				if (toapp.len < REPLIES_MAX_QUEUED)
+					outq_add(&toapp, r, rl);
 				term_replies_clear(screen);
 				changed = true;
 				quiet_pending = true;
@@ -425,14 +483,10 @@ static int serve(struct server_opts *o)
 		if (!ssp_conn_has_remote(conn) && now - start > NO_CLIENT_TIMEOUT_MS)
 			why = "no client came within 60 seconds";
 		if (net_tmout >= 0 && quiet != UINT64_MAX && quiet > (uint64_t)net_tmout * 1000)
-			why = "the client was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
-		if (got_usr1) {
-			got_usr1 = 0;
-			if (sig_tmout < 0 || quiet == UINT64_MAX || quiet > (uint64_t)sig_tmout * 1000)
-				why = "SIGUSR1";
-		}
-		if (got_term)
-			why = "a signal to end";
+			why = silent;
+		const char *sig = signal_end(sig_tmout, quiet);
+		if (sig != NULL)
+			why = sig;
 		if (ssp_transport_remote_shutdown(t))
 			why = "the client quit";
 	}
@@ -440,12 +494,14 @@ static int serve(struct server_opts *o)
 
 	/* Tell the client, if there is one to tell. */
 	if (ssp_conn_has_remote(conn) && strcmp(why ? why : "", "the command exited") == 0) {
-		/* The final screen first, then the shutdown. */
 		ssp_transport_set_local(t, ssp_termstate_from_frame(term_frame(screen), ack));
-		ssp_transport_run(t, 2000, final_screen_acked, NULL);
-	}
-	if (ssp_conn_has_remote(conn))
+		const char *gave_up = farewell(t, net_tmout, sig_tmout);
+		if (gave_up != NULL)
+			logf_(o->verbose, "the client was not told: %s", gave_up);
+	} else if (ssp_conn_has_remote(conn) && why != silent) {
+		/* (A client silent that long would not hear it.) */
 		ssp_transport_shutdown(t, 3000);
+	}
 	{
 		const struct ssp_stats *st = ssp_conn_stats(conn);
 		logf_(o->verbose, "datagrams: %llu in, %llu out, %llu send errors; dropped "
@@ -474,30 +530,44 @@ static int serve(struct server_opts *o)
 	return 0;
 }
 
-int roles_server_main(int argc, char **argv)
+/* The whole command line of the server role (see roles_server_parse). */
+static int server_command_line(int argc, char **argv, struct server_opts *o)
 {
-	struct server_opts o;
-	memset(&o, 0, sizeof o);
+	memset(o, 0, sizeof *o);
 	/* moshi server new ... | moshi serve ... | moshi-server [new] ... */
 	int i = 1;
-	const char *self = strrchr(argv[0], '/');
-	self = self ? self + 1 : argv[0];
+	const char *self = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	self = self ? self + 1 : argc > 0 ? argv[0] : "";
 	if (strcmp(self, "serve") != 0) {
 		if (i < argc && strcmp(argv[i], "new") == 0) {
 			i++;
 		} else if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
 			server_usage(stdout);
-			return 0;
+			return 1;
 		} else if (i < argc && strcmp(argv[i], "--version") == 0) {
 			roles_print_version("moshi-server");
-			return 0;
+			return 1;
 		} else if (strcmp(self, "moshi-server") != 0) {
 			server_usage(stderr);
 			return 2;
 		}
 	}
-	int rc = parse_server_args(argc - i, argv + i, &o);
+	if (i > argc)
+		i = argc;
+	return parse_server_args(argc - i, argv + i, o);
+}
+
+int roles_server_parse(int argc, char **argv)
+{
+	struct server_opts o;
+	return server_command_line(argc, argv, &o);
+}
+
+int roles_server_main(int argc, char **argv)
+{
+	struct server_opts o;
+	int rc = server_command_line(argc, argv, &o);
 	if (rc != 0)
-		return rc;
+		return rc == 1 ? 0 : rc;
 	return serve(&o);
 }

@@ -9,7 +9,11 @@
  * datagrams: doubled with every acknowledgement that moves until the
  * first stall, one more per acknowledgement after it, and halved when
  * none has come for twice (RTO + the receiver's ack delay), the time
- * the transport itself takes to resend.
+ * the transport itself takes to resend. After the first stall, each new
+ * state grows by at most a datagram: the transport resends a stream's
+ * lost hops one by one, and the receiver keeps the hops that arrive
+ * before their base, so on a lossy path a lost datagram costs only its
+ * own resend.
  */
 #include "ssp.h"
 
@@ -59,8 +63,9 @@ void ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
 	               2 * ((uint64_t)ssp_rtt_rto(ssp_conn_rtt(conn)) + SSP_ACK_DELAY_MS)) {
 		f->last_progress = now;
 		f->stalled = true;
-		if (f->window > 1)
-			f->window /= 2;
+		f->window /= 2;
+		if (f->window < SSP_FLOW_WINDOW_FLOOR)
+			f->window = SSP_FLOW_WINDOW_FLOOR;
 	}
 	if (pending == 0)
 		f->last_progress = now;
@@ -70,6 +75,16 @@ void ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
 	size_t n = limit - pending;
 	if (n > f->len)
 		n = f->len;
+	if (f->stalled) {
+		/* A lossy path: each new state adds at most a datagram to the
+		 * one sent before it, so that every hop, and every resend of
+		 * one, is a single datagram that arrives or not on its own. */
+		size_t unsent = ssp_userstream_pending(u, ssp_transport_last_sent(t));
+		if (unsent >= dgram)
+			return;
+		if (n > dgram - unsent)
+			n = dgram - unsent;
+	}
 	if (ssp_userstream_push_bytes(u, f->backlog, n) != SSP_OK)
 		return;
 	memmove(f->backlog, f->backlog + n, f->len - n);

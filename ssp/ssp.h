@@ -250,6 +250,11 @@ struct ssp_state_ops {
 	/* Forget history that `acked` (an older state of the same object)
 	 * shows the other side has: bounds memory. May be NULL. */
 	void (*subtract)(void *s, const void *acked);
+	/* Every state extends the one before it (a stream): the diff between
+	 * two consecutive states sent is content no other diff carries, so a
+	 * sender resends each lost hop on its own rather than one diff from
+	 * the acknowledged state, which grows with everything in flight. */
+	bool stream;
 };
 
 /* The user stream: keystrokes and resizes, client to server. States only
@@ -322,6 +327,12 @@ struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
 #define SSP_DOUBLE_AFTER_LOSS_MS 10000
 #define SSP_DOUBLE_MAX_BYTES 300
 #define SSP_MAX_RECEIVED_STATES 1024
+/* A receiver keeps instructions that arrive before the state they build
+ * on (reordered, or their base was lost and will be resent), and applies
+ * them once it has that state: a lost hop in a chain then costs one
+ * resend, not the whole chain. Bounded in count and bytes. */
+#define SSP_STASH_MAX 64
+#define SSP_STASH_BYTES (256u << 10)
 
 struct ssp_transport_stats {
 	uint64_t instructions_sent, instructions_received;
@@ -329,6 +340,9 @@ struct ssp_transport_stats {
 	uint64_t dropped_duplicate; /* a state we already have */
 	uint64_t dropped_bad;       /* would not decode or apply */
 	uint64_t instructions_doubled; /* sent twice: see SSP_DOUBLE_* */
+	uint64_t stashed;           /* kept until their base arrived */
+	uint64_t unstashed;         /* ... and then applied */
+	uint64_t hops_resent;       /* stream hops resent on their own */
 };
 
 struct ssp_transport;
@@ -347,6 +361,8 @@ void ssp_transport_free(struct ssp_transport *t);
 struct ssp_conn *ssp_transport_conn(struct ssp_transport *t);
 void *ssp_transport_local(struct ssp_transport *t);
 void ssp_transport_set_local(struct ssp_transport *t, void *state);
+/* The newest local state sent (the local state once nothing waits). */
+const void *ssp_transport_last_sent(const struct ssp_transport *t);
 /* The newest local state the other side has acknowledged: a sender of
  * bulk input keeps what is in flight beyond it bounded. */
 const void *ssp_transport_acked(const struct ssp_transport *t);
@@ -375,6 +391,7 @@ void ssp_transport_settled(struct ssp_transport *t);
 #define SSP_FLOW_BACKLOG 65536
 #define SSP_FLOW_WINDOW_START 1
 #define SSP_FLOW_WINDOW_MAX 32
+#define SSP_FLOW_WINDOW_FLOOR 8
 
 struct ssp_flow {
 	uint8_t backlog[SSP_FLOW_BACKLOG];
@@ -400,7 +417,8 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now);
 /* Milliseconds until the next tick has something to do (-1: nothing). */
 int ssp_transport_wait_ms(struct ssp_transport *t, uint64_t now);
 
-/* Shutdown: start it, then tick until acknowledged (or tried out). */
+/* Shutdown: start it, then tick until acknowledged (or tried out);
+ * starting it again counts the tries anew. */
 void ssp_transport_start_shutdown(struct ssp_transport *t);
 bool ssp_transport_shutdown_acked(const struct ssp_transport *t);
 bool ssp_transport_shutdown_tried_out(const struct ssp_transport *t);

@@ -233,6 +233,7 @@ const struct ssp_state_ops ssp_userstream_ops = {
 	.apply = us_apply,
 	.equal = us_equal,
 	.subtract = us_subtract,
+	.stream = true,
 };
 
 /* ---- terminal state --------------------------------------------------- */

@@ -53,6 +53,13 @@ struct ssp_transport {
 
 	struct kept recv[SSP_MAX_RECEIVED_STATES];
 	int nrecv;
+	struct stashed {
+		uint64_t old_num, new_num;
+		uint8_t *diff;
+		size_t len;
+	} stash[SSP_STASH_MAX];
+	int nstash;
+	size_t stash_bytes;
 	uint64_t ack_due;                          /* UINT64_MAX: none owed */
 
 	struct ssp_reassembly *ra;
@@ -114,6 +121,8 @@ void ssp_transport_free(struct ssp_transport *t)
 		t->lops->free(t->sent[i].state);
 	for (int i = 0; i < t->nrecv; i++)
 		t->rops->free(t->recv[i].state);
+	for (int i = 0; i < t->nstash; i++)
+		free(t->stash[i].diff);
 	t->lops->free(t->current);
 	ssp_reassembly_free(t->ra);
 	ssp_writer_free(&t->diff);
@@ -135,6 +144,10 @@ uint64_t ssp_transport_remote_num(const struct ssp_transport *t)
 bool ssp_transport_shutdown_acked(const struct ssp_transport *t) { return t->shutdown_acked; }
 bool ssp_transport_remote_shutdown(const struct ssp_transport *t) { return t->remote_shutdown; }
 const void *ssp_transport_acked(const struct ssp_transport *t) { return t->sent[0].state; }
+const void *ssp_transport_last_sent(const struct ssp_transport *t)
+{
+	return t->sent[t->nsent - 1].state;
+}
 const struct ssp_transport_stats *ssp_transport_stats(const struct ssp_transport *t)
 {
 	return &t->stats;
@@ -162,6 +175,7 @@ void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i)
 void ssp_transport_start_shutdown(struct ssp_transport *t)
 {
 	t->shutdown = true;
+	t->shutdown_tries = 0;
 }
 
 void ssp_transport_run(struct ssp_transport *t, int ms,
@@ -217,11 +231,47 @@ static unsigned send_interval(const struct ssp_transport *t)
 	return ssp_rtt_send_interval(ssp_conn_rtt(t->conn));
 }
 
-static uint64_t next_send_time(struct ssp_transport *t, uint64_t now)
+static unsigned resend_age(const struct ssp_transport *t)
 {
-	const struct kept *newest = &t->sent[t->nsent - 1];
+	return ssp_rtt_rto(ssp_conn_rtt(t->conn)) + SSP_ACK_DELAY_MS;
+}
+
+/* When a stream's oldest unacknowledged hop is due for a resend (NONE:
+ * none is, or this is not a stream). */
+static uint64_t hop_resend_time(const struct ssp_transport *t, uint64_t now)
+{
+	bool heard = ssp_conn_quiet_ms(t->conn, now) < SSP_ACTIVE_RETRY_MS;
+	uint64_t oldest = NONE;
+
+	if (!t->lops->stream || !heard)
+		return NONE;
+	for (int i = 1; i < t->nsent; i++)
+		if (t->sent[i].when < oldest)
+			oldest = t->sent[i].when;
+	return oldest == NONE ? NONE : oldest + resend_age(t);
+}
+
+/* When the current state, if it differs from the newest sent, may leave. */
+static uint64_t new_state_time(struct ssp_transport *t, uint64_t now)
+{
 	unsigned mindelay = t->server ? SSP_SEND_MINDELAY_SERVER_MS
 	                              : SSP_SEND_MINDELAY_CLIENT_MS;
+
+	if (t->lops->equal(t->current, t->sent[t->nsent - 1].state))
+		return NONE;
+	if (t->mindelay_clock == NONE)
+		t->mindelay_clock = now;
+	uint64_t a = t->mindelay_clock + mindelay;
+	uint64_t b = t->last_state_send + send_interval(t);
+	uint64_t early = t->last_state_send + SSP_SEND_INTERVAL_MIN_MS;
+	if (t->settled && early < b &&
+	    (t->last_early == NONE || t->last_early + send_interval(t) <= now))
+		b = early;
+	return a > b ? a : b;
+}
+
+static uint64_t next_send_time(struct ssp_transport *t, uint64_t now)
+{
 	bool heard = ssp_conn_quiet_ms(t->conn, now) < SSP_ACTIVE_RETRY_MS ||
 	             !ssp_conn_has_remote(t->conn);
 
@@ -230,17 +280,13 @@ static uint64_t next_send_time(struct ssp_transport *t, uint64_t now)
 			return NONE;
 		return t->last_send + send_interval(t);
 	}
-	if (!t->lops->equal(t->current, newest->state)) {
-		if (t->mindelay_clock == NONE)
-			t->mindelay_clock = now;
-		uint64_t a = t->mindelay_clock + mindelay;
-		uint64_t b = t->last_state_send + send_interval(t);
-		uint64_t early = t->last_state_send + SSP_SEND_INTERVAL_MIN_MS;
-		if (t->settled && early < b &&
-		    (t->last_early == NONE || t->last_early + send_interval(t) <= now))
-			b = early;
-		return a > b ? a : b;
+	uint64_t fresh = new_state_time(t, now);
+	if (t->lops->stream) {
+		uint64_t hop = hop_resend_time(t, now);
+		return hop < fresh ? hop : fresh;
 	}
+	if (fresh != NONE)
+		return fresh;
 	int assumed = assumed_receiver_state(t, now);
 	if (assumed != t->nsent - 1 && heard)
 		return t->last_send + send_interval(t); /* the guess aged: resend */
@@ -251,7 +297,7 @@ static uint64_t next_send_time(struct ssp_transport *t, uint64_t now)
 	 * Retrying any sooner would diff from a state whose arrival is in
 	 * doubt; waiting for the newest to age would waste the difference. */
 	if (t->nsent > 1 && heard)
-		return t->sent[1].when + ssp_rtt_rto(ssp_conn_rtt(t->conn)) + SSP_ACK_DELAY_MS;
+		return t->sent[1].when + resend_age(t);
 	return NONE;
 }
 
@@ -311,6 +357,26 @@ static int send_instruction(struct ssp_transport *t, uint64_t now, int base,
 	return rc;
 }
 
+/* A stream: resend each hop (the diff from the state sent before it)
+ * whose state has gone unacknowledged for RTO + ACK_DELAY, oldest
+ * first, each a datagram or so. */
+static int resend_hops(struct ssp_transport *t, uint64_t now)
+{
+	if (hop_resend_time(t, now) > now)
+		return SSP_OK;
+	for (int i = 1; i < t->nsent; i++) {
+		if (now - t->sent[i].when < resend_age(t))
+			continue;
+		t->sent[i].when = now;
+		t->last_loss = now;
+		t->stats.hops_resent++;
+		int rc = send_instruction(t, now, i - 1, t->sent[i].num, t->sent[i].state);
+		if (rc != SSP_OK)
+			return rc;
+	}
+	return SSP_OK;
+}
+
 int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 {
 	if (!ssp_conn_has_remote(t->conn))
@@ -325,48 +391,59 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 		return send_instruction(t, now, assumed_receiver_state(t, now),
 		                        SSP_SHUTDOWN_NUM, NULL);
 	}
-	if (when != NONE && now >= when) {
-		int base = assumed_receiver_state(t, now);
-		const struct kept *newest = &t->sent[t->nsent - 1];
-		if (!t->lops->equal(t->current, newest->state)) {
-			/* A diff from older than the newest state sent: that one
-			 * aged unacknowledged, probably lost. */
-			if (base != t->nsent - 1)
-				t->last_loss = now;
-			/* A new state: keep a copy under the next number. */
-			void *copy = t->lops->copy(t->current);
-			if (copy == NULL)
-				return SSP_ENOMEM;
-			if (t->nsent == SSP_MAX_SENT_STATES + 1) {
-				/* Bounded: forget the oldest unacknowledged. */
-				t->lops->free(t->sent[1].state);
-				memmove(&t->sent[1], &t->sent[2],
-				        (size_t)(t->nsent - 2) * sizeof t->sent[0]);
-				t->nsent--;
-				if (base > 0)
-					base--;
-			}
-			t->sent[t->nsent] = (struct kept){ newest->num + 1, now, copy };
-			t->nsent++;
-			t->mindelay_clock = NONE;
-			if (t->settled && now < t->last_state_send + send_interval(t))
-				t->last_early = now;
-			t->settled = false;
-		} else {
-			/* A resend: the guess aged, or no acknowledgement. */
-			t->sent[t->nsent - 1].when = now;
-			t->last_loss = now;
-		}
-		t->last_state_send = now;
-		const struct kept *top = &t->sent[t->nsent - 1];
-		return send_instruction(t, now, base, top->num, top->state);
-	}
-	if (ack) {
+	if (when == NONE || now < when) {
+		if (!ack)
+			return SSP_OK;
 		/* An empty acknowledgement from (and to) the assumed state. */
 		int base = assumed_receiver_state(t, now);
 		return send_instruction(t, now, base, t->sent[base].num, NULL);
 	}
-	return SSP_OK;
+	if (t->lops->stream) {
+		int rc = resend_hops(t, now);
+		if (rc != SSP_OK)
+			return rc;
+	}
+	uint64_t fresh = new_state_time(t, now);
+	/* A stream's new hop builds on the newest state sent: a lost hop
+	 * before it is resent on its own, and the receiver keeps this one
+	 * until then. */
+	int base = t->lops->stream ? t->nsent - 1 : assumed_receiver_state(t, now);
+	if (fresh != NONE && now >= fresh) {
+		const struct kept *newest = &t->sent[t->nsent - 1];
+		/* A diff from older than the newest state sent: that one
+		 * aged unacknowledged, probably lost. */
+		if (base != t->nsent - 1)
+			t->last_loss = now;
+		/* A new state: keep a copy under the next number. */
+		void *copy = t->lops->copy(t->current);
+		if (copy == NULL)
+			return SSP_ENOMEM;
+		if (t->nsent == SSP_MAX_SENT_STATES + 1) {
+			/* Bounded: forget the oldest unacknowledged. */
+			t->lops->free(t->sent[1].state);
+			memmove(&t->sent[1], &t->sent[2],
+			        (size_t)(t->nsent - 2) * sizeof t->sent[0]);
+			t->nsent--;
+			if (base > 0)
+				base--;
+			newest = &t->sent[t->nsent - 1];
+		}
+		t->sent[t->nsent] = (struct kept){ newest->num + 1, now, copy };
+		t->nsent++;
+		t->mindelay_clock = NONE;
+		if (t->settled && now < t->last_state_send + send_interval(t))
+			t->last_early = now;
+		t->settled = false;
+	} else if (t->lops->stream) {
+		return SSP_OK; /* the hops due went out above */
+	} else {
+		/* A resend: the guess aged, or no acknowledgement. */
+		t->sent[t->nsent - 1].when = now;
+		t->last_loss = now;
+	}
+	t->last_state_send = now;
+	const struct kept *top = &t->sent[t->nsent - 1];
+	return send_instruction(t, now, base, top->num, top->state);
 }
 
 void ssp_transport_settled(struct ssp_transport *t)
@@ -423,6 +500,92 @@ static int find_recv(const struct ssp_transport *t, uint64_t num)
 	return -1;
 }
 
+/* Apply the diff from held state old_num to make state new_num, and keep
+ * it. 1: it is now the newest held, 0: kept but older, or not applied
+ * (dropped and counted, or no memory). */
+static int apply_diff(struct ssp_transport *t, uint64_t old_num, uint64_t new_num,
+                      const uint8_t *diff, size_t len, uint64_t now)
+{
+	int base = find_recv(t, old_num);
+	if (base < 0)
+		return 0;
+	void *s = t->rops->copy(t->recv[base].state);
+	if (s == NULL)
+		return 0;
+	if (t->rops->apply(s, diff, len) != SSP_OK) {
+		t->rops->free(s);
+		t->stats.dropped_bad++;
+		return 0;
+	}
+	if (t->nrecv == SSP_MAX_RECEIVED_STATES) {
+		/* Bounded: the oldest goes (a diff from it can be resent
+		 * from a newer acknowledged state). */
+		t->rops->free(t->recv[0].state);
+		memmove(&t->recv[0], &t->recv[1], (size_t)(t->nrecv - 1) * sizeof t->recv[0]);
+		t->nrecv--;
+	}
+	/* Insert in order of number. */
+	int at = t->nrecv;
+	while (at > 0 && t->recv[at - 1].num > new_num)
+		at--;
+	memmove(&t->recv[at + 1], &t->recv[at], (size_t)(t->nrecv - at) * sizeof t->recv[0]);
+	t->recv[at] = (struct kept){ new_num, now, s };
+	t->nrecv++;
+	if (t->ack_due == NONE)
+		t->ack_due = now + SSP_ACK_DELAY_MS;
+	return at == t->nrecv - 1 ? 1 : 0;
+}
+
+static void unstash(struct ssp_transport *t, int i)
+{
+	t->stash_bytes -= t->stash[i].len;
+	free(t->stash[i].diff);
+	t->stash[i] = t->stash[--t->nstash];
+}
+
+/* Keep an instruction whose base has not arrived, if there is room. */
+static void stash(struct ssp_transport *t, const struct ssp_instruction *in)
+{
+	for (int i = 0; i < t->nstash; i++)
+		if (t->stash[i].new_num == in->new_num && t->stash[i].old_num == in->old_num)
+			return;
+	if (t->nstash == SSP_STASH_MAX || in->diff_len > SSP_STASH_BYTES - t->stash_bytes)
+		return;
+	uint8_t *copy = malloc(in->diff_len ? in->diff_len : 1);
+	if (copy == NULL)
+		return;
+	memcpy(copy, in->diff, in->diff_len);
+	t->stash[t->nstash++] = (struct stashed){ in->old_num, in->new_num, copy, in->diff_len };
+	t->stash_bytes += in->diff_len;
+	t->stats.stashed++;
+}
+
+/* Apply what the stash now has a base for; drop what is no longer of
+ * use (a state already held, or older than every state held). */
+static int drain_stash(struct ssp_transport *t, uint64_t now)
+{
+	int fresh = 0;
+	bool progress = true;
+
+	while (progress) {
+		progress = false;
+		for (int i = 0; i < t->nstash; i++) {
+			struct stashed *st = &t->stash[i];
+			if (find_recv(t, st->new_num) >= 0 || st->new_num <= t->recv[0].num) {
+				unstash(t, i--);
+				continue;
+			}
+			if (find_recv(t, st->old_num) < 0)
+				continue;
+			fresh |= apply_diff(t, st->old_num, st->new_num, st->diff, st->len, now);
+			t->stats.unstashed++;
+			unstash(t, i--);
+			progress = true;
+		}
+	}
+	return fresh;
+}
+
 static int process_instruction(struct ssp_transport *t, const uint8_t *data,
                                size_t len, uint64_t now)
 {
@@ -446,19 +609,14 @@ static int process_instruction(struct ssp_transport *t, const uint8_t *data,
 		t->stats.dropped_duplicate++;
 		return 0;
 	}
-	int base = find_recv(t, in.old_num);
-	if (base < 0) {
+	if (find_recv(t, in.old_num) < 0) {
 		t->stats.dropped_no_base++;
+		if (in.old_num > t->recv[0].num)
+			stash(t, &in);
 		return 0;
 	}
-	void *s = t->rops->copy(t->recv[base].state);
-	if (s == NULL)
-		return 0;
-	if (t->rops->apply(s, in.diff, in.diff_len) != SSP_OK) {
-		t->rops->free(s);
-		t->stats.dropped_bad++;
-		return 0;
-	}
+	int fresh = apply_diff(t, in.old_num, in.new_num, in.diff, in.diff_len, now);
+	fresh |= drain_stash(t, now);
 	/* Forget what the sender says it will never build on again. */
 	int keep_from = 0;
 	while (keep_from < t->nrecv - 1 && t->recv[keep_from].num < in.throwaway_num)
@@ -468,23 +626,7 @@ static int process_instruction(struct ssp_transport *t, const uint8_t *data,
 	memmove(&t->recv[0], &t->recv[keep_from],
 	        (size_t)(t->nrecv - keep_from) * sizeof t->recv[0]);
 	t->nrecv -= keep_from;
-	if (t->nrecv == SSP_MAX_RECEIVED_STATES) {
-		/* Bounded: the oldest goes (a diff from it can be resent
-		 * from a newer acknowledged state). */
-		t->rops->free(t->recv[0].state);
-		memmove(&t->recv[0], &t->recv[1], (size_t)(t->nrecv - 1) * sizeof t->recv[0]);
-		t->nrecv--;
-	}
-	/* Insert in order of number. */
-	int at = t->nrecv;
-	while (at > 0 && t->recv[at - 1].num > in.new_num)
-		at--;
-	memmove(&t->recv[at + 1], &t->recv[at], (size_t)(t->nrecv - at) * sizeof t->recv[0]);
-	t->recv[at] = (struct kept){ in.new_num, now, s };
-	t->nrecv++;
-	if (t->ack_due == NONE)
-		t->ack_due = now + SSP_ACK_DELAY_MS;
-	return at == t->nrecv - 1 ? 1 : 0;
+	return fresh;
 }
 
 int ssp_transport_recv(struct ssp_transport *t)

@@ -57,6 +57,54 @@ TEST(csi_with_a_private_marker_is_decoded_in_bounds)
 	expect_keys("\x1b[>1;2B", "<S-Down>");
 }
 
+/* A CSI u key with no code point reached libtermkey's C0 table with
+ * index -1 (found by tests/fuzz/fuzz_keys; the build patches it): it is
+ * now U+FFFD, and the keys around it are untouched. */
+TEST(csi_u_without_a_code_point_is_a_replacement_character)
+{
+	expect_keys("a\x1b[;ub", "a \xef\xbf\xbd b");
+	expect_keys("\x1b[;5u", "<C-\xef\xbf\xbd>");
+}
+
+/* Seventeen parameters: libtermkey wrote the 17th past its array of 16
+ * (found by tests/fuzz/fuzz_keys; the build patches it, and ASan in
+ * `make check SANITIZE=1` catches a return). */
+TEST(csi_with_seventeen_parameters_stays_in_bounds)
+{
+	expect_keys("\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18Ax", "<S-Up> x");
+}
+
+/* A run of ESCs longer than half libtermkey's buffer: its decoder
+ * recursed once per ESC and slid the buffer under the outer levels,
+ * whose start then went below 0 (found by tests/fuzz/fuzz_keys; the build
+ * patches it, and `make check SANITIZE=1` catches a return). The key
+ * after the run still comes out, last (as Alt-x: libtermkey takes
+ * ESC ESC ... x for one key). */
+TEST(a_long_run_of_escapes_stays_in_bounds)
+{
+	struct keys *k = keys_new();
+	REQUIRE(k != NULL);
+	char run[201];
+	memset(run, 0x1b, 200);
+	run[200] = 'x';
+	size_t done = 0;
+	int n = 0;
+	char last[64] = "";
+	TermKeyKey key;
+	while (done < sizeof run) {
+		size_t took = keys_push(k, run + done, sizeof run - done);
+		done += took;
+		while (keys_next(k, &key, done == sizeof run)) {
+			keys_describe(k, &key, last, sizeof last);
+			n++;
+		}
+		REQUIRE(took > 0 || n > 0);
+	}
+	CHECK_EQ_STR(last, "<M-x>");
+	CHECK(n >= 1);
+	keys_free(k);
+}
+
 TEST(version_is_libtermkey_022)
 {
 	CHECK_EQ_STR(keys_backend_version(), "0.22");
@@ -67,6 +115,9 @@ static const struct test tests[] = {
 	TEST_ENTRY(control_keys),
 	TEST_ENTRY(csi_keys_without_terminfo),
 	TEST_ENTRY(csi_with_a_private_marker_is_decoded_in_bounds),
+	TEST_ENTRY(csi_u_without_a_code_point_is_a_replacement_character),
+	TEST_ENTRY(csi_with_seventeen_parameters_stays_in_bounds),
+	TEST_ENTRY(a_long_run_of_escapes_stays_in_bounds),
 	TEST_ENTRY(version_is_libtermkey_022),
 };
 

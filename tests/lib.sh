@@ -58,3 +58,29 @@ relayed_session() {
 	tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
 		"MOSHI_KEY=$key '$MOSHI' client ${CLIENT_OPTS:-} 127.0.0.1 $rport; echo EXIT=\$?; sleep 60"
 }
+
+# hand_session [NAME=VALUE...] -- COMMAND...: a server started by hand
+# (moshi server new, with that environment and PS1='moshi$ ') running
+# COMMAND, its command line carrying $mark, and `moshi client` for it in
+# tmux session "s" on socket $sock, 80x24; the client's exit status is
+# shown as EXIT=N when it ends. Sets spid (the server), apid (its
+# program), cpid (the client), port and key; fails if any is missing.
+hand_session() {
+	envs=""
+	while [ "$1" != "--" ]; do envs="$envs $1"; shift; done
+	shift
+	line=$(env $envs PS1='moshi$ ' "$MOSHI" server new -i 127.0.0.1 -- env "$mark" "$@" 2>/dev/null | tr -d '\r')
+	port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
+	key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
+	spid=$(pgrep -n -f "server new .*$mark")
+	apid=$(pgrep -P "${spid:-1}" | head -n 1)
+	tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
+		"MOSHI_KEY=$key '$MOSHI' client 127.0.0.1 $port; echo EXIT=\$?; sleep 60"
+	cpid=""
+	for i in $(seq 1 30); do
+		cpid=$(pgrep -f "^$MOSHI client 127.0.0.1 $port" | head -n 1)
+		[ -n "$cpid" ] && break
+		sleep 0.1
+	done
+	[ -n "$spid" ] && [ -n "$apid" ] && [ -n "$cpid" ]
+}

@@ -2,10 +2,12 @@
 # input arrives byte-exact, once, in order; the client's screen converges
 # to the server's final screen; the server follows the client's roams.
 #
-#   bulk:  1 MiB of input at 5% loss each way
-#   lossy: 32 KiB of input at 50% loss each way
+#   bulk:  1 MiB of input at 5% loss each way, the server flooding its
+#          terminal for the first 3 s
+#   lossy: 1 MiB of input at 50% loss each way (about a minute), the
+#          server flooding its terminal for the first 30 s
 # both with 10% duplication, 20% reordering, 0-5 ms jitter, a roam every
-# 2 s, while the server floods its terminal for 3 s, and hostile packets
+# 2 s, the input typed in events of 1..200 bytes, and hostile packets
 # from another address (relay --attack): forged, truncated, replayed,
 # reflected and oversized, which must all be dropped and counted.
 SUITE=ssp-relay
@@ -20,15 +22,15 @@ wait_for_line() { # FILE PATTERN: up to 2 s for a line to appear
 	return 1
 }
 
-scenario() { # NAME LOSS BYTES [RELAY-OPTIONS...]
-	name=$1 loss=$2 bytes=$3
-	shift 3
+scenario() { # NAME LOSS BYTES FLOOD-SECONDS [RELAY-OPTIONS...]
+	name=$1 loss=$2 bytes=$3 flood=$4
+	shift 4
 	extra="$*"
 	MOSHI_KEY=$(head -c 16 /dev/urandom | base64 | tr -d '=\n')
 	export MOSHI_KEY
 	# The server ends 10 s after the last input (and once its screen is
 	# acknowledged).
-	"$tools/ssp_peer" server 3 10 > "$TMP/$name.srv" 2> "$TMP/$name.srv.err" &
+	"$tools/ssp_peer" server "$flood" 10 > "$TMP/$name.srv" 2> "$TMP/$name.srv.err" &
 	spid=$!
 	wait_for_line "$TMP/$name.srv" '^port'
 	sport=$(awk '/^port/ {print $2}' "$TMP/$name.srv")
@@ -108,5 +110,5 @@ attacked() { # NAME
 		fail "${1}_attacks_moved_no_address" "relay roamed $rr times, server followed $sr"
 }
 
-scenario bulk 0.05 1048576 --attack 7
-scenario lossy 0.5 32768 --attack 5
+scenario bulk 0.05 1048576 3 --attack 7
+scenario lossy 0.5 1048576 30 --attack 5
