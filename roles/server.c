@@ -174,23 +174,30 @@ static void outq_flush(struct outq *q, int fd)
 }
 
 /* The echo-ack: how many input bytes had reached the application, and
- * when. Once ECHO_ACK_DELAY_MS has passed, their echo is on the screen,
- * and the client's prediction engine can check its guesses for them. */
+ * when. Their echo is on the screen, and the client's prediction engine
+ * can check its guesses for them, once ECHO_ACK_DELAY_MS has passed, or
+ * sooner: once the application has written something after reading them
+ * and then gone quiet (it has answered, as a shell echoing a key or
+ * printing its prompt after Enter does). */
 struct applied {
 	uint64_t num[64];
 	uint64_t when[64];
+	uint64_t reads[64];   /* output reads from the pty before it */
 	int n;
 };
 
-static uint64_t echo_ack(struct applied *a, uint64_t now, uint64_t ack)
+static uint64_t echo_ack(struct applied *a, uint64_t now, uint64_t ack,
+                         bool settled, uint64_t reads)
 {
 	int k = 0;
-	while (k < a->n && now - a->when[k] >= ECHO_ACK_DELAY_MS) {
+	while (k < a->n && (now - a->when[k] >= ECHO_ACK_DELAY_MS ||
+	                    (settled && reads > a->reads[k]))) {
 		ack = a->num[k];
 		k++;
 	}
 	memmove(a->num, a->num + k, (size_t)(a->n - k) * sizeof a->num[0]);
 	memmove(a->when, a->when + k, (size_t)(a->n - k) * sizeof a->when[0]);
+	memmove(a->reads, a->reads + k, (size_t)(a->n - k) * sizeof a->reads[0]);
 	a->n -= k;
 	return ack;
 }
@@ -378,7 +385,7 @@ static int serve(struct server_opts *o)
 	bool child_done = false, child_reaped = false, changed = false;
 	/* The application's output since it last went quiet is unsent. */
 	bool quiet_pending = false;
-	uint64_t last_output = 0;
+	uint64_t last_output = 0, reads = 0;
 	int status = 0;
 	const char *why = NULL;
 	static const char silent[] = "the client was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
@@ -418,6 +425,7 @@ static int serve(struct server_opts *o)
 				changed = true;
 				quiet_pending = true;
 				last_output = now;
+				reads++;
 			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 				child_done = true; /* EIO: the last program left the pty */
 			}
@@ -444,12 +452,14 @@ static int serve(struct server_opts *o)
 				if (applied.n == 64)
 					applied.n = 0; /* overflow: acks just lag */
 				applied.num[applied.n] = input_bytes;
+				applied.reads[applied.n] = reads;
 				applied.when[applied.n++] = now;
 			}
 		}
 		if (toapp.len && !child_done)
 			outq_flush(&toapp, master);
-		uint64_t a = echo_ack(&applied, now, ack);
+		bool settling = quiet_pending && now - last_output >= SSP_SEND_MINDELAY_SERVER_MS;
+		uint64_t a = echo_ack(&applied, now, ack, settling, reads);
 		if (a != ack) {
 			ack = a;
 			changed = true;
@@ -460,7 +470,7 @@ static int serve(struct server_opts *o)
 				ssp_transport_set_local(t, s);
 			changed = false;
 		}
-		if (quiet_pending && now - last_output >= SSP_SEND_MINDELAY_SERVER_MS) {
+		if (settling) {
 			ssp_transport_settled(t);
 			quiet_pending = false;
 		}
