@@ -299,9 +299,6 @@ static int run_client(const char *host, const char *port, bool no_init,
 				break;
 		}
 		ssp_transport_recv(t);
-		ssp_flow_push(&flow, t, now);
-		ssp_conn_maybe_hop(conn, now);
-		ssp_transport_tick(t, now);
 		if (ssp_transport_remote_shutdown(t)) {
 			end_reason = NULL;
 			break;
@@ -339,6 +336,11 @@ static int run_client(const char *host, const char *port, bool no_init,
 				repaint = false;
 			}
 		}
+		/* A key's local echo is drawn above; now it leaves. */
+		ssp_flow_push(&flow, t, now);
+		ssp_conn_maybe_hop(conn, now);
+		ssp_transport_tick(t, now);
+
 		/* The notification bar when the link is quiet. */
 		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
 		char text[256];

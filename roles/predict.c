@@ -418,7 +418,5 @@ struct term_frame *predict_overlay(struct predict *p, const struct term_frame *s
 		int k = snprintf(buf, sizeof buf, "\033[%d;%dH", p->crow + 1, p->ccol + 1);
 		term_write(t, buf, (size_t)k);
 	}
-	struct term_frame *f = term_frame_copy(term_frame(t));
-	term_free(t);
-	return f;
+	return term_free_keep_frame(t);
 }

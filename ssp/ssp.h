@@ -314,7 +314,7 @@ struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
 
 /* ---- transport -------------------------------------------------------- */
 
-#define SSP_SEND_MINDELAY_SERVER_MS 8  /* collect output this long */
+#define SSP_SEND_MINDELAY_SERVER_MS 4  /* collect output this long */
 #define SSP_SEND_MINDELAY_CLIENT_MS 1
 #define SSP_ACK_INTERVAL_MS 3000       /* heartbeat when idle */
 #define SSP_ACK_DELAY_MS 100           /* delayed acknowledgement */

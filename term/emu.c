@@ -51,10 +51,13 @@ struct term {
 	bool saved_set[2];
 	uint8_t tabs[TERM_MAX_COLS];
 	uint32_t last_char;       /* for REP; 0 when the last event was not a print */
-	uint8_t reply[REPLY_MAX];
+	uint8_t *reply;           /* REPLY_MAX bytes, from the first reply */
 	size_t reply_len;
-	/* Scrollback: a ring of rows that left the top of the main screen. */
-	struct term_row *sb[TERM_SCROLLBACK_LINES];
+	/* Scrollback: a ring of rows that left the top of the main screen,
+	 * TERM_SCROLLBACK_LINES long from the first one. (Both buffers come
+	 * when first needed: an emulator made for one overlay, many times a
+	 * second, allocates neither.) */
+	struct term_row **sb;
 	int sb_count, sb_head;
 	uint64_t sb_total;
 };
@@ -90,6 +93,8 @@ static void reply(struct term *t, const char *s)
 	size_t n = strlen(s);
 	/* An application that never reads its replies cannot grow this. */
 	if (n > REPLY_MAX - t->reply_len)
+		return;
+	if (t->reply == NULL && (t->reply = malloc(REPLY_MAX)) == NULL)
 		return;
 	memcpy(t->reply + t->reply_len, s, n);
 	t->reply_len += n;
@@ -177,6 +182,12 @@ static struct term_row *scrollback_push(struct term *t, struct term_row *r,
 	struct term_row *spare = NULL;
 	bool full = t->sb_count == TERM_SCROLLBACK_LINES;
 
+	if (t->sb == NULL && (t->sb = calloc(TERM_SCROLLBACK_LINES, sizeof *t->sb)) == NULL) {
+		if (!want_spare)
+			term_row_free(r); /* it was ours to keep */
+		return NULL;
+	}
+
 	if (full)
 		spare = t->sb[t->sb_head];
 	if (want_spare) {
@@ -214,6 +225,13 @@ static void scrollback_clear(struct term *t)
 	for (int i = 0; i < t->sb_count; i++)
 		term_row_free(t->sb[(t->sb_head + i) % TERM_SCROLLBACK_LINES]);
 	t->sb_count = t->sb_head = 0;
+}
+
+static void scrollback_free(struct term *t)
+{
+	scrollback_clear(t);
+	free(t->sb);
+	t->sb = NULL;
 }
 
 int term_scrollback_count(const struct term *t)
@@ -1321,25 +1339,39 @@ static void clamp_size(int *cols, int *rows)
 		*rows = TERM_MAX_ROWS;
 }
 
+/* An emulator around frame f (owned from then on), or NULL. */
+static struct term *term_around(struct term_frame *f)
+{
+	struct term *t = f ? calloc(1, sizeof *t) : NULL;
+	if (t == NULL) {
+		term_frame_free(f);
+		return NULL;
+	}
+	t->f = f;
+	term_parser_init(&t->parser, &emu_ops, t);
+	t->autowrap = true;
+	t->g[0] = t->g[1] = 'B';
+	t->bottom = f->rows - 1;
+	reset_tabs(t, 0);
+	return t;
+}
+
 struct term *term_new(int cols, int rows)
 {
 	if (cols <= 0 || rows <= 0)
 		return NULL;
 	clamp_size(&cols, &rows);
-	struct term *t = calloc(1, sizeof *t);
-	if (t == NULL)
-		return NULL;
-	t->f = term_frame_new(cols, rows);
-	if (t->f == NULL) {
-		free(t);
-		return NULL;
-	}
-	term_parser_init(&t->parser, &emu_ops, t);
-	t->autowrap = true;
-	t->g[0] = t->g[1] = 'B';
-	t->bottom = rows - 1;
-	reset_tabs(t, 0);
-	return t;
+	return term_around(term_frame_new(cols, rows));
+}
+
+/* Everything of t but its frame, which the main screen's rows are in. */
+static void free_all_but_frame(struct term *t)
+{
+	term_rows_free(t->alt.base, t->alt.row, t->f->rows);
+	scrollback_free(t);
+	term_parser_free(&t->parser);
+	free(t->reply);
+	free(t);
 }
 
 void term_free(struct term *t)
@@ -1351,11 +1383,9 @@ void term_free(struct term *t)
 		t->alt = frame_rows(t->f);
 		frame_set_rows(t->f, t->hidden);
 	}
-	term_rows_free(t->alt.base, t->alt.row, t->f->rows);
-	scrollback_clear(t);
-	term_frame_free(t->f);
-	term_parser_free(&t->parser);
-	free(t);
+	struct term_frame *f = t->f;
+	free_all_but_frame(t);
+	term_frame_free(f);
 }
 
 void term_write(struct term *t, const void *buf, size_t len)
@@ -1365,8 +1395,9 @@ void term_write(struct term *t, const void *buf, size_t len)
 
 const uint8_t *term_replies(const struct term *t, size_t *len)
 {
+	static const uint8_t none[1];
 	*len = t->reply_len;
-	return t->reply;
+	return t->reply ? t->reply : none;
 }
 
 void term_replies_clear(struct term *t)
@@ -1381,20 +1412,27 @@ const struct term_frame *term_frame(const struct term *t)
 
 struct term *term_from_frame(const struct term_frame *f)
 {
-	struct term *t = term_new(f->cols, f->rows);
-	struct term_frame *copy = term_frame_copy(f);
-
-	if (t == NULL || copy == NULL) {
-		term_free(t);
-		term_frame_free(copy);
-		return NULL;
-	}
-	term_frame_free(t->f);
-	t->f = copy;
+	struct term *t = term_around(term_frame_copy(f));
 	/* The alternate screen's rows are not part of a frame: the copy
 	 * is a main screen showing what f shows. */
-	t->f->modes &= ~(uint32_t)TERM_MODE_ALT_SCREEN;
+	if (t != NULL)
+		t->f->modes &= ~(uint32_t)TERM_MODE_ALT_SCREEN;
 	return t;
+}
+
+struct term_frame *term_free_keep_frame(struct term *t)
+{
+	if (t == NULL)
+		return NULL;
+	if (alt_active(t)) {
+		/* The frame holds the alternate rows: a copy shows them. */
+		struct term_frame *copy = term_frame_copy(t->f);
+		term_free(t);
+		return copy;
+	}
+	struct term_frame *f = t->f;
+	free_all_but_frame(t);
+	return f;
 }
 
 /* Resize one set of rows to cols x rows, keeping the line at `keep`

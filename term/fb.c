@@ -12,18 +12,53 @@ uint64_t term_gen_counter;
 
 static const struct term_cell blank_cell = { 0, 0, 0, 0, 0 };
 
+/* A row and its first cells are one allocation, and freed rows wait on
+ * a short list to be used again: a frame copy is a screenful of rows,
+ * made and dropped for every overlay the client draws, and musl's
+ * allocator hands such memory back to the kernel and faults it in again
+ * each time (a third of the client's time per keystroke, measured).
+ * Cells that outgrow a row move to their own allocation. */
+#define SPARE_ROWS 256         /* rows of at most SPARE_COLS: 330 KiB */
+#define SPARE_COLS 256
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_SPARE_ROWS          /* ASan must see every row freed */
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(NO_SPARE_ROWS)
+#undef SPARE_ROWS
+#define SPARE_ROWS 0
+#endif
+static struct term_row *spare_rows[SPARE_ROWS + 1];
+static int nspare;
+
+static bool cells_inline(const struct term_row *r)
+{
+	return r->cells == (struct term_cell *)(r + 1);
+}
+
 struct term_row *term_row_new(int cols)
 {
-	struct term_row *r = calloc(1, sizeof *r);
+	struct term_row *r = NULL;
 
-	if (r == NULL)
-		return NULL;
-	r->cells = malloc((size_t)cols * sizeof *r->cells);
-	if (r->cells == NULL) {
-		free(r);
-		return NULL;
+	for (int i = nspare - 1; i >= 0 && i >= nspare - 4; i--)
+		if (spare_rows[i]->cap >= cols) {
+			r = spare_rows[i];
+			spare_rows[i] = spare_rows[--nspare];
+			break;
+		}
+	if (r == NULL) {
+		r = malloc(sizeof *r + (size_t)cols * sizeof *r->cells);
+		if (r == NULL)
+			return NULL;
+		memset(r, 0, sizeof *r);
+		r->cells = (struct term_cell *)(r + 1);
+		r->cap = (uint16_t)cols;
 	}
-	r->cap = (uint16_t)cols;
+	r->len = 0;
+	r->fill = 0;
+	r->wrapped = false;
+	r->nclusters = 0;
 	term_row_touch(r);
 	return r;
 }
@@ -32,7 +67,13 @@ void term_row_free(struct term_row *r)
 {
 	if (r == NULL)
 		return;
-	free(r->cells);
+	if (cells_inline(r) && r->clustercap == 0 && r->cap <= SPARE_COLS &&
+	    nspare < SPARE_ROWS) {
+		spare_rows[nspare++] = r;
+		return;
+	}
+	if (!cells_inline(r))
+		free(r->cells);
 	free(r->clusters);
 	free(r);
 }
@@ -64,7 +105,14 @@ int term_row_reserve(struct term_row *r, int cols)
 {
 	if (cols <= r->cap)
 		return TERM_OK;
-	struct term_cell *c = realloc(r->cells, (size_t)cols * sizeof *c);
+	struct term_cell *c;
+	if (cells_inline(r)) {
+		c = malloc((size_t)cols * sizeof *c);
+		if (c != NULL)
+			memcpy(c, r->cells, r->len * sizeof *c);
+	} else {
+		c = realloc(r->cells, (size_t)cols * sizeof *c);
+	}
 	if (c == NULL)
 		return TERM_ENOMEM;
 	r->cells = c;

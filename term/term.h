@@ -107,6 +107,10 @@ const struct term_frame *term_frame(const struct term *t);
  * term_render(f, g) written to it make it show g. NULL when out of
  * memory. */
 struct term *term_from_frame(const struct term_frame *f);
+/* Free t but keep its current frame, returned (owned by the caller), as
+ * term_frame_copy(term_frame(t)) before term_free(t) would, with one
+ * copy less. NULL when out of memory. */
+struct term_frame *term_free_keep_frame(struct term *t);
 
 /* Frames. */
 struct term_frame *term_frame_copy(const struct term_frame *f);

@@ -3,6 +3,8 @@
 # it is typed. A character seen within 300 ms was predicted; predictions
 # are underlined on such a link until the echo confirms them; one the
 # application never echoes disappears again; --predict=never shows none.
+# And at 100 ms each way: a word typed shows before its echo could, and
+# the final screen equals the program's.
 SUITE=predict
 . "$(dirname "$0")/../lib.sh"
 
@@ -73,3 +75,31 @@ seen_within '^pr\$ e' 300 && fail never_shows_no_guess "$(screen | head -1)" ||
 seen_within '^pr\$ e' 3000 && pass never_echo_arrives || fail never_echo_arrives "$(screen | head -1)"
 t send-keys -t s C-u 'exit' Enter
 seen_within '^EXIT=0' 5000 && pass sessions_end || fail sessions_end "$(screen | tail -3)"
+
+# At 100 ms each way, the default (adaptive) display: a word typed a key
+# per 50 ms is on screen whole within 150 ms of its last key, before that
+# key's echo could be back (200 ms); and once the command has run, the
+# client shows what the same keys make bash show in a plain tmux pane
+# (the program run directly: what the server's screen holds).
+CLIENT_OPTS=
+relayed_session 'pr$ ' --delay 100
+seen_within '^pr\$' 10000 || { fail delay100_session "$(screen | head -3)"; exit 0; }
+t new-session -d -s d -x 80 -y 24 "env PS1='pr\$ ' bash --norc --noprofile"
+sleep 1.5
+for k in e c h o; do
+	t send-keys -t s -l "$k"
+	sleep 0.05
+done
+seen_within '^pr\$ echo' 150 && pass delay100_word_shown_before_its_echo ||
+	fail delay100_word_shown_before_its_echo "$(screen | head -1)"
+t send-keys -t s -l ' hi'
+t send-keys -t s Enter
+t send-keys -t d -l 'echo hi'
+t send-keys -t d Enter
+sleep 2
+direct=$(t capture-pane -p -e -t d)
+moshi=$(t capture-pane -p -e -t s)
+[ "$moshi" = "$direct" ] && pass delay100_final_screen_equals_the_programs ||
+	fail delay100_final_screen_equals_the_programs "moshi: $(echo "$moshi" | head -3 | cat -v | tr '\n' '|') direct: $(echo "$direct" | head -3 | cat -v | tr '\n' '|')"
+t send-keys -t s 'exit' Enter
+seen_within '^EXIT=0' 5000 || fail delay100_ends "$(screen | tail -3)"
