@@ -225,11 +225,17 @@ static long env_seconds(const char *name)
 	return *end == '\0' && s >= 0 ? s : -1;
 }
 
-static bool final_screen_acked(const struct ssp_transport *t, void *ctx)
+/* The client acknowledged the screen the server has now. */
+static bool final_screen_acked(struct ssp_transport *t)
 {
-	(void)ctx;
-	return ssp_termstate_ops.equal(ssp_transport_acked(t),
-	                               ssp_transport_local((struct ssp_transport *)t));
+	return ssp_termstate_ops.equal(ssp_transport_acked(t), ssp_transport_local(t));
+}
+
+/* The client has been silent for MOSHI_SERVER_NETWORK_TMOUT seconds (a
+ * negative net_tmout: the variable is not set). */
+static bool client_gone(long net_tmout, uint64_t quiet)
+{
+	return net_tmout >= 0 && quiet != UINT64_MAX && quiet > (uint64_t)net_tmout * 1000;
 }
 
 /* Why a signal ends the server now, or NULL: SIGTERM, SIGINT and SIGHUP
@@ -265,7 +271,7 @@ static const char *farewell(struct ssp_transport *t, long net_tmout, long sig_tm
 		ssp_transport_recv(t);
 		now = ssp_now_ms();
 		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
-		if (!screen_acked && final_screen_acked(t, NULL)) {
+		if (!screen_acked && final_screen_acked(t)) {
 			screen_acked = true;
 			ssp_transport_start_shutdown(t);
 		} else if (screen_acked && ssp_transport_shutdown_tried_out(t) &&
@@ -276,7 +282,7 @@ static const char *farewell(struct ssp_transport *t, long net_tmout, long sig_tm
 		ssp_transport_tick(t, now);
 		if (ssp_transport_shutdown_acked(t) || ssp_transport_remote_shutdown(t))
 			return NULL;
-		if (net_tmout >= 0 && quiet != UINT64_MAX && quiet > (uint64_t)net_tmout * 1000)
+		if (client_gone(net_tmout, quiet))
 			return "it was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
 		const char *sig = signal_end(sig_tmout, quiet);
 		if (sig != NULL)
@@ -388,7 +394,9 @@ static int serve(struct server_opts *o)
 	uint64_t last_output = 0, reads = 0;
 	int status = 0;
 	const char *why = NULL;
+	/* Two reasons decide how the session ends (below). */
 	static const char silent[] = "the client was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
+	static const char exited[] = "the command exited";
 
 	while (why == NULL) {
 		uint64_t now = ssp_now_ms();
@@ -488,11 +496,11 @@ static int serve(struct server_opts *o)
 		 * there to be told, which may be later (the no-client timeout
 		 * below still applies). */
 		if (child_done && ssp_conn_has_remote(conn))
-			why = "the command exited";
+			why = exited;
 		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
 		if (!ssp_conn_has_remote(conn) && now - start > NO_CLIENT_TIMEOUT_MS)
 			why = "no client came within 60 seconds";
-		if (net_tmout >= 0 && quiet != UINT64_MAX && quiet > (uint64_t)net_tmout * 1000)
+		if (client_gone(net_tmout, quiet))
 			why = silent;
 		const char *sig = signal_end(sig_tmout, quiet);
 		if (sig != NULL)
@@ -503,7 +511,7 @@ static int serve(struct server_opts *o)
 	logf_(o->verbose, "ending: %s", why ? why : "an error");
 
 	/* Tell the client, if there is one to tell. */
-	if (ssp_conn_has_remote(conn) && strcmp(why ? why : "", "the command exited") == 0) {
+	if (ssp_conn_has_remote(conn) && why == exited) {
 		ssp_transport_set_local(t, ssp_termstate_from_frame(term_frame(screen), ack));
 		const char *gave_up = farewell(t, net_tmout, sig_tmout);
 		if (gave_up != NULL)

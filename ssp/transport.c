@@ -309,6 +309,15 @@ static int emit_fragment(void *ctx, const uint8_t *frag, size_t n)
 	return rc == SSP_EAGAIN || rc == SSP_ESYSTEM ? SSP_OK : rc;
 }
 
+/* Send the encoded instruction in t->instr, as fragments of a new id. */
+static int send_encoded(struct ssp_transport *t)
+{
+	int rc = ssp_fragment(t->next_id++, t->instr.data, t->instr.len,
+	                      ssp_conn_mtu(t->conn), emit_fragment, t);
+	/* EMSGSIZE shrank the MTU mid-way: the next send refragments. */
+	return rc == SSP_ETOOBIG ? SSP_OK : rc;
+}
+
 static int send_instruction(struct ssp_transport *t, uint64_t now, int base,
                             uint64_t new_num, const void *to)
 {
@@ -337,18 +346,11 @@ static int send_instruction(struct ssp_transport *t, uint64_t now, int base,
 	rc = ssp_instruction_encode(&in, &t->instr);
 	if (rc != SSP_OK)
 		return rc;
-	rc = ssp_fragment(t->next_id++, t->instr.data, t->instr.len,
-	                  ssp_conn_mtu(t->conn), emit_fragment, t);
-	if (rc == SSP_ETOOBIG)
-		/* EMSGSIZE shrank the MTU mid-way: the next send refragments. */
-		rc = SSP_OK;
+	rc = send_encoded(t);
 	t->stats.instructions_sent++;
 	if (rc == SSP_OK && to != NULL && t->instr.len <= SSP_DOUBLE_MAX_BYTES &&
 	    t->last_loss != NONE && now - t->last_loss < SSP_DOUBLE_AFTER_LOSS_MS) {
-		rc = ssp_fragment(t->next_id++, t->instr.data, t->instr.len,
-		                  ssp_conn_mtu(t->conn), emit_fragment, t);
-		if (rc == SSP_ETOOBIG)
-			rc = SSP_OK;
+		rc = send_encoded(t);
 		t->stats.instructions_doubled++;
 	}
 	t->last_send = now;

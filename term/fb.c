@@ -16,7 +16,8 @@ static const struct term_cell blank_cell = { 0, 0, 0, 0, 0 };
  * a short list to be used again: a frame copy is a screenful of rows,
  * made and dropped for every overlay the client draws, and musl's
  * allocator hands such memory back to the kernel and faults it in again
- * each time (a third of the client's time per keystroke, measured).
+ * each time (measured: an overlay cost 127 us a keystroke that way, 8 us
+ * with rows reused).
  * Cells that outgrow a row move to their own allocation. */
 #define SPARE_ROWS 256         /* rows of at most SPARE_COLS: 330 KiB */
 #define SPARE_COLS 256

@@ -59,6 +59,19 @@ relayed_session() {
 		"MOSHI_KEY=$key '$MOSHI' client ${CLIENT_OPTS:-} 127.0.0.1 $rport; echo EXIT=\$?; sleep 60"
 }
 
+# The tmux pane "s" on socket $sock (hand_session's): its text, its last
+# non-empty lines on one line (for a failure message), and waiting up to
+# TENTHS/10 s (5 s unless given) for a line matching the grep -E PATTERN.
+screen() { tmux -L "$sock" capture-pane -t s -p; }
+shown() { screen | grep -v '^$' | tail -4 | tr '\n' '|'; }
+wait_screen() { # PATTERN [TENTHS]
+	for i in $(seq 1 "${2:-50}"); do
+		screen | grep -Eq -- "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # hand_session [NAME=VALUE...] -- COMMAND...: a server started by hand
 # (moshi server new, with that environment and PS1='moshi$ ') running
 # COMMAND, its command line carrying $mark, and `moshi client` for it in

@@ -14,15 +14,6 @@ t() { tmux -L "$sock" "$@"; }
 mark="MOSHI_E2E_FAULTS=$$"
 CLEANUP='t kill-server 2>/dev/null; pkill -f "$mark"'
 
-screen() { t capture-pane -t s -p; }
-shown() { screen | grep -v '^$' | tail -4 | tr '\n' '|'; }
-wait_screen() { # PATTERN [TENTHS]: up to TENTHS/10 s (5 s) for the screen to show it
-	for i in $(seq 1 "${2:-50}"); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 alive() { kill -0 "$1" 2>/dev/null; }
 gone_within() { # PID TENTHS: the process ends within TENTHS/10 s
 	for i in $(seq 1 "$2"); do

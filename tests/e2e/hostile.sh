@@ -21,15 +21,6 @@ sock="moshi-hostile-$$"
 t() { tmux -L "$sock" "$@"; }
 mark="MOSHI_E2E_HOSTILE=$$"
 CLEANUP='t kill-server 2>/dev/null; pkill -f "server new .*$mark"'
-screen() { t capture-pane -t s -p; }
-shown() { screen | grep -v '^$' | tail -4 | tr '\n' '|'; }
-wait_screen() { # PATTERN TENTHS
-	for i in $(seq 1 "$2"); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 cat > "$TMP/hostile.py" <<'PY'
 import os, sys, termios, time
