@@ -5,9 +5,13 @@
  */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define REPLY_MAX 4096
 
@@ -176,8 +180,49 @@ static void clear_row(struct term *t, struct term_row *r)
  * return a row to use in its place (the oldest scrollback row once the
  * ring is full, so the steady state allocates nothing), or NULL when none
  * could be had: then r was not kept and the caller reuses it. */
+static struct term_row *scrollback_push_slow(struct term *t, struct term_row *r,
+                                             bool want_spare);
+
+/* The ring index after i. */
+static inline int sb_next(int i)
+{
+	return i + 1 == TERM_SCROLLBACK_LINES ? 0 : i + 1;
+}
+
+static inline int sb_ahead(int i, int k)
+{
+	return i + k >= TERM_SCROLLBACK_LINES ? i + k - TERM_SCROLLBACK_LINES : i + k;
+}
+
 static struct term_row *scrollback_push(struct term *t, struct term_row *r,
                                         bool want_spare)
+{
+	/* The steady state of a scrolling program: the ring is full, and
+	 * its oldest row, wide enough, takes r's place on the screen. */
+	if (want_spare && t->sb_count == TERM_SCROLLBACK_LINES) {
+		int head = t->sb_head;
+		struct term_row *spare = t->sb[head];
+		if (spare->cap >= t->f->cols) {
+			t->sb[head] = r;
+			head = sb_next(head);
+			t->sb_head = head;
+			t->sb_total++;
+			/* The ring is first in, first out: the rows the next
+			 * lines will reuse are known, and cold in cache. Fetch
+			 * them early: headers eight lines ahead, cells four
+			 * (their headers are in cache by then). */
+			__builtin_prefetch(t->sb[sb_ahead(head, 8)], 1);
+			const struct term_row *soon = t->sb[sb_ahead(head, 4)];
+			__builtin_prefetch(soon->cells, 1);
+			__builtin_prefetch((const char *)soon->cells + 64, 1);
+			return spare;
+		}
+	}
+	return scrollback_push_slow(t, r, want_spare);
+}
+
+static struct term_row *scrollback_push_slow(struct term *t, struct term_row *r,
+                                             bool want_spare)
 {
 	struct term_row *spare = NULL;
 	bool full = t->sb_count == TERM_SCROLLBACK_LINES;
@@ -202,18 +247,9 @@ static struct term_row *scrollback_push(struct term *t, struct term_row *r,
 	}
 	if (full) {
 		t->sb[t->sb_head] = r;
-		t->sb_head = (t->sb_head + 1) % TERM_SCROLLBACK_LINES;
-		/* The ring is first in, first out: the rows the next lines
-		 * will reuse are known, and cold in cache. Fetch them early:
-		 * headers eight lines ahead, cells four (their headers are
-		 * in cache by then). */
-		__builtin_prefetch(t->sb[(t->sb_head + 8) % TERM_SCROLLBACK_LINES], 1);
-		const struct term_row *soon =
-			t->sb[(t->sb_head + 4) % TERM_SCROLLBACK_LINES];
-		__builtin_prefetch(soon->cells, 1);
-		__builtin_prefetch((const char *)soon->cells + 64, 1);
+		t->sb_head = sb_next(t->sb_head);
 	} else {
-		t->sb[(t->sb_head + t->sb_count) % TERM_SCROLLBACK_LINES] = r;
+		t->sb[sb_ahead(t->sb_head, t->sb_count)] = r;
 		t->sb_count++;
 	}
 	t->sb_total++;
@@ -552,6 +588,59 @@ static void emu_print(void *ctx, uint32_t cp)
 	print_cp(ctx, cp);
 }
 
+/* Cells c[0..n) become the characters s[0..n) in the pen's colours. */
+static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
+                              const struct pen *pen)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* A cell is two 64-bit words, { ch, fg } and { bg, attr, link }:
+	 * the second is the same for the whole run and the first differs
+	 * by its low half, so a cell costs two stores. */
+	_Static_assert(sizeof(struct term_cell) == 16 &&
+	               offsetof(struct term_cell, fg) == 4 &&
+	               offsetof(struct term_cell, bg) == 8 &&
+	               offsetof(struct term_cell, attr) == 12 &&
+	               offsetof(struct term_cell, link) == 14,
+	               "struct term_cell is two words");
+	const uint64_t lo = (uint64_t)pen->fg << 32;
+	const uint64_t hi = pen->bg | (uint64_t)pen->attr << 32 |
+	                    (uint64_t)pen->link << 48;
+	char *d = (char *)c;
+	size_t i = 0;
+#ifdef __SSE2__
+	/* Four cells at a time: the characters widened to four lanes, each
+	 * moved into lane 0 of the template (whose lanes 1..3 are fg, bg and
+	 * attr|link) by one MOVSS. */
+	const __m128i tmpl = _mm_set_epi64x((long long)hi, (long long)lo);
+	const __m128i zero = _mm_setzero_si128();
+	for (; i + 4 <= n; i += 4) {
+		uint32_t four;
+		memcpy(&four, s + i, 4);
+		__m128i w = _mm_unpacklo_epi16(
+			_mm_unpacklo_epi8(_mm_cvtsi32_si128((int)four), zero), zero);
+		const __m128 t4 = _mm_castsi128_ps(tmpl);
+		_mm_storeu_si128((__m128i *)(void *)(d + 16 * i), _mm_castps_si128(
+			_mm_move_ss(t4, _mm_castsi128_ps(w))));
+		_mm_storeu_si128((__m128i *)(void *)(d + 16 * i + 16), _mm_castps_si128(
+			_mm_move_ss(t4, _mm_castsi128_ps(_mm_srli_si128(w, 4)))));
+		_mm_storeu_si128((__m128i *)(void *)(d + 16 * i + 32), _mm_castps_si128(
+			_mm_move_ss(t4, _mm_castsi128_ps(_mm_srli_si128(w, 8)))));
+		_mm_storeu_si128((__m128i *)(void *)(d + 16 * i + 48), _mm_castps_si128(
+			_mm_move_ss(t4, _mm_castsi128_ps(_mm_srli_si128(w, 12)))));
+	}
+#endif
+	for (; i < n; i++) {
+		uint64_t w = lo | s[i];
+		memcpy(d + 16 * i, &w, 8);
+		memcpy(d + 16 * i + 8, &hi, 8);
+	}
+#else
+	for (size_t i = 0; i < n; i++)
+		c[i] = (struct term_cell){ s[i], pen->fg, pen->bg, pen->attr,
+		                           pen->link };
+#endif
+}
+
 /* Runs of printable ASCII: the hot path of every scrolling program. */
 static void emu_print_ascii(void *ctx, const uint8_t *s, size_t n)
 {
@@ -580,12 +669,7 @@ static void emu_print_ascii(void *ctx, const uint8_t *s, size_t n)
 		split_wide(t, r, x + (int)k - 1);
 		if (x + (int)k > r->len)
 			r->len = (uint16_t)(x + (int)k);
-		struct term_cell *c = &r->cells[x];
-		/* Locals: the compiler cannot tell the cells from the pen. */
-		const uint32_t fg = t->pen.fg, bg = t->pen.bg;
-		const uint16_t attr = t->pen.attr, link = t->pen.link;
-		for (size_t i = 0; i < k; i++)
-			c[i] = (struct term_cell){ s[i], fg, bg, attr, link };
+		fill_ascii(&r->cells[x], s, k, &t->pen);
 		term_row_touch(r);
 		t->last_char = s[k - 1];
 		s += k;
@@ -1031,6 +1115,10 @@ static void emu_csi(void *ctx, const struct term_seq *s)
 	uint32_t last = t->last_char;
 
 	t->last_char = 0;
+	if (s->final == 'm' && s->marker == 0 && s->ninter == 0) {
+		sgr(t, s); /* SGR — 8.3.117, the most frequent by far */
+		return;
+	}
 	if (s->marker == '?') {
 		if (s->ninter != 0)
 			return;

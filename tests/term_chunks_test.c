@@ -1,0 +1,220 @@
+/*
+ * The parser's fast paths against its tables. A control sequence that lies
+ * whole in one buffer is parsed by csi_fast, and ground-state runs without
+ * the tables; fed one byte at a time, every sequence goes through the
+ * tables instead. Both must leave the emulator in the same state, so each
+ * stream here is written whole, one byte at a time and in random pieces,
+ * and the three frames and reply strings must be equal.
+ *
+ * The streams are random but made of what the fast paths decide on:
+ * control sequences with markers, parameters (omitted, long, saturating,
+ * colon sub-parameters, more than fit), intermediates (more than fit),
+ * bytes that send a sequence to CSI_IGNORE or interrupt it (C0, DEL,
+ * UTF-8, CAN, ESC), and text, UTF-8 and C0 controls around them.
+ */
+#include "test.h"
+
+#include "../term/term.h"
+
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 32) % n;
+}
+
+struct stream {
+	uint8_t d[8192];
+	size_t n;
+};
+
+static void put(struct stream *s, const char *p, size_t k)
+{
+	if (k > sizeof s->d - s->n)
+		k = sizeof s->d - s->n;
+	memcpy(s->d + s->n, p, k);
+	s->n += k;
+}
+
+static void puts_(struct stream *s, const char *p)
+{
+	put(s, p, strlen(p));
+}
+
+static void put_byte(struct stream *s, uint8_t c)
+{
+	put(s, (const char *)&c, 1);
+}
+
+static void put_number(struct stream *s)
+{
+	char b[32];
+	switch (rnd(6)) {
+	case 0: break; /* omitted */
+	case 1: snprintf(b, sizeof b, "%u", 65530 + rnd(12)); puts_(s, b); break;
+	case 2: puts_(s, "0000000000000000000000123"); break;
+	case 3: puts_(s, "99999999999999999999"); break;
+	default: snprintf(b, sizeof b, "%u", rnd(110)); puts_(s, b); break;
+	}
+}
+
+static const char finals[] = "@ABCDEFGHIJKLMPSTXZ`abcdefghlmnqrsu";
+
+static void put_csi(struct stream *s)
+{
+	puts_(s, "\033[");
+	if (rnd(4) == 0)
+		put_byte(s, (uint8_t)"<=>?"[rnd(4)]);
+	int np = rnd(8) == 0 ? 30 + (int)rnd(8) : (int)rnd(6);
+	for (int i = 0; i < np; i++) {
+		if (i > 0)
+			put_byte(s, rnd(5) == 0 ? ':' : ';');
+		put_number(s);
+	}
+	switch (rnd(12)) {
+	case 0: put_byte(s, (uint8_t)(0x3c + rnd(4))); break; /* to CSI_IGNORE */
+	case 1: put_byte(s, (uint8_t)rnd(0x20)); break;       /* C0 inside */
+	case 2: put_byte(s, 0x7f); break;                     /* DEL inside */
+	case 3: puts_(s, "\xc3\xa9"); break;                  /* UTF-8 inside */
+	default: break;
+	}
+	int ni = rnd(6) == 0 ? (int)rnd(4) : 0;
+	for (int i = 0; i < ni; i++)
+		put_byte(s, (uint8_t)(0x20 + rnd(16)));
+	if (rnd(20) == 0)
+		return; /* unterminated: the next piece goes on with it */
+	if (rnd(3) == 0) {
+		/* SGR, with colours in both forms. */
+		static const char *const sgr[] = { "38;5;", "48;2;", "38:2::", "4:", "1;" };
+		puts_(s, sgr[rnd(5)]);
+		put_number(s);
+		put_byte(s, 'm');
+	} else {
+		put_byte(s, (uint8_t)finals[rnd(sizeof finals - 1)]);
+	}
+}
+
+static void make_stream(struct stream *s)
+{
+	static const char *const bits[] = {
+		"hello", "wide \xe4\xb8\xad\xe6\x96\x87", "e\xcc\x81", "\r\n", "\t",
+		"\b", "\n\n\n", "\033(0lqk\033(B", "\016x\017", "\0337\0338",
+		"\033]0;title\007", "\033M", "\033c", "\030", "\032", "\033",
+		"\xff", "\xe2\x82", "\033[?1049h", "\033[?1049l", "\033[4h",
+		"\033[4l", "\033[?7l", "\033[?7h", "\033[2;5r", "\033[r",
+	};
+	s->n = 0;
+	while (s->n < sizeof s->d - 256) {
+		if (rnd(3) == 0) {
+			put_csi(s);
+		} else if (rnd(2) == 0) {
+			puts_(s, bits[rnd(sizeof bits / sizeof bits[0])]);
+		} else {
+			char text[96];
+			size_t k = 1 + rnd(90);
+			for (size_t i = 0; i < k; i++)
+				text[i] = (char)(0x20 + rnd(0x5f));
+			put(s, text, k);
+		}
+	}
+}
+
+static struct term *fed(const struct stream *s, int how, int cols, int rows)
+{
+	struct term *t = term_new(cols, rows);
+	if (t == NULL)
+		return NULL;
+	size_t off = 0;
+	while (off < s->n) {
+		size_t k = s->n - off;
+		if (how == 1)
+			k = 1;
+		else if (how == 2 && k > 1)
+			k = 1 + rnd((uint32_t)(k < 64 ? k : 64));
+		term_write(t, s->d + off, k);
+		off += k;
+	}
+	return t;
+}
+
+static bool same(struct term *a, struct term *b, char *why, size_t whylen)
+{
+	size_t na, nb;
+	const uint8_t *ra = term_replies(a, &na), *rb = term_replies(b, &nb);
+	if (!term_frame_equal(term_frame(a), term_frame(b), why, whylen))
+		return false;
+	if (na != nb || (na > 0 && memcmp(ra, rb, na) != 0)) {
+		snprintf(why, whylen, "replies differ (%zu and %zu bytes)", na, nb);
+		return false;
+	}
+	if (term_scrollback_total(a) != term_scrollback_total(b)) {
+		snprintf(why, whylen, "scrollback totals differ");
+		return false;
+	}
+	return true;
+}
+
+TEST(whole_bytewise_and_pieces_agree)
+{
+	static struct stream s;
+	char why[256];
+
+	for (int iter = 0; iter < 400; iter++) {
+		make_stream(&s);
+		int cols = 1 + (int)rnd(120), rows = 1 + (int)rnd(40);
+		struct term *whole = fed(&s, 0, cols, rows);
+		struct term *bytes = fed(&s, 1, cols, rows);
+		struct term *pieces = fed(&s, 2, cols, rows);
+		REQUIRE(whole != NULL && bytes != NULL && pieces != NULL);
+		CHECKF(same(whole, bytes, why, sizeof why),
+		       "stream %d, %dx%d, whole against byte by byte: %s",
+		       iter, cols, rows, why);
+		CHECKF(same(whole, pieces, why, sizeof why),
+		       "stream %d, %dx%d, whole against pieces: %s",
+		       iter, cols, rows, why);
+		term_free(whole);
+		term_free(bytes);
+		term_free(pieces);
+		if (test_failures_)
+			return;
+	}
+}
+
+/* Sequences the fast path must hand back to the tables, each checked on
+ * its own so that a failure names it. */
+TEST(edge_sequences_agree)
+{
+	static const char *const cases[] = {
+		"\033[31mred\033[m", "\033[?25l", "\033[>c", "\033[6n", "\033[5n",
+		"\033[ q", "\033[2 q", "\033[!p", "\033[1;2;3;4;5;6;7;8;9;10;11;12;"
+		"13;14;15;16;17;18;19;20;21;22;23;24;25;26;27;28;29;30;31;32;33m",
+		"\033[38:2::10:20:30mx", "\033[38;2;10;20;30mx", "\033[1?m",
+		"\033[1\033[2Jx", "\033[1\x7f;31mx", "\033[1\r2Ax", "\033[\xc3\xa9Hx",
+		"\033[1 !\"m", "\033[99999999999999999999Cx", "\033[;H", "\033[;;;m",
+		"\033[?1;2$p", "\033[5\030Ax", "\033[", "\033[12", "\033[?", "\033[1;",
+		"\033[0;1;4;5;7;8;9;21;22;23;24;25;27;28;29m", "\033[4:0m", "\033[4:3m",
+	};
+	char why[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		static struct stream s;
+		s.n = 0;
+		puts_(&s, "ab");
+		puts_(&s, cases[i]);
+		puts_(&s, "yz\033[Kq");
+		struct term *whole = fed(&s, 0, 80, 24), *bytes = fed(&s, 1, 80, 24);
+		REQUIRE(whole != NULL && bytes != NULL);
+		CHECKF(same(whole, bytes, why, sizeof why), "case %zu: %s", i, why);
+		term_free(whole);
+		term_free(bytes);
+	}
+}
+
+static const struct test tests[] = {
+	TEST_ENTRY(whole_bytewise_and_pieces_agree),
+	TEST_ENTRY(edge_sequences_agree),
+};
+
+TEST_MAIN("term-chunks", tests)
