@@ -4,6 +4,8 @@
 #   make run              build and start moshi on this machine
 #   make check            build and run every test
 #   make bench            run the benchmarks (lines: bench NAME VALUE UNIT)
+#   make bench-report     moshi against mosh and ssh, every benchmark in one
+#                         run: writes docs/benchmarks.md and its plots
 #   make fuzz             run every fuzz target (clang libFuzzer, ASan, UBSan)
 #                         for FUZZ_SECONDS each (default 60)
 #   make install PREFIX=/usr/local
@@ -90,7 +92,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(OUT)/fuzz/%)
 DEP_STAMP := $(MBEDTLS_SRC)/include/mbedtls/version.h $(TERMKEY_SRC)/termkey.h
 TOOL_STAMP := $(OUT)/.tools
 
-.PHONY: all run check bench fuzz fuzz-targets install uninstall clean distclean
+.PHONY: all run check bench bench-report fuzz fuzz-targets install uninstall clean distclean
 all: $(MOSHI_BIN)
 
 $(TOOL_STAMP):
@@ -218,6 +220,9 @@ check: $(MOSHI_BIN) $(TEST_BINS) $(TOOL_BINS)
 
 bench: $(MOSHI_BIN) $(BENCH_BINS) $(TOOL_BINS)
 	@MOSHI=$(abspath $(MOSHI_BIN)) OUT=$(abspath $(OUT)) sh tests/bench.sh
+
+bench-report: $(MOSHI_BIN) $(BENCH_BINS) $(TOOL_BINS)
+	@MOSHI=$(abspath $(MOSHI_BIN)) OUT=$(abspath $(OUT)) sh tests/bench/report.sh
 
 install: $(MOSHI_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin

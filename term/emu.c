@@ -194,8 +194,8 @@ static inline int sb_ahead(int i, int k)
 	return i + k >= TERM_SCROLLBACK_LINES ? i + k - TERM_SCROLLBACK_LINES : i + k;
 }
 
-static struct term_row *scrollback_push(struct term *t, struct term_row *r,
-                                        bool want_spare)
+static inline struct term_row *scrollback_push(struct term *t, struct term_row *r,
+                                               bool want_spare)
 {
 	/* The steady state of a scrolling program: the ring is full, and
 	 * its oldest row, wide enough, takes r's place on the screen. */
@@ -1039,6 +1039,18 @@ static void emu_execute(void *ctx, uint8_t c)
 	struct term_frame *f = t->f;
 
 	t->last_char = 0;
+	/* CR and LF first: they end every line of output. */
+	if (c == 0x0d) {                                      /* CR */
+		f->cx = 0;
+		f->wrap_pending = false;
+		return;
+	}
+	if (c == 0x0a) {                                      /* LF */
+		linefeed(t);
+		if (t->newline)
+			f->cx = 0;
+		return;
+	}
 	switch (c) {
 	case 0x07: f->bells++; break;                         /* BEL */
 	case 0x08:                                            /* BS */

@@ -121,15 +121,6 @@ int term_row_reserve(struct term_row *r, int cols)
 	return TERM_OK;
 }
 
-void term_row_clear(struct term_row *r, uint32_t bg)
-{
-	r->len = 0;
-	r->fill = bg;
-	r->wrapped = false;
-	r->nclusters = 0;
-	term_row_touch(r);
-}
-
 void term_row_materialize_slow(struct term_row *r, int upto)
 {
 	struct term_cell b = blank_cell;

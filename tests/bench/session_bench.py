@@ -34,11 +34,78 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 MOSHI = os.environ["MOSHI"]
 OUT = os.environ["OUT"]
 RELAY = os.path.join(OUT, "tools", "relay")
+TUNRELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tunrelay.py")
+# Two network namespaces joined by tests/bench/tunrelay.py (as
+# tests/bench/report.sh makes them): servers in one, clients in the other,
+# every packet of every system through the same relay. Without them,
+# everything runs on the machine's loopback: moshi and mosh through
+# tests/tools/relay (UDP), ssh through TcpDelay.
+L3 = os.environ.get("MOSHI_BENCH_L3") == "1"
+CLIENT_NS = os.environ.get("MOSHI_BENCH_CLIENT_NS", "")
+SERVER_NS = os.environ.get("MOSHI_BENCH_SERVER_NS", "")
+SERVER_HOST = os.environ.get("MOSHI_BENCH_SERVER_HOST", "10.77.0.2") if L3 else "127.0.0.1"
+
+
+def in_server(argv):
+    return ["ip", "netns", "exec", SERVER_NS] + argv if L3 else argv
+
+
+def in_client(argv):
+    return ["ip", "netns", "exec", CLIENT_NS] + argv if L3 else argv
+
+
+def in_client_sh(cmd):
+    """A shell command line that runs cmd (no leading exec) as the client."""
+    return "exec " + (("ip netns exec %s " % CLIENT_NS) if L3 else "") + cmd
+
+
+class Link:
+    """What lies between a client and its server for one session, with
+    delay (ms, one way), loss (each way) and roaming (every so many s):
+    tests/bench/tunrelay.py between the namespaces, or tests/tools/relay
+    on loopback (UDP only). The client reaches host:port. stop() returns
+    {up|down: (packets, bytes)}: whole IP packets through tunrelay, UDP
+    payloads through relay."""
+
+    def __init__(self, server_port, delay_ms=0, loss=0.0, roam=0, seed=5):
+        self.loss = loss
+        if L3:
+            argv = ["python3", TUNRELAY, "--client-ns", CLIENT_NS, "--server-ns", SERVER_NS]
+            self.host, self.port = SERVER_HOST, server_port
+        else:
+            argv = [RELAY, "--to", "127.0.0.1:%d" % server_port]
+            self.host = "127.0.0.1"
+        argv += ["--delay", str(delay_ms), "--loss", str(loss), "--seed", str(seed)]
+        if roam:
+            argv += ["--roam-every", str(roam)]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        if L3:
+            if not line.startswith("tunrelay ready"):
+                raise RuntimeError("tunrelay did not start: %s" % self.proc.stderr.read())
+        else:
+            self.port = int(line.split()[3])
+
+    def stop(self):
+        self.proc.terminate()
+        err = self.proc.communicate(timeout=10)[1]
+        counts = {}
+        for d in ("up", "down"):
+            m = re.search(r"relay %s: received (\d+) packets (\d+) bytes.*dropped (\d+)" % d, err)
+            counts[d] = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+            if m and self.loss:
+                link_drops.append((self.loss, int(m.group(1)), int(m.group(3))))
+        return counts
+
+
+link_drops = []  # (loss asked, packets received, dropped) of each lossy Link, each way
 SOCK = "moshi-bench-%d" % os.getpid()
 PS1 = "bench$ "
 SHELL = ["env", "PS1=" + PS1, "bash", "--norc", "--noprofile"]
@@ -101,20 +168,22 @@ def rss_mb(pid):
 
 
 class System:
-    """How to start one system's server and client."""
+    """How to start one system's server and client. ssh has no server of
+    its own to start: its sessions go to a throwaway sshd (Sshd)."""
 
-    def __init__(self, name):
+    def __init__(self, name, sshd=None):
         self.name = name
+        self.sshd = sshd
 
     def start_server(self):
         if self.name == "moshi":
-            cmd = [MOSHI, "server", "new", "-i", "127.0.0.1", "--"] + SHELL
+            cmd = [MOSHI, "server", "new", "-i", SERVER_HOST, "--"] + SHELL
             env = dict(os.environ)
         else:
-            cmd = ["mosh-server", "new", "-i", "127.0.0.1", "-c", "256",
+            cmd = ["mosh-server", "new", "-i", SERVER_HOST, "-c", "256",
                    "-l", "LANG=C.UTF-8", "--"] + SHELL
             env = dict(os.environ, LANG="C.UTF-8")
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        r = subprocess.run(in_server(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, env=env, timeout=20)
         m = re.search(r"MOSHI? CONNECT (\d+) (\S+)", r.stdout)
         p = re.search(r"pid = (\d+)", r.stderr)
@@ -122,54 +191,175 @@ class System:
             raise RuntimeError("%s server did not start: %s %s" % (self.name, r.stdout, r.stderr))
         return int(m.group(1)), m.group(2), int(p.group(1))
 
-    def client_cmd(self, port, key):
+    def client_cmd(self, host, port, key):
         if self.name == "moshi":
-            return "exec env MOSHI_KEY=%s %s client 127.0.0.1 %d" % (key, MOSHI, port)
-        return "exec env LANG=C.UTF-8 MOSH_KEY=%s mosh-client 127.0.0.1 %d" % (key, port)
+            return in_client_sh("env MOSHI_KEY=%s %s client %s %d" % (key, MOSHI, host, port))
+        return in_client_sh("env LANG=C.UTF-8 MOSH_KEY=%s mosh-client %s %d" % (key, host, port))
+
+
+def descendants(pid):
+    """pid and every process below it."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            ppid = int(open("/proc/%s/stat" % d).read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def comm(pid):
+    try:
+        return open("/proc/%d/comm" % pid).read().strip()
+    except OSError:
+        return ""
 
 
 class Session:
-    """A server, the relay in front of it, and a client in a tmux pane."""
+    """A server, the link in front of it (Link), and a client in a tmux
+    pane. ssh goes to the throwaway sshd: across the same Link between the
+    namespaces, else through TcpDelay on loopback (no loss there).
+    server_pids: the processes that make the server's cost (moshi-server
+    or mosh-server; for ssh, the sshd processes of this session, not the
+    listener)."""
 
-    def __init__(self, system, delay_ms=0, loss=0.0):
+    def __init__(self, system, delay_ms=0, loss=0.0, roam=0):
         self.system = system
-        port, key, self.server_pid = system.start_server()
-        self.relay = subprocess.Popen(
-            [RELAY, "--to", "127.0.0.1:%d" % port, "--delay", str(delay_ms),
-             "--loss", str(loss), "--seed", "5"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.relay.stdout.readline()
-        rport = int(line.split()[3])
+        self.link = None
+        if system.name == "ssh":
+            sshd = system.sshd
+            before = set(descendants(sshd.pid()))
+            if L3:
+                self.link = Link(sshd.port, delay_ms, loss)
+                target = sshd.ssh()
+            else:
+                if loss or roam:
+                    raise RuntimeError("ssh gets loss only between the benchmark's namespaces")
+                self.tcp = TcpDelay(sshd.port, delay_ms / 1000.0)
+                target = sshd.ssh(self.tcp.port)
+            cmd = in_client_sh("%s -tt %s env PS1='%s' bash --norc --noprofile" % (
+                target, sshd.user, PS1))
+        else:
+            port, key, pid = system.start_server()
+            self.server_pids = [pid]
+            self.link = Link(port, delay_ms, loss, roam)
+            cmd = system.client_cmd(self.link.host, self.link.port, key)
         tmux("kill-server")
         time.sleep(0.2)
-        tmux("-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "80", "-y", "24",
-             system.client_cmd(rport, key))
+        tmux("-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "80", "-y", "24", cmd)
         self.client_pid = int(tmux("display", "-p", "-t", "b", "#{pane_pid}", capture=True))
-        if wait_for(prompt_last, 20) is None:
+        if wait_for(prompt_last, 30) is None:
             raise RuntimeError("%s: no prompt: %s" % (system.name, screen()))
+        if system.name == "ssh":
+            self.server_pids = [p for p in descendants(system.sshd.pid())
+                                if p not in before and comm(p) == "sshd"]
 
     def keys(self, *k):
         tmux("send-keys", "-t", "b", *k)
 
     def end(self):
-        """Exit the shell; the relay's counts: {up|down: (packets, bytes)}."""
+        """Exit the shell; what crossed the link: {up|down: (packets, bytes)}
+        (see Link; for ssh on loopback, TcpDelay's payload bytes and no
+        packet count)."""
         self.keys("exit", "Enter")
         for _ in range(100):
             if tmux("has-session", "-t", "b") != 0:
                 break
             time.sleep(0.05)
         tmux("kill-server")
-        self.relay.terminate()
-        err = self.relay.communicate(timeout=10)[1]
-        counts = {}
-        for d in ("up", "down"):
-            m = re.search(r"relay %s: received (\d+) packets (\d+) bytes" % d, err)
-            counts[d] = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
-        try:
-            os.kill(self.server_pid, 15)
-        except OSError:
-            pass
+        if self.link is None:
+            self.tcp.close()
+            return {"up": (0, self.tcp.bytes["up"]), "down": (0, self.tcp.bytes["down"])}
+        counts = self.link.stop()
+        if self.system.name != "ssh":
+            for pid in self.server_pids:
+                try:
+                    os.kill(pid, 15)
+                except OSError:
+                    pass
         return counts
+
+
+class TcpDelay:
+    """A TCP relay on loopback that holds each chunk `delay` seconds, in
+    each direction, keeping order; bytes counts what it carried ("up":
+    client to server)."""
+
+    def __init__(self, to_port, delay):
+        self.delay = delay
+        self.to_port = to_port
+        self.bytes = {"up": 0, "down": 0}
+        self.socks = []
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(4)
+        self.port = self.lsock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", self.to_port))
+            self.socks += [c, u]
+            for a, b, d in ((c, u, "up"), (u, c, "down")):
+                a.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                q = []
+                cv = threading.Condition()
+                threading.Thread(target=self._pump_in, args=(a, q, cv, d), daemon=True).start()
+                threading.Thread(target=self._pump_out, args=(b, q, cv), daemon=True).start()
+
+    def _pump_in(self, a, q, cv, d):
+        while True:
+            try:
+                data = a.recv(65536)
+            except OSError:
+                data = b""
+            self.bytes[d] += len(data)
+            with cv:
+                q.append((time.monotonic() + self.delay, data))
+                cv.notify()
+            if not data:
+                return
+
+    def _pump_out(self, b, q, cv):
+        while True:
+            with cv:
+                while not q:
+                    cv.wait()
+                due, data = q.pop(0)
+            time.sleep(max(0.0, due - time.monotonic()))
+            if not data:
+                try:
+                    b.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                return
+            try:
+                b.sendall(data)
+            except OSError:
+                return
+
+    def close(self):
+        self.lsock.close()
+        for k in self.socks:
+            try:
+                k.close()
+            except OSError:
+                pass
+
+
+UDP_IP_HEADERS = 28  # IPv4 and UDP headers, for relay's payload counts
 
 
 def pty_drain_floor(cmd):
@@ -191,14 +381,14 @@ def flood_and_ctrl_c(system):
     n = system.name
     s = Session(system)
     time.sleep(1)
-    bench("%s_idle_server_rss" % n, rss_mb(s.server_pid), "MB")
+    bench("%s_idle_server_rss" % n, sum(rss_mb(p) for p in s.server_pids), "MB")
     bench("%s_idle_client_rss" % n, rss_mb(s.client_pid), "MB")
-    cpu0 = cpu_seconds(s.server_pid)
+    cpu0 = sum(cpu_seconds(p) for p in s.server_pids)
     s.keys("clear; seq 1 2000000", "Enter")
     done = wait_for(lambda sc: re.search(r"^2000000\s*\n" + re.escape(PS1.rstrip()), sc, re.M), 300)
     took = done if done is not None else 300.0
     bench("%s_flood_seconds" % n, took, "s")
-    cpu = cpu_seconds(s.server_pid) - cpu0
+    cpu = sum(cpu_seconds(p) for p in s.server_pids) - cpu0
     bench("%s_flood_server_cpu" % n, cpu, "s")
     bench("%s_cpu_per_mb" % n, cpu / 16.89, "s/MB")
     time.sleep(0.5)
@@ -230,8 +420,9 @@ def ctrl_c(s, name):
     bench(name, times[1] * 1000, "ms")
 
 
-def typing(system):
-    n = system.name
+def typed_counts(system, seconds):
+    """A key every 100 ms for `seconds`: the link's counts of a session
+    that only started and ended, then of the typing session."""
     s = Session(system)
     time.sleep(0.5)
     base = s.end()
@@ -240,13 +431,18 @@ def typing(system):
     text = "the quick brown fox jumps over the lazy dog "
     t0 = time.monotonic()
     i = 0
-    while time.monotonic() - t0 < TYPING_SECONDS:
+    while time.monotonic() - t0 < seconds:
         s.keys("-l", text[i % len(text)])
         i += 1
         time.sleep(max(0.0, t0 + i * 0.1 - time.monotonic()))
     s.keys("C-u")
     time.sleep(0.5)
-    c = s.end()
+    return base, s.end()
+
+
+def typing(system):
+    n = system.name
+    base, c = typed_counts(system, TYPING_SECONDS)
     # Less a session that only started and ended.
     for d in ("up", "down"):
         bench("%s_typing_%s_bytes" % (n, d), max(0, c[d][1] - base[d][1]), "bytes")
@@ -286,6 +482,7 @@ def free_port():
 class Sshd:
     """A throwaway sshd on a loopback port (root only), with its own host
     and user keys; `ssh` is the client command line that reaches it."""
+    made = 0
 
     def __init__(self):
         sshd = shutil.which("sshd") or "/usr/sbin/sshd"
@@ -296,15 +493,25 @@ class Sshd:
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
                             os.path.join(d, k)], check=True)
         shutil.copy(os.path.join(d, "userkey.pub"), os.path.join(d, "authorized_keys"))
-        self.port = free_port()
+        # In the server's namespace any port is free but another Sshd's.
+        Sshd.made += 1
+        self.port = 2221 + Sshd.made if L3 else free_port()
         with open(os.path.join(d, "sshd_config"), "w") as f:
-            f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s/hostkey\nPidFile %s/sshd.pid\n"
+            f.write("Port %d\nListenAddress %s\nHostKey %s/hostkey\nPidFile %s/sshd.pid\n"
                     "AuthorizedKeysFile %s/authorized_keys\nPermitRootLogin prohibit-password\n"
                     "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
-                    "StrictModes no\nSetEnv PS1=\"%s\"\n" % (self.port, d, d, d, PS1))
+                    "StrictModes no\nSetEnv PS1=\"%s\"\n" % (self.port, SERVER_HOST, d, d, d, PS1))
         os.makedirs("/run/sshd", exist_ok=True)
-        subprocess.run([sshd, "-f", os.path.join(d, "sshd_config")], check=True)
-        self.user = "%s@127.0.0.1" % os.environ.get("USER", "root")
+        subprocess.run(in_server([sshd, "-f", os.path.join(d, "sshd_config")]), check=True)
+        for _ in range(100):
+            if os.path.exists(os.path.join(d, "sshd.pid")):
+                break
+            time.sleep(0.02)
+        self.user = "%s@%s" % (os.environ.get("USER", "root"), SERVER_HOST)
+
+    def pid(self):
+        """The listener's pid."""
+        return int(open(os.path.join(self.dir, "sshd.pid")).read())
 
     def ssh(self, port=None):
         return ("ssh -p %d -i %s/userkey -o StrictHostKeyChecking=no "
@@ -328,10 +535,13 @@ def connect_times(systems):
     ssh, user = sshd.ssh(), sshd.user
     shell = "env PS1='%s' bash --norc --noprofile" % PS1
     cmds = {
-        "moshi": "%s connect --ssh='%s' --server='%s server' %s -- %s" % (MOSHI, ssh, MOSHI, user, shell),
-        "mosh": "env LANG=C.UTF-8 mosh --ssh='%s' %s -- %s" % (ssh, user, shell),
-        "ssh": "%s -t %s %s" % (ssh, user, shell),
+        "moshi": in_client_sh("%s connect --ssh='%s' --server='%s server' %s -- %s" % (
+            MOSHI, ssh, MOSHI, user, shell)),
+        "mosh": in_client_sh("env LANG=C.UTF-8 mosh --ssh='%s' %s -- %s" % (ssh, user, shell)),
+        "ssh": in_client_sh("%s -t %s %s" % (ssh, user, shell)),
     }
+    # Between the namespaces, everything crosses the relay (no delay).
+    link = Link(sshd.port) if L3 else None
     try:
         for name in [s.name for s in systems] + ["ssh"]:
             times = []
@@ -348,6 +558,8 @@ def connect_times(systems):
             times.sort()
             bench("%s_connect_to_prompt" % name, times[2] * 1000, "ms")
     finally:
+        if link:
+            link.stop()
         sshd.stop()
 
 

@@ -38,7 +38,6 @@ import re
 import select
 import shutil
 import signal
-import socket
 import statistics
 import struct
 import subprocess
@@ -173,106 +172,52 @@ def spawn(argv, env):
     return pid, fd
 
 
-class TcpDelay:
-    """A TCP relay on loopback that holds each chunk `delay` seconds, in
-    each direction, keeping order."""
-
-    def __init__(self, to_port, delay):
-        self.delay = delay
-        self.to_port = to_port
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(4)
-        self.port = self.lsock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            u = socket.create_connection(("127.0.0.1", self.to_port))
-            for a, b in ((c, u), (u, c)):
-                a.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                q = []
-                cv = threading.Condition()
-                threading.Thread(target=self._pump_in, args=(a, q, cv), daemon=True).start()
-                threading.Thread(target=self._pump_out, args=(b, q, cv), daemon=True).start()
-
-    def _pump_in(self, a, q, cv):
-        while True:
-            try:
-                data = a.recv(65536)
-            except OSError:
-                data = b""
-            with cv:
-                q.append((time.monotonic() + self.delay, data))
-                cv.notify()
-            if not data:
-                return
-
-    def _pump_out(self, b, q, cv):
-        while True:
-            with cv:
-                while not q:
-                    cv.wait()
-                due, data = q.pop(0)
-            time.sleep(max(0.0, due - time.monotonic()))
-            if not data:
-                try:
-                    b.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
-                return
-            try:
-                b.sendall(data)
-            except OSError:
-                return
-
-    def close(self):
-        self.lsock.close()
-
-
 def start_client(name, scenario, sshd):
-    """Start one system's session for a scenario: (pid, fd, cleanup)."""
-    delay_ms, loss = scenario
+    """Start one system's session for a scenario (delay ms each way, loss
+    each way, roam every so many seconds or 0): (pid, fd, cleanup)."""
+    delay_ms, loss = scenario[0], scenario[1]
+    roam = scenario[2] if len(scenario) > 2 else 0
     env = dict(os.environ, TERM="xterm-256color", LANG="C.UTF-8")
     env.pop("TMUX", None)
     if name == "ssh":
-        relay = TcpDelay(sshd.port, delay_ms / 1000.0)
-        argv = sshd.ssh(relay.port).split() + [
-            "-tt", sshd.user, "env", "PS1='%s'" % PS1, "bash", "--norc", "--noprofile"]
+        if roam:
+            raise RuntimeError("a TCP connection does not survive a change of address")
+        if sb.L3:
+            link = sb.Link(sshd.port, delay_ms, loss, 0, seed=7)
+            target, stop = sshd.ssh(), link.stop
+        elif loss:
+            raise RuntimeError("ssh gets loss only between the benchmark's namespaces")
+        else:
+            relay = sb.TcpDelay(sshd.port, delay_ms / 1000.0)
+            target, stop = sshd.ssh(relay.port), relay.close
+        argv = sb.in_client(target.split() + [
+            "-tt", sshd.user, "env", "PS1='%s'" % PS1, "bash", "--norc", "--noprofile"])
         pid, fd = spawn(argv, env)
-        return pid, fd, relay.close
+        return pid, fd, stop
     system = sb.System(name)
     port, key, server_pid = system.start_server()
-    relay = subprocess.Popen([sb.RELAY, "--to", "127.0.0.1:%d" % port, "--delay", str(delay_ms),
-                              "--loss", str(loss), "--seed", "7"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    rport = int(relay.stdout.readline().split()[3])
+    link = sb.Link(port, delay_ms, loss, roam, seed=7)
     if name == "moshi":
-        argv = [sb.MOSHI, "client", "127.0.0.1", str(rport)]
+        argv = [sb.MOSHI, "client", link.host, str(link.port)]
         env["MOSHI_KEY"] = key
     else:
-        argv = ["mosh-client", "127.0.0.1", str(rport)]
+        argv = ["mosh-client", link.host, str(link.port)]
         env["MOSH_KEY"] = key
 
     def cleanup():
-        relay.terminate()
-        relay.wait()
+        link.stop()
         try:
             os.kill(server_pid, signal.SIGTERM)
         except OSError:
             pass
-    pid, fd = spawn(argv, env)
+    pid, fd = spawn(sb.in_client(argv), env)
     return pid, fd, cleanup
 
 
-def type_corpus(scr, fd):
+def type_corpus(scr, fd, corpus):
     """Type every line; per line: (prompt row, [key send times], enter time)."""
     typed = []
-    for line, want in CORPUS:
+    for line, want in corpus:
         shot = scr.wait(prompt_ready, 20)
         if shot is None:
             raise RuntimeError("no prompt: %r" % scr.latest()[2])
@@ -348,13 +293,16 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
 
 
-def run(name, scenario_name, scenario, sshd):
+def run(name, scenario_name, scenario, sshd, corpus=None):
+    """One system in one scenario: prints its bench lines and returns
+    {"visible": [s per key], "enter": [s per line], "mispredicted": cells,
+    "longest": s}."""
     pid, fd, cleanup = start_client(name, scenario, sshd)
     scr = Screens(fd)
     try:
         if scr.wait(prompt_ready, 30) is None:
             raise RuntimeError("%s: no prompt: %r" % (name, scr.latest()[2]))
-        typed = type_corpus(scr, fd)
+        typed = type_corpus(scr, fd, corpus or CORPUS)
         time.sleep(0.5)
         visible, enters, bad, longest = measure(scr, typed)
     finally:
@@ -379,6 +327,7 @@ def run(name, scenario_name, scenario, sshd):
     sb.bench(p + "_enter_to_output_median", statistics.median(enters) * 1000, "ms")
     sb.bench(p + "_mispredicted", 100.0 * bad / n, "%")
     sb.bench(p + "_mispredicted_longest", longest * 1000, "ms")
+    return {"visible": visible, "enter": enters, "mispredicted": bad, "longest": longest}
 
 
 def main():
