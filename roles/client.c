@@ -310,7 +310,7 @@ static int run_client(const char *host, const char *port, bool no_init,
 		uint64_t num = ssp_transport_remote_num(t);
 		predict_set_interval(pred, ssp_rtt_send_interval(ssp_conn_rtt(conn)));
 		if (num != shown_num)
-			pred_dirty |= predict_server(pred, st->frame, st->echo_ack);
+			pred_dirty |= predict_server(pred, st->frame, st->echo_ack, now);
 		/* Guesses waiting can change how they are shown with time alone. */
 		if (predict_pending(pred) && now - last_draw >= 50)
 			pred_dirty = true;

@@ -68,6 +68,8 @@ struct predict {
 	uint64_t wait;
 	unsigned interval;
 	bool show, underline;
+	int repair;           /* quick confirmations still to come after a glitch */
+	uint64_t last_repair;
 	struct recent recent[MAX_RECENT];
 	int nrecent;
 	uint64_t echo_ack;    /* the newest seen */
@@ -312,7 +314,7 @@ static bool guess_holds(const struct guess *g, const struct term_frame *f)
 
 /* The server has spoken: every guess it has applied is right or wrong. */
 bool predict_server(struct predict *p, const struct term_frame *server,
-                    uint64_t echo_ack)
+                    uint64_t echo_ack, uint64_t now)
 {
 	if (p->mode == PREDICT_NEVER)
 		return false;
@@ -345,6 +347,15 @@ bool predict_server(struct predict *p, const struct term_frame *server,
 		if (p->g[k].epoch > p->confirmed_epoch)
 			p->confirmed_epoch = p->g[k].epoch;
 		p->stats.confirmed++;
+		/* A quick confirmation repairs a glitch, one per
+		 * PREDICT_REPAIR_MS at most (a burst of keys confirmed in one
+		 * frame counts once). */
+		if (p->repair > 0 && now >= p->g[k].when &&
+		    now - p->g[k].when < PREDICT_GLITCH_MS &&
+		    now - p->last_repair >= PREDICT_REPAIR_MS) {
+			p->repair--;
+			p->last_repair = now;
+		}
 		k++;
 	}
 	memmove(p->g, p->g + k, (size_t)(p->n - k) * sizeof p->g[0]);
@@ -357,16 +368,19 @@ bool predict_server(struct predict *p, const struct term_frame *server,
 	return p->n != before;
 }
 
-/* Whether to show and underline, by the link's speed (with hysteresis)
- * and by how long the oldest guess has waited. */
+/* Whether to show and underline, by the link's speed (with hysteresis),
+ * by how long the oldest guess has waited, and by whether a glitch (such
+ * a wait) has been repaired since. */
 static void decide(struct predict *p, uint64_t now)
 {
 	bool glitch = p->n > 0 && now - p->g[0].when >= PREDICT_GLITCH_MS;
+	if (glitch)
+		p->repair = PREDICT_REPAIR_COUNT;
 	if (p->interval > PREDICT_SHOW_ON_MS)
 		p->show = true;
-	else if (p->interval <= PREDICT_SHOW_OFF_MS && !glitch)
+	else if (p->interval <= PREDICT_SHOW_OFF_MS && p->repair == 0)
 		p->show = false;
-	if (glitch)
+	if (glitch || p->repair > 0)
 		p->show = true;
 	if (p->interval > PREDICT_UNDERLINE_ON_MS || glitch)
 		p->underline = true;

@@ -35,6 +35,12 @@ enum predict_mode {
 #define PREDICT_UNDERLINE_ON_MS 80
 #define PREDICT_UNDERLINE_OFF_MS 50
 #define PREDICT_GLITCH_MS 250
+/* After such a wait, guesses stay shown (adaptive mode) until this many
+ * have been confirmed quickly, at most one every PREDICT_REPAIR_MS: on a
+ * fast link that loses packets, every lost one would otherwise make its
+ * key wait for a resend again, as mosh's glitch trigger also avoids. */
+#define PREDICT_REPAIR_COUNT 10
+#define PREDICT_REPAIR_MS 150
 #define PREDICT_PASTE_BYTES 100 /* a read this long is a paste: no guess */
 
 /* "adaptive", "always", "never", "experimental": 0, or -1 if unknown. */
@@ -51,9 +57,10 @@ bool predict_input(struct predict *p, const struct term_frame *server,
                    const uint8_t *b, size_t n, uint64_t offset, uint64_t now);
 
 /* A new frame from the server, which has applied echo_ack input bytes
- * long enough ago for their echo to be on it. */
+ * long enough ago for their echo to be on it; now in ms, as for
+ * predict_input. */
 bool predict_server(struct predict *p, const struct term_frame *server,
-                    uint64_t echo_ack);
+                    uint64_t echo_ack, uint64_t now);
 
 /* How slow the link is: the transport's send interval, in ms. */
 void predict_set_interval(struct predict *p, unsigned ms);

@@ -97,9 +97,9 @@ TEST(echo_confirms_and_the_overlay_goes)
 	key("b", 0);
 	term_write(t, "ab", 2);
 	/* Only the first byte applied so far: one guess confirmed. */
-	predict_server(p, term_frame(t), 1);
+	predict_server(p, term_frame(t), 1, 0);
 	CHECK(predict_pending(p));
-	predict_server(p, term_frame(t), 2);
+	predict_server(p, term_frame(t), 2, 0);
 	CHECK(!predict_pending(p));
 	CHECK(predict_overlay(p, term_frame(t), 30) == NULL);
 	CHECK_EQ_INT((int)predict_stats(p)->confirmed, 2);
@@ -112,14 +112,14 @@ TEST(a_wrong_guess_goes_and_its_successors_wait_for_confirmation)
 	REQUIRE(open_fx("$ ", PREDICT_ALWAYS));
 	key("x", 0);
 	/* The application did not echo (a password prompt, say). */
-	predict_server(p, term_frame(t), 1);
+	predict_server(p, term_frame(t), 1, 0);
 	CHECK_EQ_INT((int)predict_stats(p)->wrong, 1);
 	CHECK(predict_overlay(p, term_frame(t), 20) == NULL);
 	/* The next guess is in a new epoch: hidden until one is confirmed. */
 	key("y", 30);
 	CHECK(predict_overlay(p, term_frame(t), 40) == NULL);
 	term_write(t, "y", 1);
-	predict_server(p, term_frame(t), 2);
+	predict_server(p, term_frame(t), 2, 0);
 	key("z", 60);
 	struct term_frame *o = predict_overlay(p, term_frame(t), 70);
 	REQUIRE(o);
@@ -137,7 +137,7 @@ TEST(a_typed_space_matches_a_blank_cell)
 	key(" ", 0);
 	key("b", 0);
 	term_write(t, "a\033[Cb", 5);
-	predict_server(p, term_frame(t), 3);
+	predict_server(p, term_frame(t), 3, 0);
 	CHECK_EQ_INT((int)predict_stats(p)->wrong, 0);
 	CHECK_EQ_INT((int)predict_stats(p)->confirmed, 3);
 	close_fx();
@@ -155,14 +155,14 @@ TEST(a_new_epoch_starts_past_the_keys_in_flight)
 	/* "x" was not echoed as typed (the application showed "X"); "y"
 	 * and "z" are still in flight. */
 	term_write(t, "X", 1);
-	predict_server(p, term_frame(t), 1);
+	predict_server(p, term_frame(t), 1, 0);
 	CHECK_EQ_INT((int)predict_stats(p)->wrong, 1);
 	key("w", 30);
 	/* "y" has echoed too, but the echo-ack has not said so yet. */
 	term_write(t, "y", 1);
 	key("v", 40);
 	term_write(t, "zwv", 3);
-	predict_server(p, term_frame(t), 5);
+	predict_server(p, term_frame(t), 5, 0);
 	CHECK_EQ_INT((int)predict_stats(p)->wrong, 1);
 	CHECK_EQ_INT((int)predict_stats(p)->confirmed, 2);
 	close_fx();
@@ -176,7 +176,7 @@ TEST(enter_blocks_guesses_until_applied)
 	CHECK(!predict_pending(p));
 	/* The server applied the Enter: the shell printed a new prompt. */
 	term_write(t, "\r\n$ ", 4);
-	predict_server(p, term_frame(t), 1);
+	predict_server(p, term_frame(t), 1, 0);
 	key("w", 20);
 	CHECK(predict_pending(p));
 	/* New epoch: hidden until confirmed. */
@@ -199,7 +199,7 @@ TEST(backspace_takes_back_the_newest_guess)
 	term_frame_free(o);
 	/* The server applied all three bytes: "a" holds. */
 	term_write(t, "a", 1);
-	predict_server(p, term_frame(t), 3);
+	predict_server(p, term_frame(t), 3, 0);
 	CHECK_EQ_INT((int)predict_stats(p)->wrong, 0);
 	CHECK(!predict_pending(p));
 	close_fx();
@@ -216,7 +216,7 @@ TEST(left_arrow_then_typing_inserts)
 	term_frame_free(o);
 	/* The shell redraws the same way: confirmed. */
 	term_write(t, "\033[D\033[1@b", 8);
-	predict_server(p, term_frame(t), off);
+	predict_server(p, term_frame(t), off, 0);
 	CHECK_EQ_INT((int)predict_stats(p)->confirmed, 1);
 	CHECK_EQ_INT((int)predict_stats(p)->wrong, 0);
 	close_fx();
@@ -317,6 +317,49 @@ TEST(modes_never_and_adaptive)
 	close_fx();
 }
 
+TEST(after_a_glitch_guesses_stay_shown_until_repaired)
+{
+	REQUIRE(open_fx("$ ", PREDICT_ADAPTIVE));
+	predict_set_interval(p, 10); /* a fast link */
+	key("a", 1000);
+	struct term_frame *o = predict_overlay(p, term_frame(t), 1000 + PREDICT_GLITCH_MS);
+	REQUIRE(o);
+	term_frame_free(o);
+	/* Confirmed late: that repairs nothing. */
+	term_write(t, "a", 1);
+	predict_server(p, term_frame(t), 1, 1300);
+	/* The next key shows at once, though the link is fast, and is not
+	 * underlined (nothing has waited long). */
+	key("b", 1400);
+	o = predict_overlay(p, term_frame(t), 1401);
+	REQUIRE(o);
+	CHECK_EQ_STR(row_text(o, 0), "$ ab");
+	CHECK(!underlined(o, 0, 3));
+	term_frame_free(o);
+	term_write(t, "b", 1);
+	predict_server(p, term_frame(t), off, 1410);
+	/* A second quick confirmation in the same 150 ms counts once. */
+	key("c", 1420);
+	term_write(t, "c", 1);
+	predict_server(p, term_frame(t), off, 1430);
+	/* Quick confirmations, one per PREDICT_REPAIR_MS, repair it: the
+	 * guesses show until the last of them. */
+	uint64_t now = 1410;
+	for (int i = 0; i < PREDICT_REPAIR_COUNT - 1; i++) {
+		now += PREDICT_REPAIR_MS;
+		key("d", now);
+		o = predict_overlay(p, term_frame(t), now + 1);
+		CHECKF(o != NULL, "guess %d after the glitch not shown", i + 2);
+		term_frame_free(o);
+		term_write(t, "d", 1);
+		predict_server(p, term_frame(t), off, now + 10);
+	}
+	now += PREDICT_REPAIR_MS;
+	key("e", now);
+	CHECK(predict_overlay(p, term_frame(t), now + 1) == NULL);
+	close_fx();
+}
+
 TEST(mode_names)
 {
 	enum predict_mode m;
@@ -340,6 +383,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(wide_characters_and_the_last_column),
 	TEST_ENTRY(a_paste_is_not_guessed),
 	TEST_ENTRY(modes_never_and_adaptive),
+	TEST_ENTRY(after_a_glitch_guesses_stay_shown_until_repaired),
 	TEST_ENTRY(mode_names),
 };
 

@@ -30,6 +30,7 @@ import os
 import pty
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -73,10 +74,14 @@ class Link:
     {up|down: (packets, bytes)}: whole IP packets through tunrelay, UDP
     payloads through relay."""
 
-    def __init__(self, server_port, delay_ms=0, loss=0.0, roam=0, seed=5):
+    def __init__(self, server_port, delay_ms=0, loss=0.0, roam=0, seed=5, loss_later=False):
+        """loss_later: the loss starts at start_loss(), not at once."""
         self.loss = loss
+        self.loss_later = loss_later and L3
         if L3:
             argv = ["python3", TUNRELAY, "--client-ns", CLIENT_NS, "--server-ns", SERVER_NS]
+            if self.loss_later:
+                argv.append("--loss-on-signal")
             self.host, self.port = SERVER_HOST, server_port
         else:
             argv = [RELAY, "--to", "127.0.0.1:%d" % server_port]
@@ -93,15 +98,23 @@ class Link:
         else:
             self.port = int(line.split()[3])
 
+    def start_loss(self):
+        """With loss_later (tunrelay only), the loss starts now."""
+        if self.loss_later:
+            self.proc.send_signal(signal.SIGUSR1)
+
     def stop(self):
         self.proc.terminate()
         err = self.proc.communicate(timeout=10)[1]
         counts = {}
         for d in ("up", "down"):
-            m = re.search(r"relay %s: received (\d+) packets (\d+) bytes.*dropped (\d+)" % d, err)
+            m = re.search(r"relay %s: received (\d+) packets (\d+) bytes.*dropped (\d+)"
+                          r"(?: of (\d+))?" % d, err)
             counts[d] = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
             if m and self.loss:
-                link_drops.append((self.loss, int(m.group(1)), int(m.group(3))))
+                # tunrelay says how many met the loss; relay, all met it.
+                exposed = int(m.group(4) or m.group(1))
+                link_drops.append((self.loss, exposed, int(m.group(3))))
         return counts
 
 

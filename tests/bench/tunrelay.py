@@ -3,14 +3,15 @@
 make bench-report (the kernel here has no netem).
 
     tunrelay.py --client-ns NS --server-ns NS [--delay MS] [--loss P]
-                [--roam-every S] [--seed N]
+                [--roam-every S] [--seed N] [--loss-on-signal]
 
 Each namespace holds a persistent TUN device named `moshi-tun` (made by
 tests/bench/report.sh), routed to the other side. This program attaches
 to both and carries every IP packet across, delayed (--delay, one way)
 and dropped at random (--loss, each way), so that whatever crosses it —
 moshi's and mosh's UDP, ssh's TCP with its own retransmission — meets
-the same link. --roam-every moves the client's UDP flows to a new source
+the same link (with --loss-on-signal, the loss starts at SIGUSR1: a
+session is set up first, and only then meets it). --roam-every moves the client's UDP flows to a new source
 port every S seconds, as a NAT that rebinds does: the server then sees
 packets from a new address, and its replies to the old one are dropped.
 TCP flows are left alone (a rebinding NAT breaks them; ssh is not run
@@ -19,7 +20,10 @@ with roaming).
 It prints "tunrelay ready" once attached, and on SIGTERM one line per
 direction, in the format of tests/tools/relay but counting whole IP
 packets (headers included):
-    relay up|down: received N packets B bytes, sent N packets B bytes, dropped N; roams N
+    relay up|down: received N packets B bytes, sent N packets B bytes,
+    dropped N of M, stale N; roams N
+(dropped: by the loss, of the M packets that met it; stale: to a binding
+that roaming has ended, or that could not be written.)
 """
 import argparse
 import ctypes
@@ -62,6 +66,8 @@ class Direction:
     def __init__(self, name):
         self.name = name
         self.rx = self.rx_bytes = self.tx = self.tx_bytes = self.dropped = 0
+        self.exposed = 0  # received while the loss was on
+        self.stale = 0    # to a binding that roaming has ended, or not written
 
 
 class Rebinder:
@@ -123,6 +129,8 @@ def main():
     ap.add_argument("--loss", type=float, default=0.0, help="0..1, each way")
     ap.add_argument("--roam-every", type=float, default=0.0, help="s")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--loss-on-signal", action="store_true",
+                    help="no loss until SIGUSR1 (a session is set up first)")
     a = ap.parse_args()
     if not 0 <= a.loss <= 1 or a.delay < 0 or a.roam_every < 0:
         sys.exit("tunrelay: bad --loss, --delay or --roam-every")
@@ -134,6 +142,8 @@ def main():
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    lossy = [not a.loss_on_signal]
+    signal.signal(signal.SIGUSR1, lambda *_: lossy.__setitem__(0, True))
     print("tunrelay ready", flush=True)
     q, seq = [], 0
     delay = a.delay / 1000.0
@@ -159,12 +169,14 @@ def main():
                     break
                 d.rx += 1
                 d.rx_bytes += len(pkt)
-                if a.loss and rnd.random() < a.loss:
-                    d.dropped += 1
-                    continue
+                if a.loss and lossy[0]:
+                    d.exposed += 1
+                    if rnd.random() < a.loss:
+                        d.dropped += 1
+                        continue
                 pkt = nat.up(pkt) if d is up else nat.down(pkt)
                 if pkt is None:
-                    d.dropped += 1
+                    d.stale += 1
                     continue
                 seq += 1
                 heapq.heappush(q, (now + delay, seq, out, d, pkt))
@@ -179,11 +191,13 @@ def main():
                 d.tx += 1
                 d.tx_bytes += len(pkt)
             except OSError:
-                d.dropped += 1
+                d.stale += 1
     for d in (up, down):
         print("relay %s: received %d packets %d bytes, sent %d packets %d bytes, "
-              "dropped %d; roams %d" % (d.name, d.rx, d.rx_bytes, d.tx, d.tx_bytes,
-                                       d.dropped, roams), file=sys.stderr, flush=True)
+              "dropped %d of %d, stale %d; roams %d" % (
+                  d.name, d.rx, d.rx_bytes, d.tx, d.tx_bytes, d.dropped, d.exposed,
+                  d.stale, roams),
+              file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
