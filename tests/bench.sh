@@ -38,24 +38,7 @@ fi
 # What zlib (mosh compresses every instruction) would save on the same
 # diffs, each compressed on its own.
 if command -v python3 >/dev/null 2>&1; then
-	python3 - "$corpora" <<'PY' | tee -a "$results"
-import os, sys, zlib
-d = sys.argv[1]
-for name in ("typing", "flood", "top"):
-    path = os.path.join(d, name + ".diffs")
-    if not os.path.exists(path):
-        continue
-    data = open(path, "rb").read()
-    raw = comp = i = 0
-    while i < len(data):
-        n = int.from_bytes(data[i:i + 4], "big")
-        diff = data[i + 4:i + 4 + n]
-        i += 4 + n
-        raw += n
-        comp += len(zlib.compress(diff, 6))
-    print("bench diff_%s_zlib_bytes %d bytes" % (name, comp))
-    print("bench diff_%s_zlib_ratio %.2f ratio" % (name, comp / raw if raw else 1))
-PY
+	python3 "$here/bench/report.py" --zlib "$corpora" | tee -a "$results"
 fi
 rm -rf "$corpora"
 

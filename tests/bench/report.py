@@ -27,7 +27,8 @@ relay without loss, and the report says so.
 Environment: MOSHI, OUT (as for make bench), REPORT_DIR (default docs/),
 BENCH_QUICK=1 (two scenarios and less of everything: a smoke test of this
 script, not a report). `report.py --from-json FILE` writes the page again
-from a run's benchmarks.json without measuring anything.
+from a run's benchmarks.json without measuring anything; `report.py --zlib
+DIR` prints make bench's zlib lines for the diffs diff_bench wrote there.
 """
 import datetime
 import json
@@ -41,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -237,6 +239,27 @@ def bench_lines(text):
         figures[name + "@unit"] = m.group(3)
 
 
+def zlib_sizes(corpora):
+    """What zlib (mosh compresses every instruction) would make of the
+    diffs diff_bench wrote, each compressed on its own, as make bench
+    reports them."""
+    for name in ("typing", "flood", "top"):
+        path = os.path.join(corpora, name + ".diffs")
+        if not os.path.exists(path):
+            continue
+        data = open(path, "rb").read()
+        raw = comp = i = 0
+        while i < len(data):
+            n = int.from_bytes(data[i:i + 4], "big")
+            raw += n
+            comp += len(zlib.compress(data[i + 4:i + 4 + n], 6))
+            i += 4 + n
+        figures["diff_%s_zlib_bytes" % name] = comp
+        figures["diff_%s_zlib_bytes@unit" % name] = "bytes"
+        figures["diff_%s_zlib_ratio" % name] = comp / raw if raw else 1.0
+        figures["diff_%s_zlib_ratio@unit" % name] = "ratio"
+
+
 def emulator():
     """The make bench programs, then moshi's emulator and libvterm in
     turn, three rounds each, best of the rounds: this machine's speed
@@ -253,6 +276,7 @@ def emulator():
                 args += [corpora]
             log("micro: " + b)
             bench_lines(subprocess.run(args, stdout=subprocess.PIPE, text=True).stdout)
+        zlib_sizes(corpora)
         vterm = os.path.join(sb.OUT, "vterm_bench")
         if not (os.path.exists("/usr/include/vterm.h") and subprocess.run(
                 ["cc", "-O2", "-o", vterm, os.path.join(HERE, "glibc", "vterm_bench.c"),
@@ -407,7 +431,9 @@ def machine():
     ssh = sh("ssh -V 2>&1")
     vterm = sh("dpkg-query -W -f '${Version}' libvterm-dev 2>/dev/null") or "not installed"
     commit = sh("git -C '%s' rev-parse --short HEAD 2>/dev/null" % ROOT) or "unknown"
-    dirty = sh("git -C '%s' status --porcelain --untracked-files=no 2>/dev/null" % ROOT)
+    # The report's own pages (docs/) do not make the code measured dirty.
+    dirty = sh("git -C '%s' status --porcelain --untracked-files=no -- . ':!docs' 2>/dev/null"
+               % ROOT)
     return [
         "- Date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "- Machine: %s, %d cores, %s GiB, Debian %s, Linux %s" % (
@@ -656,6 +682,13 @@ def from_json(path):
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--from-json":
         from_json(sys.argv[2])
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--zlib":
+        # For make bench: the zlib lines alone, from diff_bench's files.
+        zlib_sizes(sys.argv[2])
+        for k in sorted(figures):
+            if not k.endswith("@unit"):
+                print("bench %s %.6g %s" % (k, figures[k], figures[k + "@unit"]))
         return
     started = time.monotonic()
     # Stopped (make's Ctrl-C, a kill): leave through the finally below,
