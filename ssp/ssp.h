@@ -318,6 +318,12 @@ struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
 #define SSP_SEND_MINDELAY_CLIENT_MS 1
 #define SSP_ACK_INTERVAL_MS 3000       /* heartbeat when idle */
 #define SSP_ACK_DELAY_MS 100           /* delayed acknowledgement */
+/* A stream's states (the user's keys) are acknowledged sooner: just after
+ * the server's collection delay, so an echo still carries the ack and a
+ * key that brings none (a password) is acknowledged alone. The sender of
+ * a stream can then count a state lost after RTO + this, not RTO + 100
+ * ms: at 0 ms RTT a lost key costs about 55 ms instead of 150. */
+#define SSP_STREAM_ACK_DELAY_MS (SSP_SEND_MINDELAY_SERVER_MS + 2)
 #define SSP_ACTIVE_RETRY_MS 10000      /* resend only while heard from */
 #define SSP_SHUTDOWN_TRIES 16
 #define SSP_MAX_SENT_STATES 32

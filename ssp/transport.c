@@ -208,6 +208,13 @@ bool ssp_transport_shutdown(struct ssp_transport *t, int ms)
 
 /* ---- sending ---------------------------------------------------------- */
 
+/* How long the receiver may hold its acknowledgement of what this side
+ * sends (see SSP_STREAM_ACK_DELAY_MS). */
+static unsigned peer_ack_delay(const struct ssp_transport *t)
+{
+	return t->lops->stream ? SSP_STREAM_ACK_DELAY_MS : SSP_ACK_DELAY_MS;
+}
+
 static int assumed_receiver_state(const struct ssp_transport *t, uint64_t now)
 {
 	unsigned rto = ssp_rtt_rto(ssp_conn_rtt(t->conn));
@@ -219,7 +226,7 @@ static int assumed_receiver_state(const struct ssp_transport *t, uint64_t now)
 	 * state the receiver may never have, for as long as new states keep
 	 * coming (a typist never pausing), and nothing would get through. */
 	for (int i = 1; i < t->nsent; i++) {
-		if (now - t->sent[i].when >= rto + SSP_ACK_DELAY_MS)
+		if (now - t->sent[i].when >= rto + peer_ack_delay(t))
 			break;
 		a = i;
 	}
@@ -233,7 +240,7 @@ static unsigned send_interval(const struct ssp_transport *t)
 
 static unsigned resend_age(const struct ssp_transport *t)
 {
-	return ssp_rtt_rto(ssp_conn_rtt(t->conn)) + SSP_ACK_DELAY_MS;
+	return ssp_rtt_rto(ssp_conn_rtt(t->conn)) + peer_ack_delay(t);
 }
 
 /* When a stream's oldest unacknowledged hop is due for a resend (NONE:
@@ -534,7 +541,7 @@ static int apply_diff(struct ssp_transport *t, uint64_t old_num, uint64_t new_nu
 	t->recv[at] = (struct kept){ new_num, now, s };
 	t->nrecv++;
 	if (t->ack_due == NONE)
-		t->ack_due = now + SSP_ACK_DELAY_MS;
+		t->ack_due = now + (t->rops->stream ? SSP_STREAM_ACK_DELAY_MS : SSP_ACK_DELAY_MS);
 	return at == t->nrecv - 1 ? 1 : 0;
 }
 

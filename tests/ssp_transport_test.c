@@ -178,7 +178,9 @@ TEST(a_lost_hop_is_resent_alone_and_the_next_waits_for_it)
 	REQUIRE(type_a_then_lose_b(&p));
 	uint64_t sent_before = ssp_transport_stats(p.cli)->instructions_sent;
 	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "c", 1) == SSP_OK);
-	pump(&p, 60); /* the send interval, well before b's resend (150 ms) */
+	/* The send interval (20 ms here), before b's resend: RTO (50 ms
+	 * at the least) + SSP_STREAM_ACK_DELAY_MS after b went out. */
+	pump(&p, 32);
 	/* "c" arrived, and waits for its base. */
 	CHECK_EQ_INT(p.bytes_in, 1);
 	CHECK_EQ_INT(ssp_transport_stats(p.srv)->stashed, 1);

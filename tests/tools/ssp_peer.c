@@ -14,7 +14,7 @@
  *       Types BYTES of seeded random input in events of 1..200 bytes,
  *       keeping at most one datagram's worth unacknowledged, until the
  *       server shuts down, or all input is acknowledged and the screen
- *       has been still for 5 s; prints "client input BYTES HASH screen
+ *       has been still for 15 s; prints "client input BYTES HASH screen
  *       HASH" (the hash of the screen it was last sent).
  */
 #include <poll.h>
@@ -200,8 +200,12 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 		ssp_conn_maybe_hop(c, ssp_now_ms());
 		ssp_transport_tick(t, ssp_now_ms());
 		/* Also done when all input is acknowledged and the screen has
-		 * not changed for 5 s: under fast roaming the server can lose
-		 * track of an idle client and its shutdown may not arrive. */
+		 * not changed for 15 s: under fast roaming the server can lose
+		 * track of an idle client and its shutdown may not arrive. (Longer
+		 * than the server's quiet time, 10 s in ssp_relay.sh, so that the
+		 * shutdown, sent only once the final screen is acknowledged,
+		 * normally comes first: with 5 s, a final screen lost for a while
+		 * after a roam was sometimes never seen.) */
 		uint64_t now = ssp_now_ms();
 		if (ssp_transport_remote_num(t) != last_num) {
 			last_num = ssp_transport_remote_num(t);
@@ -210,7 +214,7 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 		if (sent == total && flow.len == 0 &&
 		    ssp_userstream_total(ssp_transport_acked(t)) ==
 		                     ssp_userstream_total(ssp_transport_local(t)) &&
-		    now - stable_since > 5000)
+		    now - stable_since > 15000)
 			break;
 	}
 	/* Acknowledge the shutdown, then go. */
