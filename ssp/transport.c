@@ -208,11 +208,12 @@ bool ssp_transport_shutdown(struct ssp_transport *t, int ms)
 
 /* ---- sending ---------------------------------------------------------- */
 
-/* How long the receiver may hold its acknowledgement of what this side
- * sends (see SSP_STREAM_ACK_DELAY_MS). */
-static unsigned peer_ack_delay(const struct ssp_transport *t)
+/* How long a receiver may hold its acknowledgement of states of this
+ * kind (see SSP_STREAM_ACK_DELAY_MS): the receiver waits this long, and
+ * the sender allows for it. */
+static unsigned ack_delay(const struct ssp_state_ops *ops)
 {
-	return t->lops->stream ? SSP_STREAM_ACK_DELAY_MS : SSP_ACK_DELAY_MS;
+	return ops->stream ? SSP_STREAM_ACK_DELAY_MS : SSP_ACK_DELAY_MS;
 }
 
 static int assumed_receiver_state(const struct ssp_transport *t, uint64_t now)
@@ -226,7 +227,7 @@ static int assumed_receiver_state(const struct ssp_transport *t, uint64_t now)
 	 * state the receiver may never have, for as long as new states keep
 	 * coming (a typist never pausing), and nothing would get through. */
 	for (int i = 1; i < t->nsent; i++) {
-		if (now - t->sent[i].when >= rto + peer_ack_delay(t))
+		if (now - t->sent[i].when >= rto + ack_delay(t->lops))
 			break;
 		a = i;
 	}
@@ -240,7 +241,7 @@ static unsigned send_interval(const struct ssp_transport *t)
 
 static unsigned resend_age(const struct ssp_transport *t)
 {
-	return ssp_rtt_rto(ssp_conn_rtt(t->conn)) + peer_ack_delay(t);
+	return ssp_rtt_rto(ssp_conn_rtt(t->conn)) + ack_delay(t->lops);
 }
 
 /* When a stream's oldest unacknowledged hop is due for a resend (NONE:
@@ -541,7 +542,7 @@ static int apply_diff(struct ssp_transport *t, uint64_t old_num, uint64_t new_nu
 	t->recv[at] = (struct kept){ new_num, now, s };
 	t->nrecv++;
 	if (t->ack_due == NONE)
-		t->ack_due = now + (t->rops->stream ? SSP_STREAM_ACK_DELAY_MS : SSP_ACK_DELAY_MS);
+		t->ack_due = now + ack_delay(t->rops);
 	return at == t->nrecv - 1 ? 1 : 0;
 }
 

@@ -176,14 +176,7 @@ static void clear_row(struct term *t, struct term_row *r)
 
 /* ---- scrollback ------------------------------------------------------ */
 
-/* Keep row r, which just left the top of the main screen. With want_spare,
- * return a row to use in its place (the oldest scrollback row once the
- * ring is full, so the steady state allocates nothing), or NULL when none
- * could be had: then r was not kept and the caller reuses it. */
-static struct term_row *scrollback_push_slow(struct term *t, struct term_row *r,
-                                             bool want_spare);
-
-/* The ring index after i. */
+/* The ring index after i, and k after i (k < TERM_SCROLLBACK_LINES). */
 static inline int sb_next(int i)
 {
 	return i + 1 == TERM_SCROLLBACK_LINES ? 0 : i + 1;
@@ -194,6 +187,13 @@ static inline int sb_ahead(int i, int k)
 	return i + k >= TERM_SCROLLBACK_LINES ? i + k - TERM_SCROLLBACK_LINES : i + k;
 }
 
+static struct term_row *scrollback_push_slow(struct term *t, struct term_row *r,
+                                             bool want_spare);
+
+/* Keep row r, which just left the top of the main screen. With want_spare,
+ * return a row to use in its place (the oldest scrollback row once the
+ * ring is full, so the steady state allocates nothing), or NULL when none
+ * could be had: then r was not kept and the caller reuses it. */
 static inline struct term_row *scrollback_push(struct term *t, struct term_row *r,
                                                bool want_spare)
 {
@@ -1039,13 +1039,14 @@ static void emu_execute(void *ctx, uint8_t c)
 	struct term_frame *f = t->f;
 
 	t->last_char = 0;
-	/* CR and LF first: they end every line of output. */
+	/* CR and LF first, outside the switch: they end every line of
+	 * output. */
 	if (c == 0x0d) {                                      /* CR */
 		f->cx = 0;
 		f->wrap_pending = false;
 		return;
 	}
-	if (c == 0x0a) {                                      /* LF */
+	if (c >= 0x0a && c <= 0x0c) {                         /* LF VT FF */
 		linefeed(t);
 		if (t->newline)
 			f->cx = 0;
@@ -1059,12 +1060,6 @@ static void emu_execute(void *ctx, uint8_t c)
 		f->wrap_pending = false;
 		break;
 	case 0x09: tab_forward(t, 1); break;                  /* HT */
-	case 0x0a: case 0x0b: case 0x0c:                      /* LF VT FF */
-		linefeed(t);
-		if (t->newline)
-			f->cx = 0;
-		break;
-	case 0x0d: f->cx = 0; f->wrap_pending = false; break; /* CR */
 	case 0x0e: t->gl = 1; break;                          /* SO */
 	case 0x0f: t->gl = 0; break;                          /* SI */
 	}

@@ -34,7 +34,6 @@ TYPING_DEBUG=1 prints every key's time on stderr.
 import fcntl
 import os
 import pty
-import re
 import select
 import shutil
 import signal
