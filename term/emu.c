@@ -642,9 +642,8 @@ static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
 }
 
 /* Runs of printable ASCII: the hot path of every scrolling program. */
-static void emu_print_ascii(void *ctx, const uint8_t *s, size_t n)
+static inline void print_ascii(struct term *t, const uint8_t *s, size_t n)
 {
-	struct term *t = ctx;
 	struct term_frame *f = t->f;
 
 	if (t->insert || !t->autowrap || t->g[t->gl] != 'B') {
@@ -922,13 +921,55 @@ static int sgr_color(const struct term_seq *s, int i, uint32_t *out, bool *ok)
 	return i + 1;
 }
 
+/* An attribute that takes no parameters of its own (all but 38, 48, 58
+ * and 4 with a sub-parameter); unknown values are ignored. */
+static inline void sgr_simple(struct pen *p, int v)
+{
+	switch (v) {
+	case 0: p->fg = p->bg = 0; p->attr = 0; break;
+	case 1: p->attr |= TERM_ATTR_BOLD; break;
+	case 2: p->attr |= TERM_ATTR_DIM; break;
+	case 3: p->attr |= TERM_ATTR_ITALIC; break;
+	case 4: p->attr |= TERM_ATTR_UNDERLINE; break;
+	case 5: case 6: p->attr |= TERM_ATTR_BLINK; break;
+	case 7: p->attr |= TERM_ATTR_INVERSE; break;
+	case 8: p->attr |= TERM_ATTR_INVISIBLE; break;
+	case 9: p->attr |= TERM_ATTR_STRIKE; break;
+	case 21: p->attr |= TERM_ATTR_UNDERLINE; break; /* double */
+	case 22: p->attr &= ~(TERM_ATTR_BOLD | TERM_ATTR_DIM); break;
+	case 23: p->attr &= ~TERM_ATTR_ITALIC; break;
+	case 24: p->attr &= ~TERM_ATTR_UNDERLINE; break;
+	case 25: p->attr &= ~TERM_ATTR_BLINK; break;
+	case 27: p->attr &= ~TERM_ATTR_INVERSE; break;
+	case 28: p->attr &= ~TERM_ATTR_INVISIBLE; break;
+	case 29: p->attr &= ~TERM_ATTR_STRIKE; break;
+	case 30: case 31: case 32: case 33:
+	case 34: case 35: case 36: case 37:
+		p->fg = TERM_COLOR_INDEXED(v - 30);
+		break;
+	case 39: p->fg = 0; break;
+	case 40: case 41: case 42: case 43:
+	case 44: case 45: case 46: case 47:
+		p->bg = TERM_COLOR_INDEXED(v - 40);
+		break;
+	case 49: p->bg = 0; break;
+	case 90: case 91: case 92: case 93:
+	case 94: case 95: case 96: case 97:
+		p->fg = TERM_COLOR_INDEXED(v - 90 + 8);
+		break;
+	case 100: case 101: case 102: case 103:
+	case 104: case 105: case 106: case 107:
+		p->bg = TERM_COLOR_INDEXED(v - 100 + 8);
+		break;
+	}
+}
+
 static void sgr(struct term *t, const struct term_seq *s)
 {
 	struct pen *p = &t->pen;
 
 	if (s->nparam == 0) {
-		p->fg = p->bg = 0;
-		p->attr = 0;
+		sgr_simple(p, 0);
 		return;
 	}
 	for (int i = 0; i < s->nparam; i++) {
@@ -940,10 +981,6 @@ static void sgr(struct term *t, const struct term_seq *s)
 		if (s->sub >> i & 1)
 			continue;
 		switch (v) {
-		case 0: p->fg = p->bg = 0; p->attr = 0; break;
-		case 1: p->attr |= TERM_ATTR_BOLD; break;
-		case 2: p->attr |= TERM_ATTR_DIM; break;
-		case 3: p->attr |= TERM_ATTR_ITALIC; break;
 		case 4:
 			/* 4:0 is "not underlined"; 4:1..4:5 are styles. */
 			if (i + 1 < s->nparam && (s->sub >> (i + 1) & 1) &&
@@ -952,54 +989,88 @@ static void sgr(struct term *t, const struct term_seq *s)
 			else
 				p->attr |= TERM_ATTR_UNDERLINE;
 			break;
-		case 5: case 6: p->attr |= TERM_ATTR_BLINK; break;
-		case 7: p->attr |= TERM_ATTR_INVERSE; break;
-		case 8: p->attr |= TERM_ATTR_INVISIBLE; break;
-		case 9: p->attr |= TERM_ATTR_STRIKE; break;
-		case 21: p->attr |= TERM_ATTR_UNDERLINE; break; /* double */
-		case 22: p->attr &= ~(TERM_ATTR_BOLD | TERM_ATTR_DIM); break;
-		case 23: p->attr &= ~TERM_ATTR_ITALIC; break;
-		case 24: p->attr &= ~TERM_ATTR_UNDERLINE; break;
-		case 25: p->attr &= ~TERM_ATTR_BLINK; break;
-		case 27: p->attr &= ~TERM_ATTR_INVERSE; break;
-		case 28: p->attr &= ~TERM_ATTR_INVISIBLE; break;
-		case 29: p->attr &= ~TERM_ATTR_STRIKE; break;
-		case 30: case 31: case 32: case 33:
-		case 34: case 35: case 36: case 37:
-			p->fg = TERM_COLOR_INDEXED(v - 30);
-			break;
-		case 38:
+		case 38: case 48: case 58: /* 58, underline colour: not kept */
 			i = sgr_color(s, i, &c, &ok);
-			if (ok)
+			if (ok && v == 38)
 				p->fg = c;
-			break;
-		case 39: p->fg = 0; break;
-		case 40: case 41: case 42: case 43:
-		case 44: case 45: case 46: case 47:
-			p->bg = TERM_COLOR_INDEXED(v - 40);
-			break;
-		case 48:
-			i = sgr_color(s, i, &c, &ok);
-			if (ok)
+			else if (ok && v == 48)
 				p->bg = c;
 			break;
-		case 49: p->bg = 0; break;
-		case 58: /* underline colour: understood, not kept */
-			i = sgr_color(s, i, &c, &ok);
-			break;
-		case 90: case 91: case 92: case 93:
-		case 94: case 95: case 96: case 97:
-			p->fg = TERM_COLOR_INDEXED(v - 90 + 8);
-			break;
-		case 100: case 101: case 102: case 103:
-		case 104: case 105: case 106: case 107:
-			p->bg = TERM_COLOR_INDEXED(v - 100 + 8);
-			break;
+		default:
+			sgr_simple(p, v);
 		}
 	}
 }
 
-/* ---- resets ---------------------------------------------------------- */
+/* One parameter of an SGR read by sgr_fast: the number at s, where the
+ * bytes up to fin are parameter bytes and *fin is not a digit. Its value
+ * goes to *v (-1 when omitted); returns the byte after it, or NULL when
+ * the number is longer than five digits or is followed by neither ';' nor
+ * fin (a ':' or a marker byte): sgr() takes those. */
+static inline const uint8_t *sgr_number(const uint8_t *s, const uint8_t *fin, int *v)
+{
+	const uint8_t *digits = s;
+	uint32_t x = 0, d;
+
+	while ((d = (uint32_t)*s - '0') <= 9) {
+		x = x * 10 + d;
+		s++;
+	}
+	if (s - digits > 5 || (s != fin && *s != ';'))
+		return NULL;
+	*v = s == digits ? -1 : (int)x;
+	return s;
+}
+
+/* The SGR parameters [s, fin) applied to *p as they are read, without
+ * filling a struct term_seq first: the same changes as sgr() makes, for
+ * parameters separated by ';' only. Returns false for anything else (with
+ * *p half changed: the caller drops it and goes the general way). */
+static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
+{
+	/* Fewer bytes than this hold at most TERM_MAX_PARAMS parameters;
+	 * the tables drop those past it. */
+	if (fin - s >= 2 * TERM_MAX_PARAMS)
+		return false;
+	for (;;) {
+		int v, kind, a[3] = { 0, 0, 0 };
+		if ((s = sgr_number(s, fin, &v)) == NULL)
+			return false;
+		if (v == 38 || v == 48 || v == 58) {
+			/* As sgr_color: "5;n" or "2;r;g;b"; another kind
+			 * uses up just itself, a short one the rest. */
+			uint32_t c = 0;
+			bool ok = false;
+			if (s == fin)
+				return true;
+			if ((s = sgr_number(s + 1, fin, &kind)) == NULL)
+				return false;
+			int want = kind == 5 ? 1 : kind == 2 ? 3 : 0, k;
+			for (k = 0; k < want && s != fin; k++)
+				if ((s = sgr_number(s + 1, fin, &a[k])) == NULL)
+					return false;
+			if (k < want)
+				return true;
+			if (kind == 5 && a[0] >= 0 && a[0] <= 255) {
+				c = TERM_COLOR_PALETTE(a[0]);
+				ok = true;
+			} else if (kind == 2 && a[0] <= 255 && a[1] <= 255 && a[2] <= 255) {
+				c = TERM_COLOR_RGB(a[0] < 0 ? 0 : a[0], a[1] < 0 ? 0 : a[1],
+				                   a[2] < 0 ? 0 : a[2]);
+				ok = true;
+			}
+			if (ok && v == 38)
+				p->fg = c;
+			else if (ok && v == 48)
+				p->bg = c;
+		} else {
+			sgr_simple(p, v < 0 ? 0 : v);
+		}
+		if (s == fin)
+			return true;
+		s++;
+	}
+}
 
 static void soft_reset(struct term *t)
 {
@@ -1416,7 +1487,6 @@ static void emu_osc(void *ctx, const uint8_t *s, size_t n)
 }
 
 static const struct term_parser_ops emu_ops = {
-	.print_ascii = emu_print_ascii,
 	.print = emu_print,
 	.execute = emu_execute,
 	.esc = emu_esc,
@@ -1483,9 +1553,64 @@ void term_free(struct term *t)
 	term_frame_free(f);
 }
 
+/* The ground state, read here rather than by the parser's tables (see
+ * internal.h): printable ASCII runs, C0 controls and whole control
+ * sequences go straight to the emulator, until a byte needs the tables.
+ * Returns where that byte is, or end. */
+static const uint8_t *ground(struct term *t, const uint8_t *s, const uint8_t *end)
+{
+	struct term_seq q;
+
+	while (s < end) {
+		uint8_t c = *s;
+		if (c >= 0x20 && c < 0x7f) {
+			size_t n = term_ascii_run(s, end);
+			print_ascii(t, s, n);
+			s += n;
+		} else if (c == 0x1b) {
+			if (end - s < 3 || s[1] != '[')
+				break;
+			const uint8_t *fin = term_csi_final(s + 2, end), *after;
+			if (fin != NULL && *fin == 'm') {
+				/* SGR, the most frequent by far */
+				struct pen pen = t->pen;
+				if (sgr_fast(&pen, s + 2, fin)) {
+					t->pen = pen;
+					t->last_char = 0;
+					s = fin + 1;
+					continue;
+				}
+			}
+			after = fin != NULL ? term_csi_params(&q, s + 2, fin) :
+			                      term_csi_scan_slow(&q, s + 2, end);
+			if (after == NULL)
+				break;
+			emu_csi(t, &q);
+			s = after;
+		} else if (c < 0x20) {
+			emu_execute(t, c);
+			s++;
+		} else {
+			break;
+		}
+	}
+	return s;
+}
+
 void term_write(struct term *t, const void *buf, size_t len)
 {
-	term_parser_feed(&t->parser, buf, len);
+	if (len == 0)
+		return; /* buf may be NULL (an empty render) */
+	const uint8_t *s = buf, *end = s + len;
+
+	while (s < end) {
+		if (term_parser_ground(&t->parser)) {
+			s = ground(t, s, end);
+			if (s == end)
+				break;
+		}
+		s = term_parser_step(&t->parser, s, end);
+	}
 }
 
 const uint8_t *term_replies(const struct term *t, size_t *len)

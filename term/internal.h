@@ -127,13 +127,14 @@ struct term_seq {
 };
 
 struct term_parser_ops {
-	void (*print_ascii)(void *ctx, const uint8_t *s, size_t n);
 	void (*print)(void *ctx, uint32_t cp);
 	void (*execute)(void *ctx, uint8_t c0);
 	void (*esc)(void *ctx, const struct term_seq *seq);
 	void (*csi)(void *ctx, const struct term_seq *seq);
 	void (*osc)(void *ctx, const uint8_t *s, size_t n);
 };
+
+#define TERM_PARSER_GROUND 0   /* the state value of the ground state */
 
 struct term_parser {
 	const struct term_parser_ops *ops;
@@ -153,7 +154,159 @@ struct term_parser {
 void term_parser_init(struct term_parser *p, const struct term_parser_ops *ops,
                       void *ctx);
 void term_parser_free(struct term_parser *p);
-void term_parser_feed(struct term_parser *p, const uint8_t *buf, size_t len);
+
+/*
+ * The parser is fed in two lanes (see term_write in emu.c). In the ground
+ * state with no UTF-8 sequence under way, the caller reads the bytes
+ * itself: runs of printable ASCII (term_ascii_run), C0 controls, and
+ * control sequences that lie whole in the buffer (term_csi_scan), with the
+ * same events the tables give. Everything else goes through the tables,
+ * term_parser_step, until the ground state is back.
+ */
+static inline bool term_parser_ground(const struct term_parser *p)
+{
+	return p->state == TERM_PARSER_GROUND && p->u_need == 0;
+}
+
+/* Run bytes through the tables, at least one, until the parser is back in
+ * the ground state with no UTF-8 sequence under way and the next byte is
+ * ASCII. Returns where it stopped (end at the latest). */
+const uint8_t *term_parser_step(struct term_parser *p, const uint8_t *buf,
+                                const uint8_t *end);
+
+/* The length of the run of printable ASCII (0x20..0x7e) at s, which is
+ * at least 1. Eight bytes at a time: a byte is flagged, in its top bit,
+ * when that bit is set (>= 0x80), when its low seven bits are below 0x20
+ * (subtracting 0x20 from it with the top bit forced on clears the top
+ * bit), or when they are 0x7f (adding 1 sets the top bit). Neither
+ * operation can carry or borrow into the next byte, so the lowest flagged
+ * byte is the first one outside the run. */
+static inline size_t term_ascii_run(const uint8_t *s, const uint8_t *end)
+{
+	const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
+	const uint8_t *q = s;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (end - q >= 8) {
+		uint64_t x;
+		__builtin_memcpy(&x, q, 8);
+		uint64_t flags = (x | ~((x | high) - ones * 0x20) |
+		                  ((x & ~high) + ones)) & high;
+		if (flags != 0)
+			return (size_t)(q - s) + (size_t)(__builtin_ctzll(flags) >> 3);
+		q += 8;
+	}
+#else
+	(void)ones;
+	(void)high;
+#endif
+	while (q < end && *q >= 0x20 && *q < 0x7f)
+		q++;
+	return (size_t)(q - s);
+}
+
+/* A whole control sequence "ESC [ ...": s points past the "ESC [". Fills
+ * *q as the tables would for the same bytes and returns the byte after
+ * the final one. Anything it does not handle (a C0 control, DEL or a byte
+ * >= 0x80 inside the sequence, a sequence that goes to CSI_IGNORE, more
+ * parameters or intermediates than fit, the end of the buffer) makes it
+ * return NULL; the caller then feeds the tables from the ESC.
+ * term_csi_scan_slow checks every byte against the end of the buffer;
+ * term_csi_scan finds the final byte first (term_csi_final), so that its
+ * loops need no such check (term_csi_params), and hands the rest
+ * (intermediates, the last bytes of a buffer) to the slow one. */
+const uint8_t *term_csi_scan_slow(struct term_seq *q, const uint8_t *s,
+                                  const uint8_t *end);
+
+/* Digits [s, e) as a parameter, saturating as the tables do. */
+static inline uint32_t term_param_value(const uint8_t *s, const uint8_t *e)
+{
+	uint32_t v = 0;
+
+	for (; s < e; s++) {
+		v = v * 10 + (uint32_t)(*s - '0');
+		if (v > TERM_PARAM_MAX)
+			v = TERM_PARAM_MAX;
+	}
+	return v;
+}
+
+/* The final byte of a control sequence whose parameters start at s: the
+ * first byte that is not a parameter byte (0x30..0x3f), found eight bytes
+ * at a time (a byte is flagged when its high nibble is not 3). NULL when
+ * it is not a final byte (an intermediate, a control, ...) or lies within
+ * eight bytes of the end: term_csi_scan_slow takes those. */
+static inline const uint8_t *term_csi_final(const uint8_t *s, const uint8_t *end)
+{
+	const uint64_t ones = 0x0101010101010101u;
+
+	for (;;) {
+		if (end - s < 8)
+			return NULL;
+		uint64_t w;
+		__builtin_memcpy(&w, s, 8);
+		uint64_t x = (w & ones * 0xf0) ^ ones * 0x30;
+		uint64_t flags = (((x & ones * 0x7f) + ones * 0x7f) | x) & ones * 0x80;
+		if (flags != 0) {
+			s += __builtin_ctzll(flags) >> 3;
+			return *s >= 0x40 && *s <= 0x7e ? s : NULL;
+		}
+		s += 8;
+	}
+}
+
+/* term_csi_scan once the final byte is known: every byte in [s, fin) is a
+ * parameter byte and *fin is not a digit, so the loops stop there without
+ * looking at the end of the buffer. */
+static inline const uint8_t *term_csi_params(struct term_seq *q, const uint8_t *s,
+                                             const uint8_t *fin)
+{
+	uint32_t sub = 0;
+	int n = 0;
+	uint8_t marker = 0;
+
+	if (*s >= 0x3c && *s <= 0x3f)
+		marker = *s++;
+	if (s < fin) {
+		for (;;) {
+			const uint8_t *digits = s;
+			uint32_t v = 0, d;
+			while ((d = (uint32_t)*s - '0') <= 9) {
+				v = v * 10 + d;
+				s++;
+			}
+			if (s - digits > 4) /* may pass the cap */
+				v = term_param_value(digits, s);
+			q->param[n] = s == digits ? -1 : (int32_t)v;
+			if (s == fin)
+				break;
+			if (*s > ';')
+				return NULL; /* a marker byte inside: CSI_IGNORE */
+			if (n + 1 >= TERM_MAX_PARAMS)
+				return NULL;
+			n++;
+			if (*s == ':')
+				sub |= 1u << n;
+			s++;
+		}
+		n++;
+	}
+	q->marker = marker;
+	q->ninter = 0;
+	q->nparam = (uint8_t)n;
+	q->sub = sub;
+	q->final = *fin;
+	return fin + 1;
+}
+
+static inline const uint8_t *term_csi_scan(struct term_seq *q, const uint8_t *s,
+                                           const uint8_t *end)
+{
+	const uint8_t *fin = term_csi_final(s, end);
+
+	return fin != NULL ? term_csi_params(q, s, fin) : term_csi_scan_slow(q, s, end);
+}
+
 /* Parameter i with a default for omitted or zero values, clamped to max. */
 int term_seq_param(const struct term_seq *s, int i, int def, int max);
 

@@ -20,10 +20,11 @@
  *  - DEL (0x7F) is ignored in the ground state rather than printed.
  *  - DCS strings are consumed and dropped (moshi answers no DCS request);
  *    SOS, PM and APC strings likewise.
- *  - Printable ASCII in the ground state is handed over in runs, not byte
- *    by byte: the same events, fewer calls.
- *  - A control sequence that lies whole in one buffer is parsed by a loop
- *    of its own (csi_fast), with the same result as the tables.
+ *  - The ground state's common bytes do not go through the tables: the
+ *    emulator reads printable ASCII, C0 controls and control sequences
+ *    that lie whole in one buffer itself, with term_ascii_run and
+ *    term_csi_scan (internal.h), which give the events the tables would.
+ *    The tables take the rest (term_parser_step).
  *
  * Bounds (every accumulator has one, and nothing is half-applied):
  *  - TERM_MAX_PARAMS (32) numbers and sub-numbers; further ones are
@@ -40,7 +41,7 @@
 #include <string.h>
 
 enum state {
-	S_GROUND,
+	S_GROUND = TERM_PARSER_GROUND,
 	S_ESCAPE,
 	S_ESCAPE_INTERMEDIATE,
 	S_CSI_ENTRY,
@@ -351,145 +352,10 @@ static void utf8_byte(struct term_parser *p, uint8_t c)
 	}
 }
 
-/* The length of the run of printable ASCII (0x20..0x7e) at s, which is
- * at least 1. Eight bytes at a time: a byte is flagged, in its top bit,
- * when that bit is set (>= 0x80), when its low seven bits are below 0x20
- * (subtracting 0x20 from it with the top bit forced on clears the top
- * bit), or when they are 0x7f (adding 1 sets the top bit). Neither
- * operation can carry or borrow into the next byte, so the lowest flagged
- * byte is the first one outside the run. */
-static inline size_t ascii_run(const uint8_t *s, const uint8_t *end)
+const uint8_t *term_parser_step(struct term_parser *p, const uint8_t *buf,
+                                 const uint8_t *end)
 {
-	const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
-	const uint8_t *q = s;
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	while (end - q >= 8) {
-		uint64_t x;
-		memcpy(&x, q, 8);
-		uint64_t flags = (x | ~((x | high) - ones * 0x20) |
-		                  ((x & ~high) + ones)) & high;
-		if (flags != 0)
-			return (size_t)(q - s) + (size_t)(__builtin_ctzll(flags) >> 3);
-		q += 8;
-	}
-#else
-	(void)ones;
-	(void)high;
-#endif
-	while (q < end && *q >= 0x20 && *q < 0x7f)
-		q++;
-	return (size_t)(q - s);
-}
-
-/* A whole control sequence "ESC [ ..." in one buffer, the common case,
- * parsed by a loop of its own instead of byte by byte through the tables.
- * It produces exactly the event the tables would; anything it does not
- * handle (a C0 control, DEL or a byte >= 0x80 inside the sequence, a
- * sequence that goes to CSI_IGNORE, too many parameters or intermediates,
- * the end of the buffer) makes it return NULL with nothing applied, and
- * the caller takes the table path from the ESC. s points past "ESC [". */
-static const uint8_t *csi_fast(struct term_parser *p, const uint8_t *s,
-                               const uint8_t *end)
-{
-	struct term_seq *q = &p->seq;
-	uint32_t sub = 0;
-	int n = 0;
-
-	if (s == end)
-		return NULL;
-	q->marker = 0;
-	if (*s >= 0x3c && *s <= 0x3f)
-		q->marker = *s++;
-	if (s < end && *s >= 0x30 && *s <= 0x3b) {
-		for (;;) {
-			/* One parameter: digits, saturating as param() does
-			 * (v * 10 + d stays far from overflow below the cap). */
-			const uint8_t *digits = s;
-			uint32_t v = 0, d;
-			while (s < end && (d = (uint32_t)*s - '0') <= 9) {
-				v = v * 10 + d;
-				if (v > TERM_PARAM_MAX)
-					v = TERM_PARAM_MAX;
-				s++;
-			}
-			if (s == end)
-				return NULL;
-			q->param[n] = s == digits ? -1 : (int32_t)v;
-			if (*s != ';' && *s != ':')
-				break;
-			if (n + 1 >= TERM_MAX_PARAMS)
-				return NULL;
-			n++;
-			if (*s == ':')
-				sub |= 1u << n;
-			s++;
-		}
-		n++;
-	}
-	uint8_t ninter = 0;
-	while (s < end && *s >= 0x20 && *s <= 0x2f) {
-		if (ninter == TERM_MAX_INTERMEDIATES)
-			return NULL;
-		q->inter[ninter++] = *s++;
-	}
-	if (s == end || *s < 0x40 || *s > 0x7e)
-		return NULL;
-	q->ninter = ninter;
-	q->nparam = (uint8_t)n;
-	q->sub = sub;
-	q->final = *s;
-	p->discard = false;
-	p->ops->csi(p->ctx, q);
-	return s + 1;
-}
-
-/* The ground state with no UTF-8 sequence under way, as long as it lasts:
- * runs of printable ASCII, C0 controls and whole control sequences, each
- * without the table lookup (the events are those the tables give).
- * Returns where the tables must take over, or end. The callbacks cannot
- * change the parser's state, so it is not looked at again. */
-static const uint8_t *ground(struct term_parser *p, const uint8_t *buf,
-                             const uint8_t *end)
-{
-	const struct term_parser_ops *ops = p->ops;
-	void *ctx = p->ctx;
-
 	while (buf < end) {
-		uint8_t c = *buf;
-		if (c >= 0x20 && c < 0x7f) {
-			size_t n = ascii_run(buf, end);
-			ops->print_ascii(ctx, buf, n);
-			buf += n;
-		} else if (c < 0x18 || c == 0x19 || (c >= 0x1c && c < 0x20)) {
-			/* Execute and stay: every C0 control but CAN, SUB
-			 * and ESC. */
-			ops->execute(ctx, c);
-			buf++;
-		} else if (c == 0x1b && end - buf > 2 && buf[1] == '[') {
-			const uint8_t *after = csi_fast(p, buf + 2, end);
-			if (after == NULL)
-				break;
-			buf = after;
-		} else {
-			break;
-		}
-	}
-	return buf;
-}
-
-void term_parser_feed(struct term_parser *p, const uint8_t *buf, size_t len)
-{
-	if (len == 0)
-		return; /* buf may be NULL (an empty render) */
-	const uint8_t *end = buf + len;
-
-	while (buf < end) {
-		if (p->state == S_GROUND && p->u_need == 0) {
-			buf = ground(p, buf, end);
-			if (buf == end)
-				break;
-		}
 		uint8_t c = *buf;
 		buf++;
 		if (p->u_need > 0 && c < 0x80) {
@@ -542,8 +408,37 @@ void term_parser_feed(struct term_parser *p, const uint8_t *buf, size_t len)
 		}
 		if (next != STAY)
 			transition(p, next);
+		if (term_parser_ground(p) && (buf == end || *buf < 0x80))
+			break;
 	}
+	return buf;
 }
+
+const uint8_t *term_csi_scan_slow(struct term_seq *q, const uint8_t *s,
+                                  const uint8_t *end)
+{
+	const uint8_t *fin = s, *p;
+	uint8_t inter[TERM_MAX_INTERMEDIATES], ninter = 0;
+
+	while (fin < end && *fin >= 0x30 && *fin <= 0x3f)
+		fin++;
+	for (p = fin; p < end && *p >= 0x20 && *p <= 0x2f; p++) {
+		if (ninter == TERM_MAX_INTERMEDIATES)
+			return NULL;
+		inter[ninter++] = *p;
+	}
+	if (p == end || *p < 0x40 || *p > 0x7e)
+		return NULL;
+	/* *fin is an intermediate or the final byte: not a digit. */
+	if (term_csi_params(q, s, fin) == NULL)
+		return NULL;
+	memcpy(q->inter, inter, ninter);
+	q->ninter = ninter;
+	q->final = *p;
+	return p + 1;
+}
+
+int term_seq_param(const struct term_seq *s, int i, int def, int max);
 
 int term_seq_param(const struct term_seq *s, int i, int def, int max)
 {

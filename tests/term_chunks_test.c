@@ -1,8 +1,9 @@
 /*
- * The parser's fast paths against its tables. A control sequence that lies
- * whole in one buffer is parsed by csi_fast, and ground-state runs without
- * the tables; fed one byte at a time, every sequence goes through the
- * tables instead. Both must leave the emulator in the same state, so each
+ * The ground state's fast lane against the parser's tables. A control
+ * sequence that lies whole in one buffer is parsed by term_csi_scan (an
+ * SGR applied as it is read, by sgr_fast), and ground-state runs go to the
+ * emulator without the tables; fed one byte at a time, every sequence goes
+ * through the tables instead. Both must leave the emulator in the same state, so each
  * stream here is written whole, one byte at a time and in random pieces,
  * and the three frames and reply strings must be equal.
  *
@@ -86,10 +87,23 @@ static void put_csi(struct stream *s)
 	if (rnd(20) == 0)
 		return; /* unterminated: the next piece goes on with it */
 	if (rnd(3) == 0) {
-		/* SGR, with colours in both forms. */
-		static const char *const sgr[] = { "38;5;", "48;2;", "38:2::", "4:", "1;" };
-		puts_(s, sgr[rnd(5)]);
-		put_number(s);
+		/* SGR: attributes, and colours in both forms, whole, short
+		 * or out of range, read by sgr_fast or handed to sgr(). */
+		static const char *const sgr[] = {
+			"38;5;", "48;2;", "38:2::", "4:", "1;", "38;5;200", "48;5;",
+			"38;2;1;2;3", "48;2;1;2", "38;2;", "58;5;9", "38;;1",
+			"38;7;3", "48;2;256;0;0", "38;5;256", "0", "", "97;104",
+			"22;23;24;25;27;28;29", "39;49", "38;2;;;9", "48;2;0;0;0", "38;2;0;300;0", "48;2;0;0;256",
+		};
+		if (np > 0)
+			put_byte(s, ';');
+		for (int k = 1 + (int)rnd(4); k > 0; k--) {
+			puts_(s, sgr[rnd(sizeof sgr / sizeof sgr[0])]);
+			if (rnd(3) == 0)
+				put_number(s);
+			if (k > 1)
+				put_byte(s, rnd(8) == 0 ? ':' : ';');
+		}
 		put_byte(s, 'm');
 	} else {
 		put_byte(s, (uint8_t)finals[rnd(sizeof finals - 1)]);
