@@ -9,9 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #define REPLY_MAX 4096
 
@@ -608,26 +605,35 @@ static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
 	char *d = (char *)c;
 	size_t i = 0;
 #ifdef __SSE2__
-	/* Four cells at a time: the characters widened to four lanes, each
-	 * moved into lane 0 of the template (whose lanes 1..3 are fg, bg and
-	 * attr|link) by one MOVSS. */
-	const __m128i tmpl = _mm_set_epi64x((long long)hi, (long long)lo);
+	/* Eight cells at a time, or four: the characters widened to 32
+	 * bits, paired with fg into { ch, fg } words, each such word then
+	 * paired with the second word. */
+	const __m128i fg = _mm_set1_epi32((int)pen->fg);
+	const __m128i second = _mm_set1_epi64x((long long)hi);
 	const __m128i zero = _mm_setzero_si128();
-	for (; i + 4 <= n; i += 4) {
+	/* Cells p[0..4) from four characters widened to 32 bits. */
+#define FILL4(p, four) do { \
+		__m128i a_ = _mm_unpacklo_epi32(four, fg); \
+		__m128i b_ = _mm_unpackhi_epi32(four, fg); \
+		_mm_storeu_si128((__m128i *)(void *)(p), _mm_unpacklo_epi64(a_, second)); \
+		_mm_storeu_si128((__m128i *)(void *)((p) + 16), _mm_unpackhi_epi64(a_, second)); \
+		_mm_storeu_si128((__m128i *)(void *)((p) + 32), _mm_unpacklo_epi64(b_, second)); \
+		_mm_storeu_si128((__m128i *)(void *)((p) + 48), _mm_unpackhi_epi64(b_, second)); \
+	} while (0)
+	for (; i + 8 <= n; i += 8) {
+		__m128i w = _mm_unpacklo_epi8(_mm_loadl_epi64(
+			(const __m128i *)(const void *)(s + i)), zero);
+		FILL4(d + 16 * i, _mm_unpacklo_epi16(w, zero));
+		FILL4(d + 16 * i + 64, _mm_unpackhi_epi16(w, zero));
+	}
+	if (i + 4 <= n) {
 		uint32_t four;
 		memcpy(&four, s + i, 4);
-		__m128i w = _mm_unpacklo_epi16(
-			_mm_unpacklo_epi8(_mm_cvtsi32_si128((int)four), zero), zero);
-		const __m128 t4 = _mm_castsi128_ps(tmpl);
-		_mm_storeu_si128((__m128i *)(void *)(d + 16 * i), _mm_castps_si128(
-			_mm_move_ss(t4, _mm_castsi128_ps(w))));
-		_mm_storeu_si128((__m128i *)(void *)(d + 16 * i + 16), _mm_castps_si128(
-			_mm_move_ss(t4, _mm_castsi128_ps(_mm_srli_si128(w, 4)))));
-		_mm_storeu_si128((__m128i *)(void *)(d + 16 * i + 32), _mm_castps_si128(
-			_mm_move_ss(t4, _mm_castsi128_ps(_mm_srli_si128(w, 8)))));
-		_mm_storeu_si128((__m128i *)(void *)(d + 16 * i + 48), _mm_castps_si128(
-			_mm_move_ss(t4, _mm_castsi128_ps(_mm_srli_si128(w, 12)))));
+		FILL4(d + 16 * i, _mm_unpacklo_epi16(_mm_unpacklo_epi8(
+			_mm_cvtsi32_si128((int)four), zero), zero));
+		i += 4;
 	}
+#undef FILL4
 #endif
 	for (; i < n; i++) {
 		uint64_t w = lo | s[i];
@@ -1104,26 +1110,29 @@ static void full_reset(struct term *t)
 
 /* ---- dispatch -------------------------------------------------------- */
 
+/* CR, and LF, VT and FF: ground() takes them without emu_execute. */
+static inline void carriage_return(struct term_frame *f)
+{
+	f->cx = 0;
+	f->wrap_pending = false;
+}
+
+static inline void line_feed(struct term *t)
+{
+	linefeed(t);
+	if (t->newline)
+		t->f->cx = 0;
+}
+
 static void emu_execute(void *ctx, uint8_t c)
 {
 	struct term *t = ctx;
 	struct term_frame *f = t->f;
 
 	t->last_char = 0;
-	/* CR and LF first, outside the switch: they end every line of
-	 * output. */
-	if (c == 0x0d) {                                      /* CR */
-		f->cx = 0;
-		f->wrap_pending = false;
-		return;
-	}
-	if (c >= 0x0a && c <= 0x0c) {                         /* LF VT FF */
-		linefeed(t);
-		if (t->newline)
-			f->cx = 0;
-		return;
-	}
 	switch (c) {
+	case 0x0a: case 0x0b: case 0x0c: line_feed(t); break; /* LF VT FF */
+	case 0x0d: carriage_return(f); break;                 /* CR */
 	case 0x07: f->bells++; break;                         /* BEL */
 	case 0x08:                                            /* BS */
 		if (f->cx > 0)
@@ -1585,8 +1594,24 @@ static const uint8_t *ground(struct term *t, const uint8_t *s, const uint8_t *en
 			                      term_csi_scan_slow(&q, s + 2, end);
 			if (after == NULL)
 				break;
-			emu_csi(t, &q);
+			if (q.final == 'H' && q.marker == 0 && q.ninter == 0) {
+				/* CUP, the most frequent after SGR */
+				t->last_char = 0;
+				move_abs(t, term_seq_param(&q, 1, 1, TERM_PARAM_MAX) - 1,
+				         term_seq_param(&q, 0, 1, TERM_PARAM_MAX) - 1);
+			} else {
+				emu_csi(t, &q);
+			}
 			s = after;
+		} else if (c == '\r') {
+			/* CR, and LF below: every line of output ends so */
+			t->last_char = 0;
+			carriage_return(t->f);
+			s++;
+		} else if (c == '\n') {
+			t->last_char = 0;
+			line_feed(t);
+			s++;
 		} else if (c < 0x20) {
 			emu_execute(t, c);
 			s++;

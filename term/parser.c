@@ -437,16 +437,3 @@ const uint8_t *term_csi_scan_slow(struct term_seq *q, const uint8_t *s,
 	q->final = *p;
 	return p + 1;
 }
-
-int term_seq_param(const struct term_seq *s, int i, int def, int max);
-
-int term_seq_param(const struct term_seq *s, int i, int def, int max)
-{
-	int v;
-
-	if (i >= s->nparam || s->param[i] <= 0)
-		v = def;
-	else
-		v = s->param[i];
-	return v > max ? max : v;
-}
