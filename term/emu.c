@@ -586,6 +586,7 @@ static void emu_print(void *ctx, uint32_t cp)
 }
 
 /* Cells c[0..n) become the characters s[0..n) in the pen's colours. */
+__attribute__((always_inline))
 static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
                               const struct pen *pen)
 {
@@ -605,13 +606,14 @@ static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
 	char *d = (char *)c;
 	size_t i = 0;
 #ifdef __SSE2__
-	/* Eight cells at a time, or four: the characters widened to 32
-	 * bits, paired with fg into { ch, fg } words, each such word then
-	 * paired with the second word. */
-	const __m128i fg = _mm_set1_epi32((int)pen->fg);
-	const __m128i second = _mm_set1_epi64x((long long)hi);
-	const __m128i zero = _mm_setzero_si128();
-	/* Cells p[0..4) from four characters widened to 32 bits. */
+	if (n >= 4) {
+		/* Eight cells at a time, or four: the characters widened
+		 * to 32 bits, paired with fg into { ch, fg } words, each
+		 * such word then paired with the second word. */
+		const __m128i fg = _mm_set1_epi32((int)pen->fg);
+		const __m128i second = _mm_set1_epi64x((long long)hi);
+		const __m128i zero = _mm_setzero_si128();
+		/* Cells p[0..4) from four characters widened to 32 bits. */
 #define FILL4(p, four) do { \
 		__m128i a_ = _mm_unpacklo_epi32(four, fg); \
 		__m128i b_ = _mm_unpackhi_epi32(four, fg); \
@@ -620,20 +622,21 @@ static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
 		_mm_storeu_si128((__m128i *)(void *)((p) + 32), _mm_unpacklo_epi64(b_, second)); \
 		_mm_storeu_si128((__m128i *)(void *)((p) + 48), _mm_unpackhi_epi64(b_, second)); \
 	} while (0)
-	for (; i + 8 <= n; i += 8) {
-		__m128i w = _mm_unpacklo_epi8(_mm_loadl_epi64(
-			(const __m128i *)(const void *)(s + i)), zero);
-		FILL4(d + 16 * i, _mm_unpacklo_epi16(w, zero));
-		FILL4(d + 16 * i + 64, _mm_unpackhi_epi16(w, zero));
-	}
-	if (i + 4 <= n) {
-		uint32_t four;
-		memcpy(&four, s + i, 4);
-		FILL4(d + 16 * i, _mm_unpacklo_epi16(_mm_unpacklo_epi8(
-			_mm_cvtsi32_si128((int)four), zero), zero));
-		i += 4;
-	}
+		for (; i + 8 <= n; i += 8) {
+			__m128i w = _mm_unpacklo_epi8(_mm_loadl_epi64(
+				(const __m128i *)(const void *)(s + i)), zero);
+			FILL4(d + 16 * i, _mm_unpacklo_epi16(w, zero));
+			FILL4(d + 16 * i + 64, _mm_unpackhi_epi16(w, zero));
+		}
+		if (i + 4 <= n) {
+			uint32_t four;
+			memcpy(&four, s + i, 4);
+			FILL4(d + 16 * i, _mm_unpacklo_epi16(_mm_unpacklo_epi8(
+				_mm_cvtsi32_si128((int)four), zero), zero));
+			i += 4;
+		}
 #undef FILL4
+	}
 #endif
 	for (; i < n; i++) {
 		uint64_t w = lo | s[i];
@@ -657,6 +660,27 @@ static inline void print_ascii(struct term *t, const uint8_t *s, size_t n)
 			print_cp(t, s[i]);
 		return;
 	}
+	int x = f->cx;
+	if (!f->wrap_pending && (size_t)(f->cols - x) > n) {
+		/* The run ends before the last column: no wrap to think
+		 * of, and at the end of what the row holds (the usual
+		 * case) no wide character to split either. */
+		struct term_row *r = f->row[f->cy];
+		int e = x + (int)n;
+		if (x >= r->len) {
+			term_row_materialize(r, x);
+		} else {
+			split_wide(t, r, x);
+			split_wide(t, r, e - 1);
+		}
+		if (e > r->len)
+			r->len = (uint16_t)e;
+		fill_ascii(&r->cells[x], s, n, &t->pen);
+		term_row_touch(r);
+		t->last_char = s[n - 1];
+		f->cx = e;
+		return;
+	}
 	while (n > 0) {
 		if (f->wrap_pending && t->autowrap) {
 			cur_row(t)->wrapped = true;
@@ -666,7 +690,7 @@ static inline void print_ascii(struct term *t, const uint8_t *s, size_t n)
 		}
 		f->wrap_pending = false;
 		struct term_row *r = cur_row(t);
-		int x = f->cx;
+		x = f->cx;
 		size_t room = (size_t)(f->cols - x);
 		size_t k = n < room ? n : room;
 		term_row_materialize(r, x);
@@ -927,47 +951,64 @@ static int sgr_color(const struct term_seq *s, int i, uint32_t *out, bool *ok)
 	return i + 1;
 }
 
-/* An attribute that takes no parameters of its own (all but 38, 48, 58
- * and 4 with a sub-parameter); unknown values are ignored. */
-static inline void sgr_simple(struct pen *p, int v)
+/* What each SGR value does, indexed by the value + 1 (index 0 is an
+ * omitted parameter, which means 0), up to 107; SGR_NONE for larger ones.
+ * A table rather than a switch: one lookup and no jump per parameter.
+ * Entries left out do nothing. */
+struct sgr_op {
+	uint32_t fg, fgset;    /* fg becomes (fg_before & ~fgset) | fg */
+	uint32_t bg, bgset;
+	uint16_t set, clear;   /* attribute bits */
+	bool extended;         /* 38, 48, 58: a colour in the next parameters */
+};
+
+#define SGR_NONE 109
+#define ATTR_ON(v, bits) [(v) + 1] = { .set = (bits) }
+#define ATTR_OFF(v, bits) [(v) + 1] = { .clear = (bits) }
+#define FG(v, c) [(v) + 1] = { .fg = (c), .fgset = ~0u }
+#define BG(v, c) [(v) + 1] = { .bg = (c), .bgset = ~0u }
+#define EIGHT(M, v, i) M(v, TERM_COLOR_INDEXED(i)), M(v + 1, TERM_COLOR_INDEXED(i + 1)), \
+	M(v + 2, TERM_COLOR_INDEXED(i + 2)), M(v + 3, TERM_COLOR_INDEXED(i + 3)), \
+	M(v + 4, TERM_COLOR_INDEXED(i + 4)), M(v + 5, TERM_COLOR_INDEXED(i + 5)), \
+	M(v + 6, TERM_COLOR_INDEXED(i + 6)), M(v + 7, TERM_COLOR_INDEXED(i + 7))
+#define RESET { .fgset = ~0u, .bgset = ~0u, .clear = 0xffff }
+
+static const struct sgr_op sgr_ops[SGR_NONE + 1] = {
+	[0] = RESET, [1] = RESET,
+	ATTR_ON(1, TERM_ATTR_BOLD), ATTR_ON(2, TERM_ATTR_DIM),
+	ATTR_ON(3, TERM_ATTR_ITALIC), ATTR_ON(4, TERM_ATTR_UNDERLINE),
+	ATTR_ON(5, TERM_ATTR_BLINK), ATTR_ON(6, TERM_ATTR_BLINK),
+	ATTR_ON(7, TERM_ATTR_INVERSE), ATTR_ON(8, TERM_ATTR_INVISIBLE),
+	ATTR_ON(9, TERM_ATTR_STRIKE),
+	ATTR_ON(21, TERM_ATTR_UNDERLINE), /* double */
+	ATTR_OFF(22, TERM_ATTR_BOLD | TERM_ATTR_DIM), ATTR_OFF(23, TERM_ATTR_ITALIC),
+	ATTR_OFF(24, TERM_ATTR_UNDERLINE), ATTR_OFF(25, TERM_ATTR_BLINK),
+	ATTR_OFF(27, TERM_ATTR_INVERSE), ATTR_OFF(28, TERM_ATTR_INVISIBLE),
+	ATTR_OFF(29, TERM_ATTR_STRIKE),
+	EIGHT(FG, 30, 0), FG(39, 0), EIGHT(BG, 40, 0), BG(49, 0),
+	EIGHT(FG, 90, 8), EIGHT(BG, 100, 8),
+	[38 + 1] = { .extended = true }, [48 + 1] = { .extended = true },
+	[58 + 1] = { .extended = true }, /* underline colour: not kept */
+};
+
+#undef ATTR_ON
+#undef ATTR_OFF
+#undef FG
+#undef BG
+#undef EIGHT
+#undef RESET
+
+/* The entry for a parameter value (-1 when omitted). */
+static inline const struct sgr_op *sgr_op(int v)
 {
-	switch (v) {
-	case 0: p->fg = p->bg = 0; p->attr = 0; break;
-	case 1: p->attr |= TERM_ATTR_BOLD; break;
-	case 2: p->attr |= TERM_ATTR_DIM; break;
-	case 3: p->attr |= TERM_ATTR_ITALIC; break;
-	case 4: p->attr |= TERM_ATTR_UNDERLINE; break;
-	case 5: case 6: p->attr |= TERM_ATTR_BLINK; break;
-	case 7: p->attr |= TERM_ATTR_INVERSE; break;
-	case 8: p->attr |= TERM_ATTR_INVISIBLE; break;
-	case 9: p->attr |= TERM_ATTR_STRIKE; break;
-	case 21: p->attr |= TERM_ATTR_UNDERLINE; break; /* double */
-	case 22: p->attr &= ~(TERM_ATTR_BOLD | TERM_ATTR_DIM); break;
-	case 23: p->attr &= ~TERM_ATTR_ITALIC; break;
-	case 24: p->attr &= ~TERM_ATTR_UNDERLINE; break;
-	case 25: p->attr &= ~TERM_ATTR_BLINK; break;
-	case 27: p->attr &= ~TERM_ATTR_INVERSE; break;
-	case 28: p->attr &= ~TERM_ATTR_INVISIBLE; break;
-	case 29: p->attr &= ~TERM_ATTR_STRIKE; break;
-	case 30: case 31: case 32: case 33:
-	case 34: case 35: case 36: case 37:
-		p->fg = TERM_COLOR_INDEXED(v - 30);
-		break;
-	case 39: p->fg = 0; break;
-	case 40: case 41: case 42: case 43:
-	case 44: case 45: case 46: case 47:
-		p->bg = TERM_COLOR_INDEXED(v - 40);
-		break;
-	case 49: p->bg = 0; break;
-	case 90: case 91: case 92: case 93:
-	case 94: case 95: case 96: case 97:
-		p->fg = TERM_COLOR_INDEXED(v - 90 + 8);
-		break;
-	case 100: case 101: case 102: case 103:
-	case 104: case 105: case 106: case 107:
-		p->bg = TERM_COLOR_INDEXED(v - 100 + 8);
-		break;
-	}
+	return &sgr_ops[(unsigned)(v + 1) < SGR_NONE ? v + 1 : SGR_NONE];
+}
+
+static inline void sgr_apply(struct pen *p, const struct sgr_op *o)
+{
+	p->fg = (p->fg & ~o->fgset) | o->fg;
+	p->bg = (p->bg & ~o->bgset) | o->bg;
+	p->attr = (uint16_t)((p->attr & ~o->clear) | o->set);
 }
 
 static void sgr(struct term *t, const struct term_seq *s)
@@ -975,35 +1016,30 @@ static void sgr(struct term *t, const struct term_seq *s)
 	struct pen *p = &t->pen;
 
 	if (s->nparam == 0) {
-		sgr_simple(p, 0);
+		sgr_apply(p, sgr_op(0));
 		return;
 	}
 	for (int i = 0; i < s->nparam; i++) {
-		int v = s->param[i] < 0 ? 0 : s->param[i];
+		int v = s->param[i];
+		const struct sgr_op *o = sgr_op(v);
 		uint32_t c;
 		bool ok;
 
 		/* Skip sub-parameters of attributes that do not use them. */
 		if (s->sub >> i & 1)
 			continue;
-		switch (v) {
-		case 4:
+		if (v == 4 && i + 1 < s->nparam && (s->sub >> (i + 1) & 1) &&
+		    s->param[i + 1] == 0) {
 			/* 4:0 is "not underlined"; 4:1..4:5 are styles. */
-			if (i + 1 < s->nparam && (s->sub >> (i + 1) & 1) &&
-			    s->param[i + 1] == 0)
-				p->attr &= ~TERM_ATTR_UNDERLINE;
-			else
-				p->attr |= TERM_ATTR_UNDERLINE;
-			break;
-		case 38: case 48: case 58: /* 58, underline colour: not kept */
+			p->attr &= ~TERM_ATTR_UNDERLINE;
+		} else if (o->extended) {
 			i = sgr_color(s, i, &c, &ok);
 			if (ok && v == 38)
 				p->fg = c;
 			else if (ok && v == 48)
 				p->bg = c;
-			break;
-		default:
-			sgr_simple(p, v);
+		} else {
+			sgr_apply(p, o);
 		}
 	}
 }
@@ -1039,24 +1075,28 @@ static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
 	if (fin - s >= 2 * TERM_MAX_PARAMS)
 		return false;
 	for (;;) {
-		int v, kind, a[3] = { 0, 0, 0 };
+		int v;
 		if ((s = sgr_number(s, fin, &v)) == NULL)
 			return false;
-		if (v == 38 || v == 48 || v == 58) {
+		const struct sgr_op *o = sgr_op(v);
+		if (!o->extended) {
+			sgr_apply(p, o);
+		} else {
 			/* As sgr_color: "5;n" or "2;r;g;b"; another kind
 			 * uses up just itself, a short one the rest. */
-			uint32_t c = 0;
-			bool ok = false;
+			int kind, a[3] = { 0, 0, 0 }, k;
 			if (s == fin)
 				return true;
 			if ((s = sgr_number(s + 1, fin, &kind)) == NULL)
 				return false;
-			int want = kind == 5 ? 1 : kind == 2 ? 3 : 0, k;
+			int want = kind == 5 ? 1 : kind == 2 ? 3 : 0;
 			for (k = 0; k < want && s != fin; k++)
 				if ((s = sgr_number(s + 1, fin, &a[k])) == NULL)
 					return false;
 			if (k < want)
 				return true;
+			uint32_t c = 0;
+			bool ok = false;
 			if (kind == 5 && a[0] >= 0 && a[0] <= 255) {
 				c = TERM_COLOR_PALETTE(a[0]);
 				ok = true;
@@ -1069,8 +1109,6 @@ static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
 				p->fg = c;
 			else if (ok && v == 48)
 				p->bg = c;
-		} else {
-			sgr_simple(p, v < 0 ? 0 : v);
 		}
 		if (s == fin)
 			return true;
@@ -1579,6 +1617,14 @@ static const uint8_t *ground(struct term *t, const uint8_t *s, const uint8_t *en
 		} else if (c == 0x1b) {
 			if (end - s < 3 || s[1] != '[')
 				break;
+			/* SGR 0 as "ESC [ m" or "ESC [ 0 m": the commonest
+			 * sequence of all (ls, grep, git end every colour so). */
+			if (s[2] == 'm' || (s[2] == '0' && end - s > 3 && s[3] == 'm')) {
+				sgr_apply(&t->pen, sgr_op(0));
+				t->last_char = 0;
+				s += s[2] == 'm' ? 3 : 4;
+				continue;
+			}
 			const uint8_t *fin = term_csi_final(s + 2, end), *after;
 			if (fin != NULL && *fin == 'm') {
 				/* SGR, the most frequent by far */
