@@ -585,6 +585,47 @@ static void emu_print(void *ctx, uint32_t cp)
 	print_cp(ctx, cp);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FILL_AVX2 32 /* runs at least this long go to fill_avx2 */
+
+/* fill_ascii's loop for whole groups of eight cells with AVX2 (when the
+ * processor has it; see fill_ascii): the characters widened to 32 bits,
+ * paired with fg, then with the second word, two cells to a register. */
+__attribute__((target("avx2")))
+static size_t fill_avx2(char *d, const uint8_t *s, size_t n, uint32_t fg, uint64_t hi)
+{
+	const __m256i vfg = _mm256_set1_epi32((int)fg);
+	const __m256i second = _mm256_set1_epi64x((long long)hi);
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		__m256i w = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+			(const __m128i *)(const void *)(s + i)));
+		__m256i a = _mm256_unpacklo_epi32(w, vfg);  /* cells 0 1 | 4 5 */
+		__m256i b = _mm256_unpackhi_epi32(w, vfg);  /* cells 2 3 | 6 7 */
+		__m256i c0 = _mm256_unpacklo_epi64(a, second); /* 0 | 4 */
+		__m256i c1 = _mm256_unpackhi_epi64(a, second); /* 1 | 5 */
+		__m256i c2 = _mm256_unpacklo_epi64(b, second); /* 2 | 6 */
+		__m256i c3 = _mm256_unpackhi_epi64(b, second); /* 3 | 7 */
+		char *p = d + 16 * i;
+		_mm256_storeu_si256((__m256i *)(void *)p, _mm256_permute2x128_si256(c0, c1, 0x20));
+		_mm256_storeu_si256((__m256i *)(void *)(p + 32), _mm256_permute2x128_si256(c2, c3, 0x20));
+		_mm256_storeu_si256((__m256i *)(void *)(p + 64), _mm256_permute2x128_si256(c0, c1, 0x31));
+		_mm256_storeu_si256((__m256i *)(void *)(p + 96), _mm256_permute2x128_si256(c2, c3, 0x31));
+	}
+	return i;
+}
+
+static bool have_avx2(void)
+{
+	static int have = -1;
+	if (have < 0)
+		have = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return have;
+}
+#endif
+
 /* Cells c[0..n) become the characters s[0..n) in the pen's colours. */
 __attribute__((always_inline))
 static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
@@ -605,8 +646,12 @@ static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
 	                    (uint64_t)pen->link << 48;
 	char *d = (char *)c;
 	size_t i = 0;
+#ifdef FILL_AVX2
+	if (n >= FILL_AVX2 && have_avx2())
+		i = fill_avx2(d, s, n, pen->fg, hi);
+#endif
 #ifdef __SSE2__
-	if (n >= 4) {
+	if (n - i >= 4) {
 		/* Eight cells at a time, or four: the characters widened
 		 * to 32 bits, paired with fg into { ch, fg } words, each
 		 * such word then paired with the second word. */
@@ -1066,10 +1111,14 @@ static inline const uint8_t *sgr_number(const uint8_t *s, const uint8_t *fin, in
 
 /* The SGR parameters [s, fin) applied to *p as they are read, without
  * filling a struct term_seq first: the same changes as sgr() makes, for
- * parameters separated by ';' only. Returns false for anything else (with
- * *p half changed: the caller drops it and goes the general way). */
+ * parameters separated by ';' only. Returns false, with *p unchanged, for
+ * anything else: the caller goes the general way. The pen is worked on in
+ * locals, which stay in registers. */
 static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
 {
+	uint32_t fg = p->fg, bg = p->bg;
+	uint16_t attr = p->attr;
+
 	/* Fewer bytes than this hold at most TERM_MAX_PARAMS parameters;
 	 * the tables drop those past it. */
 	if (fin - s >= 2 * TERM_MAX_PARAMS)
@@ -1080,24 +1129,24 @@ static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
 			return false;
 		const struct sgr_op *o = sgr_op(v);
 		if (!o->extended) {
-			sgr_apply(p, o);
-		} else {
+			fg = (fg & ~o->fgset) | o->fg;
+			bg = (bg & ~o->bgset) | o->bg;
+			attr = (uint16_t)((attr & ~o->clear) | o->set);
+		} else if (s != fin) {
 			/* As sgr_color: "5;n" or "2;r;g;b"; another kind
 			 * uses up just itself, a short one the rest. */
 			int kind, a[3] = { 0, 0, 0 }, k;
-			if (s == fin)
-				return true;
 			if ((s = sgr_number(s + 1, fin, &kind)) == NULL)
 				return false;
 			int want = kind == 5 ? 1 : kind == 2 ? 3 : 0;
 			for (k = 0; k < want && s != fin; k++)
 				if ((s = sgr_number(s + 1, fin, &a[k])) == NULL)
 					return false;
-			if (k < want)
-				return true;
 			uint32_t c = 0;
 			bool ok = false;
-			if (kind == 5 && a[0] >= 0 && a[0] <= 255) {
+			if (k < want) {
+				/* too few: nothing */
+			} else if (kind == 5 && a[0] >= 0 && a[0] <= 255) {
 				c = TERM_COLOR_PALETTE(a[0]);
 				ok = true;
 			} else if (kind == 2 && a[0] <= 255 && a[1] <= 255 && a[2] <= 255) {
@@ -1106,14 +1155,18 @@ static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
 				ok = true;
 			}
 			if (ok && v == 38)
-				p->fg = c;
+				fg = c;
 			else if (ok && v == 48)
-				p->bg = c;
+				bg = c;
 		}
 		if (s == fin)
-			return true;
+			break;
 		s++;
 	}
+	p->fg = fg;
+	p->bg = bg;
+	p->attr = attr;
+	return true;
 }
 
 static void soft_reset(struct term *t)
@@ -1600,14 +1653,57 @@ void term_free(struct term *t)
 	term_frame_free(f);
 }
 
+/* A control sequence at s, whose "ESC [" is checked and whose next byte
+ * is in the buffer, read and applied; returns the byte after it, or NULL
+ * when the tables must read it. */
+static inline const uint8_t *ground_csi(struct term *t, const uint8_t *s,
+                                        const uint8_t *end)
+{
+	const uint8_t *p = s + 2, *fin, *after;
+	struct term_seq q;
+
+	if (*p == 'm' || (*p == '0' && end - p > 1 && p[1] == 'm')) {
+		/* SGR 0 as "ESC [ m" or "ESC [ 0 m": the commonest sequence
+		 * of all (ls, grep and git end every colour so). */
+		sgr_apply(&t->pen, sgr_op(0));
+		t->last_char = 0;
+		return p + (*p == 'm' ? 1 : 2);
+	}
+	if (*p >= 0x40 && *p <= 0x7e) {
+		/* No parameters (ESC [ K, ESC [ H, ...): nothing to scan. */
+		q.final = *p;
+		q.marker = q.ninter = q.nparam = 0;
+		q.sub = 0;
+		after = p + 1;
+	} else {
+		fin = term_csi_final(p, end);
+		if (fin != NULL && *fin == 'm' && sgr_fast(&t->pen, p, fin)) {
+			/* SGR, the most frequent by far */
+			t->last_char = 0;
+			return fin + 1;
+		}
+		after = fin != NULL ? term_csi_params(&q, p, fin) :
+		                      term_csi_scan_slow(&q, p, end);
+		if (after == NULL)
+			return NULL;
+	}
+	if (q.final == 'H' && q.marker == 0 && q.ninter == 0) {
+		/* CUP, the most frequent after SGR */
+		t->last_char = 0;
+		move_abs(t, term_seq_param(&q, 1, 1, TERM_PARAM_MAX) - 1,
+		         term_seq_param(&q, 0, 1, TERM_PARAM_MAX) - 1);
+	} else {
+		emu_csi(t, &q);
+	}
+	return after;
+}
+
 /* The ground state, read here rather than by the parser's tables (see
  * internal.h): printable ASCII runs, C0 controls and whole control
  * sequences go straight to the emulator, until a byte needs the tables.
  * Returns where that byte is, or end. */
 static const uint8_t *ground(struct term *t, const uint8_t *s, const uint8_t *end)
 {
-	struct term_seq q;
-
 	while (s < end) {
 		uint8_t c = *s;
 		if (c >= 0x20 && c < 0x7f) {
@@ -1615,39 +1711,9 @@ static const uint8_t *ground(struct term *t, const uint8_t *s, const uint8_t *en
 			print_ascii(t, s, n);
 			s += n;
 		} else if (c == 0x1b) {
-			if (end - s < 3 || s[1] != '[')
+			const uint8_t *after;
+			if (end - s < 3 || s[1] != '[' || (after = ground_csi(t, s, end)) == NULL)
 				break;
-			/* SGR 0 as "ESC [ m" or "ESC [ 0 m": the commonest
-			 * sequence of all (ls, grep, git end every colour so). */
-			if (s[2] == 'm' || (s[2] == '0' && end - s > 3 && s[3] == 'm')) {
-				sgr_apply(&t->pen, sgr_op(0));
-				t->last_char = 0;
-				s += s[2] == 'm' ? 3 : 4;
-				continue;
-			}
-			const uint8_t *fin = term_csi_final(s + 2, end), *after;
-			if (fin != NULL && *fin == 'm') {
-				/* SGR, the most frequent by far */
-				struct pen pen = t->pen;
-				if (sgr_fast(&pen, s + 2, fin)) {
-					t->pen = pen;
-					t->last_char = 0;
-					s = fin + 1;
-					continue;
-				}
-			}
-			after = fin != NULL ? term_csi_params(&q, s + 2, fin) :
-			                      term_csi_scan_slow(&q, s + 2, end);
-			if (after == NULL)
-				break;
-			if (q.final == 'H' && q.marker == 0 && q.ninter == 0) {
-				/* CUP, the most frequent after SGR */
-				t->last_char = 0;
-				move_abs(t, term_seq_param(&q, 1, 1, TERM_PARAM_MAX) - 1,
-				         term_seq_param(&q, 0, 1, TERM_PARAM_MAX) - 1);
-			} else {
-				emu_csi(t, &q);
-			}
 			s = after;
 		} else if (c == '\r') {
 			/* CR, and LF below: every line of output ends so */
