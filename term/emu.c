@@ -1089,12 +1089,14 @@ static void sgr(struct term *t, const struct term_seq *s)
 	}
 }
 
-/* One parameter of an SGR read by sgr_fast: the number at s, where the
- * bytes up to fin are parameter bytes and *fin is not a digit. Its value
- * goes to *v (-1 when omitted); returns the byte after it, or NULL when
- * the number is longer than five digits or is followed by neither ';' nor
- * fin (a ':' or a marker byte): sgr() takes those. */
-static inline const uint8_t *sgr_number(const uint8_t *s, const uint8_t *fin, int *v)
+/* One parameter of a control sequence read without a struct term_seq
+ * (sgr_fast, CUP in ground_csi): the number at s, where the bytes up to
+ * fin are parameter bytes and *fin is not a digit. Its value goes to *v
+ * (-1 when omitted); returns the byte after it, or NULL when the number
+ * is longer than four digits or is followed by neither ';' nor fin (a ':'
+ * or a marker byte): term_csi_params takes those. (Four digits stay
+ * below TERM_PARAM_MAX, so nothing saturates.) */
+static inline const uint8_t *csi_number(const uint8_t *s, const uint8_t *fin, int *v)
 {
 	const uint8_t *digits = s;
 	uint32_t x = 0, d;
@@ -1103,7 +1105,7 @@ static inline const uint8_t *sgr_number(const uint8_t *s, const uint8_t *fin, in
 		x = x * 10 + d;
 		s++;
 	}
-	if (s - digits > 5 || (s != fin && *s != ';'))
+	if (s - digits > 4 || (s != fin && *s != ';'))
 		return NULL;
 	*v = s == digits ? -1 : (int)x;
 	return s;
@@ -1125,7 +1127,7 @@ static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
 		return false;
 	for (;;) {
 		int v;
-		if ((s = sgr_number(s, fin, &v)) == NULL)
+		if ((s = csi_number(s, fin, &v)) == NULL)
 			return false;
 		const struct sgr_op *o = sgr_op(v);
 		if (!o->extended) {
@@ -1136,11 +1138,11 @@ static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
 			/* As sgr_color: "5;n" or "2;r;g;b"; another kind
 			 * uses up just itself, a short one the rest. */
 			int kind, a[3] = { 0, 0, 0 }, k;
-			if ((s = sgr_number(s + 1, fin, &kind)) == NULL)
+			if ((s = csi_number(s + 1, fin, &kind)) == NULL)
 				return false;
 			int want = kind == 5 ? 1 : kind == 2 ? 3 : 0;
 			for (k = 0; k < want && s != fin; k++)
-				if ((s = sgr_number(s + 1, fin, &a[k])) == NULL)
+				if ((s = csi_number(s + 1, fin, &a[k])) == NULL)
 					return false;
 			uint32_t c = 0;
 			bool ok = false;
@@ -1682,19 +1684,22 @@ static inline const uint8_t *ground_csi(struct term *t, const uint8_t *s,
 			t->last_char = 0;
 			return fin + 1;
 		}
+		int row, col = -1;
+		const uint8_t *r;
+		if (fin != NULL && *fin == 'H' && (r = csi_number(p, fin, &row)) != NULL &&
+		    (r == fin || ((r = csi_number(r + 1, fin, &col)) != NULL && r == fin))) {
+			/* CUP with one or two plain numbers, the most
+			 * frequent after SGR */
+			t->last_char = 0;
+			move_abs(t, (col > 0 ? col : 1) - 1, (row > 0 ? row : 1) - 1);
+			return fin + 1;
+		}
 		after = fin != NULL ? term_csi_params(&q, p, fin) :
 		                      term_csi_scan_slow(&q, p, end);
 		if (after == NULL)
 			return NULL;
 	}
-	if (q.final == 'H' && q.marker == 0 && q.ninter == 0) {
-		/* CUP, the most frequent after SGR */
-		t->last_char = 0;
-		move_abs(t, term_seq_param(&q, 1, 1, TERM_PARAM_MAX) - 1,
-		         term_seq_param(&q, 0, 1, TERM_PARAM_MAX) - 1);
-	} else {
-		emu_csi(t, &q);
-	}
+	emu_csi(t, &q);
 	return after;
 }
 

@@ -2,8 +2,9 @@
  * pieces split where the input says, at a size the input picks, with a
  * resize in the middle; then a frame copy and replies are read back.
  * The same stream is also written one byte at a time, which takes every
- * sequence through the parser's tables instead of its fast paths: the two
- * emulators must end equal (an abort otherwise). */
+ * sequence through the parser's tables instead of the emulator's own
+ * reading of the ground state (ground() in emu.c): the two emulators must
+ * end equal (an abort otherwise). */
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
