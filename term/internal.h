@@ -163,9 +163,10 @@ void term_parser_free(struct term_parser *p);
  * The parser is fed in two lanes (see term_write in emu.c). In the ground
  * state with no UTF-8 sequence under way, the caller reads the bytes
  * itself: runs of printable ASCII (term_ascii_run), C0 controls, and
- * control sequences that lie whole in the buffer (term_csi_scan), with the
- * same events the tables give. Everything else goes through the tables,
- * term_parser_step, until the ground state is back.
+ * control sequences that lie whole in the buffer (term_csi_final, then
+ * term_csi_params), with the same events the tables give. Everything else
+ * goes through the tables, term_parser_step, until the ground state is
+ * back.
  */
 static inline bool term_parser_ground(const struct term_parser *p)
 {
@@ -179,7 +180,8 @@ const uint8_t *term_parser_step(struct term_parser *p, const uint8_t *buf,
                                 const uint8_t *end);
 
 /* The length of the run of printable ASCII (0x20..0x7e) at s, which is
- * at least 1. Eight bytes at a time: a byte is flagged, in its top bit,
+ * at least 1. Sixteen bytes at a time with SSE2, then eight: there a
+ * byte is flagged, in its top bit,
  * when that bit is set (>= 0x80), when its low seven bits are below 0x20
  * (subtracting 0x20 from it with the top bit forced on clears the top
  * bit), or when they are 0x7f (adding 1 sets the top bit). Neither
@@ -228,10 +230,10 @@ static inline size_t term_ascii_run(const uint8_t *s, const uint8_t *end)
  * >= 0x80 inside the sequence, a sequence that goes to CSI_IGNORE, more
  * parameters or intermediates than fit, the end of the buffer) makes it
  * return NULL; the caller then feeds the tables from the ESC.
- * term_csi_scan_slow checks every byte against the end of the buffer;
- * term_csi_scan finds the final byte first (term_csi_final), so that its
- * loops need no such check (term_csi_params), and hands the rest
- * (intermediates, the last bytes of a buffer) to the slow one. */
+ * term_csi_scan_slow checks every byte against the end of the buffer.
+ * The usual way is faster: find the final byte first (term_csi_final),
+ * then read the parameters with no such check (term_csi_params); the
+ * slow one takes the rest (intermediates, the last bytes of a buffer). */
 const uint8_t *term_csi_scan_slow(struct term_seq *q, const uint8_t *s,
                                   const uint8_t *end);
 
@@ -255,6 +257,7 @@ static inline uint32_t term_param_value(const uint8_t *s, const uint8_t *e)
  * eight bytes of the end: term_csi_scan_slow takes those. */
 static inline const uint8_t *term_csi_final(const uint8_t *s, const uint8_t *end)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t ones = 0x0101010101010101u;
 
 	for (;;) {
@@ -270,9 +273,14 @@ static inline const uint8_t *term_csi_final(const uint8_t *s, const uint8_t *end
 		}
 		s += 8;
 	}
+#else
+	(void)s;
+	(void)end;
+	return NULL;
+#endif
 }
 
-/* term_csi_scan once the final byte is known: every byte in [s, fin) is a
+/* The sequence once its final byte is known: every byte in [s, fin) is a
  * parameter byte and *fin is not a digit, so the loops stop there without
  * looking at the end of the buffer. */
 static inline const uint8_t *term_csi_params(struct term_seq *q, const uint8_t *s,
@@ -314,14 +322,6 @@ static inline const uint8_t *term_csi_params(struct term_seq *q, const uint8_t *
 	q->sub = sub;
 	q->final = *fin;
 	return fin + 1;
-}
-
-static inline const uint8_t *term_csi_scan(struct term_seq *q, const uint8_t *s,
-                                           const uint8_t *end)
-{
-	const uint8_t *fin = term_csi_final(s, end);
-
-	return fin != NULL ? term_csi_params(q, s, fin) : term_csi_scan_slow(q, s, end);
 }
 
 /* Parameter i with a default for omitted or zero values, clamped to max. */

@@ -22,9 +22,10 @@
  *    SOS, PM and APC strings likewise.
  *  - The ground state's common bytes do not go through the tables: the
  *    emulator reads printable ASCII, C0 controls and control sequences
- *    that lie whole in one buffer itself, with term_ascii_run and
- *    term_csi_scan (internal.h), which give the events the tables would.
- *    The tables take the rest (term_parser_step).
+ *    that lie whole in one buffer itself, with term_ascii_run,
+ *    term_csi_final and term_csi_params (internal.h), which give the
+ *    events the tables would. The tables take the rest
+ *    (term_parser_step).
  *
  * Bounds (every accumulator has one, and nothing is half-applied):
  *  - TERM_MAX_PARAMS (32) numbers and sub-numbers; further ones are

@@ -1,11 +1,12 @@
 /*
  * The ground state's fast lane against the parser's tables. A control
- * sequence that lies whole in one buffer is parsed by term_csi_scan (an
- * SGR applied as it is read, by sgr_fast), and ground-state runs go to the
- * emulator without the tables; fed one byte at a time, every sequence goes
- * through the tables instead. Both must leave the emulator in the same state, so each
- * stream here is written whole, one byte at a time and in random pieces,
- * and the three frames and reply strings must be equal.
+ * sequence that lies whole in one buffer is parsed by term_csi_final and
+ * term_csi_params (an SGR or a CUP applied as it is read, by sgr_fast and
+ * ground_csi), and ground-state runs go to the emulator without the
+ * tables; fed one byte at a time, every sequence goes through the tables
+ * instead. Both must leave the emulator in the same state, so each stream
+ * here is written whole, one byte at a time and in random pieces, and the
+ * three frames and reply strings must be equal.
  *
  * The streams are random but made of what the fast paths decide on:
  * control sequences with markers, parameters (omitted, long, saturating,
