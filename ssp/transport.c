@@ -12,7 +12,9 @@
  * ACK_DELAY the sender falls back to the acknowledged one. It sends a
  * change only after a short collection delay and no faster than the send
  * interval (SRTT/2), acknowledges received states within ACK_DELAY, and
- * sends an empty heartbeat every ACK_INTERVAL.
+ * sends an empty heartbeat every ACK_INTERVAL. Unlike mosh's, when its
+ * peer turns up at a new address (a roam) it stops assuming anything
+ * unacknowledged arrived, and so sends it again at once.
  *
  * Receiver. It keeps the states it received by number, applies a diff
  * only to the state it names as its base, ignores states it has, and
@@ -50,6 +52,7 @@ struct ssp_transport {
 	 * behind the acks a flood of frames makes its receiver send. */
 	uint64_t last_state_send;
 	uint64_t last_loss;                        /* the last resend */
+	uint64_t roams_seen;                       /* the endpoint's roam count */
 
 	struct kept recv[SSP_MAX_RECEIVED_STATES];
 	int nrecv;
@@ -656,6 +659,17 @@ int ssp_transport_recv(struct ssp_transport *t)
 		rc = ssp_reassembly_add(t->ra, buf, n, &data, &len);
 		if (rc == 1)
 			fresh += process_instruction(t, data, len, ssp_now_ms());
+	}
+	/* The peer moved (a server's client roamed): what went to its old
+	 * address since it last spoke from there is probably lost. Nothing
+	 * unacknowledged is assumed received any more, so the next tick
+	 * sends it again, to the new address, built on the acknowledged
+	 * state, instead of a retransmission timeout later. */
+	uint64_t roams = ssp_conn_stats(t->conn)->roams;
+	if (roams != t->roams_seen) {
+		t->roams_seen = roams;
+		for (int i = 1; i < t->nsent; i++)
+			t->sent[i].when = 0;
 	}
 	return fresh;
 }

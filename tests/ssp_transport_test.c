@@ -202,10 +202,59 @@ TEST(a_lost_hop_is_resent_alone_and_the_next_waits_for_it)
 	term_free(p.screen);
 }
 
+/* A screen update to the client is lost, and the client moves to a new
+ * source port (as behind a NAT that rebinds): the server must send the
+ * update again as soon as the client's first datagram from the new port
+ * arrives, not a retransmission timeout (RTO + SSP_ACK_DELAY_MS, 150 ms
+ * at the least) after the lost one; until then it would build every new
+ * diff on the lost state. */
+TEST(after_a_roam_the_lost_screen_is_resent_at_once)
+{
+	struct pair p = { 0 };
+	REQUIRE(pair_open(&p));
+	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "a", 1) == SSP_OK);
+	pump(&p, 300);
+	REQUIRE(p.bytes_in == 1);
+
+	/* The server prints "Z"; its datagram to the client is lost. */
+	term_write(p.screen, "Z", 1);
+	ssp_transport_set_local(p.srv, ssp_termstate_from_frame(
+		term_frame(p.screen), ssp_transport_remote_num(p.srv)));
+	int fd = ssp_conn_fd(ssp_transport_conn(p.cli)), lost = 0;
+	for (int i = 0; i < 200 && !lost; i++) {
+		ssp_transport_tick(p.srv, ssp_now_ms());
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (poll(&pf, 1, 1) == 1) {
+			char junk[2048];
+			lost = recv(fd, junk, sizeof junk, 0) > 0;
+		}
+	}
+	REQUIRE(lost);
+
+	/* The client moves (a hop, as if it had heard nothing for long),
+	 * then types "b" from its new port. */
+	REQUIRE(ssp_conn_maybe_hop(ssp_transport_conn(p.cli),
+	                           ssp_now_ms() + 2 * SSP_PORT_HOP_MS) == 1);
+	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "b", 1) == SSP_OK);
+	pump(&p, 60);
+	CHECK_EQ_INT(ssp_conn_stats(ssp_transport_conn(p.srv))->roams, 1);
+	CHECK_EQ_INT(p.bytes_in, 2);
+	/* Within 60 ms the client shows the lost "Z", and the "b" after it. */
+	const struct ssp_termstate *seen = ssp_transport_remote(p.cli);
+	char got[4] = "";
+	for (int x = 0; x < 3; x++)
+		got[x] = (char)term_frame_cell(seen->frame, 0, x).ch;
+	CHECK_EQ_STR(got, "aZb");
+	ssp_transport_free(p.cli);
+	ssp_transport_free(p.srv);
+	term_free(p.screen);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(keystrokes_echo_and_shutdown),
 	TEST_ENTRY(a_lost_keystroke_does_not_stall_steady_typing),
 	TEST_ENTRY(a_lost_hop_is_resent_alone_and_the_next_waits_for_it),
+	TEST_ENTRY(after_a_roam_the_lost_screen_is_resent_at_once),
 };
 
 TEST_MAIN("ssp-transport", tests)

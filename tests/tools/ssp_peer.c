@@ -144,6 +144,9 @@ static int server(double seconds, double quiet)
 	printf("server input %llu %016llx screen %016llx\n", (unsigned long long)bytes,
 	       (unsigned long long)hash, (unsigned long long)screen_hash(term_frame(screen)));
 	fflush(stdout);
+	fprintf(stderr, "server: final screen %s\n",
+	        ssp_termstate_ops.equal(ssp_transport_acked(t), ssp_transport_local(t)) ?
+	        "acknowledged" : "NOT acknowledged (gave up 30 s after the flood)");
 	ssp_transport_start_shutdown(t);
 	while (!ssp_transport_shutdown_acked(t) && !ssp_transport_shutdown_tried_out(t)) {
 		wait_io(t, 20);
@@ -217,6 +220,8 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 		    now - stable_since > 15000)
 			break;
 	}
+	fprintf(stderr, "client: ended by %s\n", ssp_transport_remote_shutdown(t) ?
+	        "the server's shutdown" : sent == total ? "a still screen" : "the deadline");
 	/* Acknowledge the shutdown, then go. */
 	for (int i = 0; i < 20; i++) {
 		wait_io(t, 10);
