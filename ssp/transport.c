@@ -219,9 +219,14 @@ static unsigned ack_delay(const struct ssp_state_ops *ops)
 	return ops->stream ? SSP_STREAM_ACK_DELAY_MS : SSP_ACK_DELAY_MS;
 }
 
+static unsigned resend_age(const struct ssp_transport *t)
+{
+	return ssp_rtt_rto(ssp_conn_rtt(t->conn)) + ack_delay(t->lops);
+}
+
 static int assumed_receiver_state(const struct ssp_transport *t, uint64_t now)
 {
-	unsigned rto = ssp_rtt_rto(ssp_conn_rtt(t->conn));
+	unsigned age = resend_age(t);
 	int a = 0;
 
 	/* Stop at the first state too old to have been acknowledged by now:
@@ -230,7 +235,7 @@ static int assumed_receiver_state(const struct ssp_transport *t, uint64_t now)
 	 * state the receiver may never have, for as long as new states keep
 	 * coming (a typist never pausing), and nothing would get through. */
 	for (int i = 1; i < t->nsent; i++) {
-		if (now - t->sent[i].when >= rto + ack_delay(t->lops))
+		if (now - t->sent[i].when >= age)
 			break;
 		a = i;
 	}
@@ -240,11 +245,6 @@ static int assumed_receiver_state(const struct ssp_transport *t, uint64_t now)
 static unsigned send_interval(const struct ssp_transport *t)
 {
 	return ssp_rtt_send_interval(ssp_conn_rtt(t->conn));
-}
-
-static unsigned resend_age(const struct ssp_transport *t)
-{
-	return ssp_rtt_rto(ssp_conn_rtt(t->conn)) + ack_delay(t->lops);
 }
 
 /* When a stream's oldest unacknowledged hop is due for a resend (NONE:

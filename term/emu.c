@@ -941,18 +941,22 @@ static void ansi_mode(struct term *t, int mode, bool on)
 
 /* ---- SGR ------------------------------------------------------------- */
 
-/* Three parameters from index i as a true colour; omitted ones are 0. */
-static bool sgr_rgb(const struct term_seq *s, int i, uint32_t *out)
+/* The colour 38 or 48 names by kind 5 (palette index v[0]) or kind 2
+ * (red, green and blue in v[0..2], omitted ones 0); false when it is
+ * malformed: an index omitted or past 255, a component past 255, another
+ * kind. Both readers of SGR (sgr_color, sgr_fast) decide here. */
+static inline bool sgr_colour_value(int kind, const int32_t *v, uint32_t *out)
 {
-	int32_t v[3];
-
-	for (int k = 0; k < 3; k++) {
-		v[k] = s->param[i + k] < 0 ? 0 : s->param[i + k];
-		if (v[k] > 255)
-			return false;
+	if (kind == 5 && v[0] >= 0 && v[0] <= 255) {
+		*out = TERM_COLOR_PALETTE(v[0]);
+		return true;
 	}
-	*out = TERM_COLOR_RGB(v[0], v[1], v[2]);
-	return true;
+	if (kind == 2 && v[0] <= 255 && v[1] <= 255 && v[2] <= 255) {
+		*out = TERM_COLOR_RGB(v[0] < 0 ? 0 : v[0], v[1] < 0 ? 0 : v[1],
+		                      v[2] < 0 ? 0 : v[2]);
+		return true;
+	}
+	return false;
 }
 
 /* An extended colour starting at param i (38/48): "5;n", "2;r;g;b" and
@@ -971,26 +975,21 @@ static int sgr_color(const struct term_seq *s, int i, uint32_t *out, bool *ok)
 		while (last + 1 < n && (s->sub >> (last + 1) & 1))
 			last++;
 		int cnt = last - i; /* values after 38 */
-		if (kind == 5 && cnt >= 2 && s->param[i + 2] >= 0 &&
-		    s->param[i + 2] <= 255) {
-			*out = TERM_COLOR_PALETTE(s->param[i + 2]);
-			*ok = true;
-		} else if (kind == 2 && cnt >= 4) {
+		if (kind == 5 && cnt >= 2)
+			*ok = sgr_colour_value(5, &s->param[i + 2], out);
+		else if (kind == 2 && cnt >= 4)
 			/* 2:r:g:b, or 2:cs:r:g:b with a colour space id. */
-			*ok = sgr_rgb(s, cnt >= 5 ? i + 3 : i + 2, out);
-		}
+			*ok = sgr_colour_value(2, &s->param[cnt >= 5 ? i + 3 : i + 2], out);
 		return last;
 	}
 	if (kind == 5) {
-		if (i + 2 < n && s->param[i + 2] >= 0 && s->param[i + 2] <= 255) {
-			*out = TERM_COLOR_PALETTE(s->param[i + 2]);
-			*ok = true;
-		}
+		if (i + 2 < n)
+			*ok = sgr_colour_value(5, &s->param[i + 2], out);
 		return i + 2;
 	}
 	if (kind == 2) {
 		if (i + 4 < n)
-			*ok = sgr_rgb(s, i + 2, out);
+			*ok = sgr_colour_value(2, &s->param[i + 2], out);
 		return i + 4;
 	}
 	return i + 1;
@@ -1056,6 +1055,16 @@ static inline void sgr_apply(struct pen *p, const struct sgr_op *o)
 	p->attr = (uint16_t)((p->attr & ~o->clear) | o->set);
 }
 
+/* 38 or 48 (v) with the colour it named; 58, the underline colour, is
+ * understood but not kept. */
+static inline void sgr_apply_colour(struct pen *p, int v, uint32_t c)
+{
+	if (v == 38)
+		p->fg = c;
+	else if (v == 48)
+		p->bg = c;
+}
+
 static void sgr(struct term *t, const struct term_seq *s)
 {
 	struct pen *p = &t->pen;
@@ -1079,10 +1088,8 @@ static void sgr(struct term *t, const struct term_seq *s)
 			p->attr &= ~TERM_ATTR_UNDERLINE;
 		} else if (o->extended) {
 			i = sgr_color(s, i, &c, &ok);
-			if (ok && v == 38)
-				p->fg = c;
-			else if (ok && v == 48)
-				p->bg = c;
+			if (ok)
+				sgr_apply_colour(p, v, c);
 		} else {
 			sgr_apply(p, o);
 		}
@@ -1094,9 +1101,11 @@ static void sgr(struct term *t, const struct term_seq *s)
  * fin are parameter bytes and *fin is not a digit. Its value goes to *v
  * (-1 when omitted); returns the byte after it, or NULL when the number
  * is longer than four digits or is followed by neither ';' nor fin (a ':'
- * or a marker byte): term_csi_params takes those. (Four digits stay
- * below TERM_PARAM_MAX, so nothing saturates.) */
-static inline const uint8_t *csi_number(const uint8_t *s, const uint8_t *fin, int *v)
+ * or a marker byte): term_csi_params takes those. Four digits stay below
+ * TERM_PARAM_MAX, so this needs none of term_param_read's saturation,
+ * whose code, inlined here three times over, cost every corpus about an
+ * instruction a byte. */
+static inline const uint8_t *csi_number(const uint8_t *s, const uint8_t *fin, int32_t *v)
 {
 	const uint8_t *digits = s;
 	uint32_t x = 0, d;
@@ -1107,67 +1116,48 @@ static inline const uint8_t *csi_number(const uint8_t *s, const uint8_t *fin, in
 	}
 	if (s - digits > 4 || (s != fin && *s != ';'))
 		return NULL;
-	*v = s == digits ? -1 : (int)x;
+	*v = s == digits ? -1 : (int32_t)x;
 	return s;
 }
 
 /* The SGR parameters [s, fin) applied to *p as they are read, without
  * filling a struct term_seq first: the same changes as sgr() makes, for
  * parameters separated by ';' only. Returns false, with *p unchanged, for
- * anything else: the caller goes the general way. The pen is worked on in
- * locals, which stay in registers. */
+ * anything else: the caller goes the general way. */
 static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
 {
-	uint32_t fg = p->fg, bg = p->bg;
-	uint16_t attr = p->attr;
+	struct pen pen = *p;
 
 	/* Fewer bytes than this hold at most TERM_MAX_PARAMS parameters;
 	 * the tables drop those past it. */
 	if (fin - s >= 2 * TERM_MAX_PARAMS)
 		return false;
 	for (;;) {
-		int v;
+		int32_t v;
 		if ((s = csi_number(s, fin, &v)) == NULL)
 			return false;
 		const struct sgr_op *o = sgr_op(v);
 		if (!o->extended) {
-			fg = (fg & ~o->fgset) | o->fg;
-			bg = (bg & ~o->bgset) | o->bg;
-			attr = (uint16_t)((attr & ~o->clear) | o->set);
+			sgr_apply(&pen, o);
 		} else if (s != fin) {
 			/* As sgr_color: "5;n" or "2;r;g;b"; another kind
 			 * uses up just itself, a short one the rest. */
-			int kind, a[3] = { 0, 0, 0 }, k;
+			int32_t kind, a[3] = { 0, 0, 0 };
+			uint32_t c;
 			if ((s = csi_number(s + 1, fin, &kind)) == NULL)
 				return false;
-			int want = kind == 5 ? 1 : kind == 2 ? 3 : 0;
+			int want = kind == 5 ? 1 : kind == 2 ? 3 : 0, k;
 			for (k = 0; k < want && s != fin; k++)
 				if ((s = csi_number(s + 1, fin, &a[k])) == NULL)
 					return false;
-			uint32_t c = 0;
-			bool ok = false;
-			if (k < want) {
-				/* too few: nothing */
-			} else if (kind == 5 && a[0] >= 0 && a[0] <= 255) {
-				c = TERM_COLOR_PALETTE(a[0]);
-				ok = true;
-			} else if (kind == 2 && a[0] <= 255 && a[1] <= 255 && a[2] <= 255) {
-				c = TERM_COLOR_RGB(a[0] < 0 ? 0 : a[0], a[1] < 0 ? 0 : a[1],
-				                   a[2] < 0 ? 0 : a[2]);
-				ok = true;
-			}
-			if (ok && v == 38)
-				fg = c;
-			else if (ok && v == 48)
-				bg = c;
+			if (k == want && sgr_colour_value(kind, a, &c))
+				sgr_apply_colour(&pen, v, c);
 		}
 		if (s == fin)
 			break;
 		s++;
 	}
-	p->fg = fg;
-	p->bg = bg;
-	p->attr = attr;
+	*p = pen;
 	return true;
 }
 
@@ -1684,7 +1674,7 @@ static inline const uint8_t *ground_csi(struct term *t, const uint8_t *s,
 			t->last_char = 0;
 			return fin + 1;
 		}
-		int row, col = -1;
+		int32_t row, col = -1;
 		const uint8_t *r;
 		if (fin != NULL && *fin == 'H' && (r = csi_number(p, fin, &row)) != NULL &&
 		    (r == fin || ((r = csi_number(r + 1, fin, &col)) != NULL && r == fin))) {

@@ -180,13 +180,12 @@ const uint8_t *term_parser_step(struct term_parser *p, const uint8_t *buf,
                                 const uint8_t *end);
 
 /* The length of the run of printable ASCII (0x20..0x7e) at s, which is
- * at least 1. Sixteen bytes at a time with SSE2, then eight: there a
- * byte is flagged, in its top bit,
- * when that bit is set (>= 0x80), when its low seven bits are below 0x20
- * (subtracting 0x20 from it with the top bit forced on clears the top
- * bit), or when they are 0x7f (adding 1 sets the top bit). Neither
- * operation can carry or borrow into the next byte, so the lowest flagged
- * byte is the first one outside the run. */
+ * at least 1. Sixteen bytes at a time with SSE2, then eight: there a byte
+ * is flagged, in its top bit, when that bit is set (>= 0x80), when its
+ * low seven bits are below 0x20 (subtracting 0x20 from it with the top
+ * bit forced on clears the top bit), or when they are 0x7f (adding 1 sets
+ * the top bit). Neither operation can carry or borrow into the next byte,
+ * so the lowest flagged byte is the first one outside the run. */
 static inline size_t term_ascii_run(const uint8_t *s, const uint8_t *end)
 {
 	const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
@@ -237,17 +236,35 @@ static inline size_t term_ascii_run(const uint8_t *s, const uint8_t *end)
 const uint8_t *term_csi_scan_slow(struct term_seq *q, const uint8_t *s,
                                   const uint8_t *end);
 
-/* Digits [s, e) as a parameter, saturating as the tables do. */
-static inline uint32_t term_param_value(const uint8_t *s, const uint8_t *e)
+/* A parameter's value v (not omitted) followed by the digit d: it
+ * saturates at TERM_PARAM_MAX. The tables (param() in parser.c) and
+ * term_param_read both count so. */
+static inline int32_t term_param_digit(int32_t v, int32_t d)
 {
-	uint32_t v = 0;
+	return v <= (TERM_PARAM_MAX - d) / 10 ? v * 10 + d : TERM_PARAM_MAX;
+}
 
-	for (; s < e; s++) {
-		v = v * 10 + (uint32_t)(*s - '0');
-		if (v > TERM_PARAM_MAX)
-			v = TERM_PARAM_MAX;
+/* The parameter at s: the digits up to the first byte that is not one
+ * (the caller knows there is such a byte), its value in *v (-1 when there
+ * are no digits); returns that byte. Four digits or fewer cannot reach
+ * the cap: those take a plain loop. */
+static inline const uint8_t *term_param_read(const uint8_t *s, int32_t *v)
+{
+	const uint8_t *digits = s;
+	uint32_t x = 0, d;
+
+	while ((d = (uint32_t)*s - '0') <= 9) {
+		x = x * 10 + d;
+		s++;
 	}
-	return v;
+	if (s - digits > 4) {
+		int32_t w = 0;
+		for (const uint8_t *q = digits; q < s; q++)
+			w = term_param_digit(w, *q - '0');
+		x = (uint32_t)w;
+	}
+	*v = s == digits ? -1 : (int32_t)x;
+	return s;
 }
 
 /* The final byte of a control sequence whose parameters start at s: the
@@ -294,15 +311,7 @@ static inline const uint8_t *term_csi_params(struct term_seq *q, const uint8_t *
 		marker = *s++;
 	if (s < fin) {
 		for (;;) {
-			const uint8_t *digits = s;
-			uint32_t v = 0, d;
-			while ((d = (uint32_t)*s - '0') <= 9) {
-				v = v * 10 + d;
-				s++;
-			}
-			if (s - digits > 4) /* may pass the cap */
-				v = term_param_value(digits, s);
-			q->param[n] = s == digits ? -1 : (int32_t)v;
+			s = term_param_read(s, &q->param[n]);
 			if (s == fin)
 				break;
 			if (*s > ';')

@@ -293,12 +293,7 @@ static void param(struct term_parser *p, uint8_t c)
 		return;
 	int32_t *v = &s->param[s->nparam - 1];
 	int32_t d = c - '0';
-	if (*v < 0)
-		*v = d;
-	else if (*v <= (TERM_PARAM_MAX - d) / 10)
-		*v = *v * 10 + d;
-	else
-		*v = TERM_PARAM_MAX;
+	*v = *v < 0 ? d : term_param_digit(*v, d);
 }
 
 static void dispatch(struct term_parser *p, uint8_t action, uint8_t c)
