@@ -75,6 +75,8 @@ TMUX_DIFFERS = {
         "is xterm's highlight mouse tracking, not SD; tmux scrolls",
     "script:bad_extended_colours_ignored": "an out-of-range 38;5;N leaves "
         "the colour as it was (xterm); tmux resets it",
+    "script:truecolour_component_past_255_ignored": "an out-of-range "
+        "38;2;R;G;B leaves the colour as it was (xterm); tmux resets it",
     "script:combining_at_pending_wrap_joins_last_cell": "with a wrap pending "
         "a combining mark joins the last column's character (xterm); tmux "
         "attaches it to the one before",
