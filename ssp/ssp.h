@@ -325,6 +325,11 @@ struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
  * ms: at 0 ms RTT a lost key costs about 55 ms instead of 150. */
 #define SSP_STREAM_ACK_DELAY_MS (SSP_SEND_MINDELAY_SERVER_MS + 2)
 #define SSP_ACTIVE_RETRY_MS 10000      /* resend only while heard from */
+/* A client probes a silent server that was streaming (see transport.c):
+ * first after max(RTO, this), then doubling below ACK_INTERVAL. States
+ * count as a stream when they come within PROBE_STREAM_MS of each other. */
+#define SSP_PROBE_MIN_MS 250
+#define SSP_PROBE_STREAM_MS 1000
 #define SSP_SHUTDOWN_TRIES 16
 #define SSP_MAX_SENT_STATES 32
 /* After a resend (a sign of loss on the way out), a small state goes out
@@ -349,6 +354,7 @@ struct ssp_transport_stats {
 	uint64_t stashed;           /* kept until their base arrived */
 	uint64_t unstashed;         /* ... and then applied */
 	uint64_t hops_resent;       /* stream hops resent on their own */
+	uint64_t probes;            /* a silent streaming server probed */
 };
 
 struct ssp_transport;

@@ -14,7 +14,9 @@
  * interval (SRTT/2), acknowledges received states within ACK_DELAY, and
  * sends an empty heartbeat every ACK_INTERVAL. Unlike mosh's, when its
  * peer turns up at a new address (a roam) it stops assuming anything
- * unacknowledged arrived, and so sends it again at once.
+ * unacknowledged arrived, and so sends it again at once; and a client
+ * whose server was streaming states and then fell silent probes sooner
+ * than the heartbeat (see probe_time).
  *
  * Receiver. It keeps the states it received by number, applies a diff
  * only to the state it names as its base, ignores states it has, and
@@ -53,6 +55,15 @@ struct ssp_transport {
 	uint64_t last_state_send;
 	uint64_t last_loss;                        /* the last resend */
 	uint64_t roams_seen;                       /* the endpoint's roam count */
+	/* Probing (see probe_time): how many states the peer sent in a row,
+	 * each within PROBE_STREAM_MS of the one before, with no new state
+	 * of ours in between and no pure acknowledgement after; when the
+	 * last came; the probes sent since the endpoint last heard anything
+	 * (counted while its received count stays probe_received). */
+	int peer_run;
+	uint64_t last_state_at;
+	int probes;
+	uint64_t probe_received;
 
 	struct kept recv[SSP_MAX_RECEIVED_STATES];
 	int nrecv;
@@ -110,6 +121,7 @@ struct ssp_transport *ssp_transport_new(struct ssp_conn *conn, bool server,
 	t->mindelay_clock = NONE;
 	t->last_early = NONE;
 	t->last_loss = NONE;
+	t->last_state_at = NONE;
 	t->ack_due = NONE;
 	t->next_ack_time = ssp_now_ms() + SSP_ACK_INTERVAL_MS;
 	t->next_id = 1;
@@ -312,6 +324,39 @@ static uint64_t next_send_time(struct ssp_transport *t, uint64_t now)
 	return NONE;
 }
 
+/*
+ * A server sends only to the address its client last spoke from. When a
+ * NAT rebinds an idle client's mapping (or a roam changes its address)
+ * the server's packets go nowhere until the client's next datagram,
+ * which for an idle client is the heartbeat, up to ACK_INTERVAL later:
+ * the screen of a client watching output freezes for seconds. So a
+ * client that was receiving a stream of states (two or more in a row,
+ * each within PROBE_STREAM_MS of the last, none an echo of a state of
+ * its own) and then hears nothing at all probes with an empty
+ * acknowledgement after max(RTO, PROBE_MIN) of silence, then after twice
+ * that, and so on while below ACK_INTERVAL: four probes at most on a
+ * fast path (250, 500, 1000, 2000 ms), each a chance for the server to
+ * learn the new address. A server that merely went idle ends them with
+ * its own next heartbeat (a pure acknowledgement ends the run); a
+ * typist, whose every key comes between two echoes, starts none.
+ */
+static uint64_t probe_time(const struct ssp_transport *t, uint64_t now,
+                           int *k_out)
+{
+	uint64_t quiet = ssp_conn_quiet_ms(t->conn, now);
+
+	if (t->server || t->peer_run < 2 || quiet == NONE)
+		return NONE;
+	int k = ssp_conn_stats(t->conn)->received == t->probe_received ? t->probes : 0;
+	unsigned base = ssp_rtt_rto(ssp_conn_rtt(t->conn));
+	if (base < SSP_PROBE_MIN_MS)
+		base = SSP_PROBE_MIN_MS;
+	if (k >= 8 || (uint64_t)base << k >= SSP_ACK_INTERVAL_MS)
+		return NONE;
+	*k_out = k;
+	return now - quiet + ((uint64_t)base << k);
+}
+
 static int emit_fragment(void *ctx, const uint8_t *frag, size_t n)
 {
 	struct ssp_transport *t = ctx;
@@ -396,6 +441,14 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 		return SSP_OK; /* a server waits for its client to speak */
 	uint64_t when = next_send_time(t, now);
 	bool ack = (t->ack_due != NONE && now >= t->ack_due) || now >= t->next_ack_time;
+	int k = 0;
+	if (probe_time(t, now, &k) <= now) {
+		/* Whatever goes out now is the probe. */
+		ack = true;
+		t->probes = k + 1;
+		t->probe_received = ssp_conn_stats(t->conn)->received;
+		t->stats.probes++;
+	}
 
 	if (t->shutdown) {
 		if (when == NONE || now < when)
@@ -443,6 +496,7 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 		}
 		t->sent[t->nsent] = (struct kept){ newest->num + 1, now, copy };
 		t->nsent++;
+		t->peer_run = 0; /* what the peer sends next may answer it */
 		t->mindelay_clock = NONE;
 		if (t->settled && now < t->last_state_send + send_interval(t))
 			t->last_early = now;
@@ -473,6 +527,10 @@ int ssp_transport_wait_ms(struct ssp_transport *t, uint64_t now)
 		when = t->ack_due;
 	if (ssp_conn_has_remote(t->conn) && t->next_ack_time < when)
 		when = t->next_ack_time;
+	int k = 0;
+	uint64_t probe = probe_time(t, now, &k);
+	if (probe < when)
+		when = probe;
 	if (when == NONE)
 		return -1;
 	if (when <= now)
@@ -616,8 +674,10 @@ static int process_instruction(struct ssp_transport *t, const uint8_t *data,
 		t->remote_shutdown = true;
 		return 0;
 	}
-	if (in.old_num == in.new_num)
+	if (in.old_num == in.new_num) {
+		t->peer_run = 0; /* the peer has nothing more */
 		return 0; /* a pure acknowledgement */
+	}
 	if (find_recv(t, in.new_num) >= 0) {
 		t->stats.dropped_duplicate++;
 		return 0;
@@ -630,6 +690,11 @@ static int process_instruction(struct ssp_transport *t, const uint8_t *data,
 	}
 	int fresh = apply_diff(t, in.old_num, in.new_num, in.diff, in.diff_len, now);
 	fresh |= drain_stash(t, now);
+	if (fresh) {
+		bool soon = t->last_state_at != NONE && now - t->last_state_at <= SSP_PROBE_STREAM_MS;
+		t->peer_run = soon ? t->peer_run + 1 : 1;
+		t->last_state_at = now;
+	}
 	/* Forget what the sender says it will never build on again. */
 	int keep_from = 0;
 	while (keep_from < t->nrecv - 1 && t->recv[keep_from].num < in.throwaway_num)

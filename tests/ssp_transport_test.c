@@ -81,6 +81,13 @@ static bool pair_open(struct pair *p)
 	return p->screen && p->srv && p->cli;
 }
 
+static void pair_close(struct pair *p)
+{
+	ssp_transport_free(p->cli);
+	ssp_transport_free(p->srv);
+	term_free(p->screen);
+}
+
 TEST(keystrokes_echo_and_shutdown)
 {
 	struct pair p = { 0 };
@@ -113,9 +120,7 @@ TEST(keystrokes_echo_and_shutdown)
 		pump(&p, 10);
 	CHECK(ssp_transport_remote_shutdown(p.cli));
 	CHECK(ssp_transport_shutdown_acked(p.srv));
-	ssp_transport_free(p.cli);
-	ssp_transport_free(p.srv);
-	term_free(p.screen);
+	pair_close(&p);
 }
 
 /* Key "a" goes through (so each side knows the other), then key "b" is
@@ -162,9 +167,7 @@ TEST(a_lost_keystroke_does_not_stall_steady_typing)
 	CHECK_EQ_INT(p.bytes_in, 2 + typed);
 	/* Once the loss showed, the small states went out twice. */
 	CHECK(ssp_transport_stats(p.cli)->instructions_doubled > 0);
-	ssp_transport_free(p.cli);
-	ssp_transport_free(p.srv);
-	term_free(p.screen);
+	pair_close(&p);
 }
 
 /* The user stream resends a lost hop on its own, and the receiver keeps
@@ -197,9 +200,7 @@ TEST(a_lost_hop_is_resent_alone_and_the_next_waits_for_it)
 	/* "b" went out again (twice, the loss being fresh), "c" did not:
 	 * the instructions since are those and the acknowledgements. */
 	CHECK(ssp_transport_stats(p.cli)->instructions_sent - sent_before <= 6);
-	ssp_transport_free(p.cli);
-	ssp_transport_free(p.srv);
-	term_free(p.screen);
+	pair_close(&p);
 }
 
 /* A screen update to the client is lost, and the client moves to a new
@@ -245,9 +246,79 @@ TEST(after_a_roam_the_lost_screen_is_resent_at_once)
 	for (int x = 0; x < 3; x++)
 		got[x] = (char)term_frame_cell(seen->frame, 0, x).ch;
 	CHECK_EQ_STR(got, "aZb");
-	ssp_transport_free(p.cli);
-	ssp_transport_free(p.srv);
-	term_free(p.screen);
+	pair_close(&p);
+}
+
+/* The client types a key (so the server knows where it is), then the
+ * server prints a line of output every 10 ms for 300 ms (a stream). */
+static void stream_output(struct pair *p)
+{
+	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p->cli), "a", 1) == SSP_OK);
+	pump(p, 300);
+	for (int i = 0; i < 30; i++) {
+		term_write(p->screen, "out\r\n", 5);
+		ssp_transport_set_local(p->srv, ssp_termstate_from_frame(
+			term_frame(p->screen), ssp_transport_remote_num(p->srv)));
+		pump(p, 10);
+	}
+}
+
+/* An idle client watching output moves to a new source port (a NAT
+ * rebinding): the server's next datagrams go to the old one. The client
+ * has no input to send, and its heartbeat is ACK_INTERVAL (3 s) away;
+ * it must probe the silent server well before that (after max(RTO, 250
+ * ms)), so that the server learns the new address and the screen
+ * catches up. */
+TEST(a_silent_stream_is_probed_and_the_screen_catches_up)
+{
+	struct pair p = { 0 };
+	REQUIRE(pair_open(&p));
+	stream_output(&p);
+	CHECK_EQ_INT(ssp_transport_stats(p.cli)->probes, 0);
+
+	REQUIRE(ssp_conn_maybe_hop(ssp_transport_conn(p.cli),
+	                           ssp_now_ms() + 2 * SSP_PORT_HOP_MS) == 1);
+	term_write(p.screen, "END", 3);
+	ssp_transport_set_local(p.srv, ssp_termstate_from_frame(
+		term_frame(p.screen), ssp_transport_remote_num(p.srv)));
+	pump(&p, 1200);
+	CHECK(ssp_transport_stats(p.cli)->probes >= 1);
+	CHECK_EQ_INT(ssp_conn_stats(ssp_transport_conn(p.srv))->roams, 1);
+	const struct ssp_termstate *seen = ssp_transport_remote(p.cli);
+	char why[256] = "";
+	CHECKF(term_frame_equal(seen->frame, term_frame(p.screen), why, sizeof why),
+	       "client's screen differs 1.2 s after the move: %s", why);
+	pair_close(&p);
+}
+
+/* A server that simply stops printing costs the client at most four
+ * probes (250, 500, 1000 and 2000 ms into the silence); the server's own
+ * heartbeat, a pure acknowledgement, ends them. */
+TEST(a_stream_that_ends_costs_at_most_four_probes)
+{
+	struct pair p = { 0 };
+	REQUIRE(pair_open(&p));
+	stream_output(&p);
+	pump(&p, 2 * SSP_ACK_INTERVAL_MS + 500);
+	uint64_t probes = ssp_transport_stats(p.cli)->probes;
+	CHECKF(probes >= 1 && probes <= 4, "%llu probes", (unsigned long long)probes);
+	pair_close(&p);
+}
+
+/* A typist's echoes are answers to its own keys, not a stream: however
+ * close together, they start no probes. */
+TEST(a_typist_starts_no_probes)
+{
+	struct pair p = { 0 };
+	REQUIRE(pair_open(&p));
+	for (int i = 0; i < 8; i++) {
+		REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "k", 1) == SSP_OK);
+		pump(&p, 150);
+	}
+	pump(&p, 2500);
+	CHECK_EQ_INT(p.bytes_in, 8);
+	CHECK_EQ_INT(ssp_transport_stats(p.cli)->probes, 0);
+	pair_close(&p);
 }
 
 static const struct test tests[] = {
@@ -255,6 +326,9 @@ static const struct test tests[] = {
 	TEST_ENTRY(a_lost_keystroke_does_not_stall_steady_typing),
 	TEST_ENTRY(a_lost_hop_is_resent_alone_and_the_next_waits_for_it),
 	TEST_ENTRY(after_a_roam_the_lost_screen_is_resent_at_once),
+	TEST_ENTRY(a_silent_stream_is_probed_and_the_screen_catches_up),
+	TEST_ENTRY(a_stream_that_ends_costs_at_most_four_probes),
+	TEST_ENTRY(a_typist_starts_no_probes),
 };
 
 TEST_MAIN("ssp-transport", tests)

@@ -54,7 +54,7 @@ scenario() { # NAME LOSS BYTES FLOOD-SECONDS [RELAY-OPTIONS...]
 	wait "$rpid" 2>/dev/null
 	secs=$(( $(date +%s) - start ))
 	echo "$name: $(cat "$TMP/$name.cli") in ${secs}s" >&2
-	cat "$TMP/$name.srv" "$TMP/$name.srv.err" "$TMP/$name.rel.err" >&2
+	cat "$TMP/$name.srv" "$TMP/$name.srv.err" "$TMP/$name.rel.err" "$TMP/$name.cli.err" >&2
 
 	set -- $(cat "$TMP/$name.cli")     # client input BYTES HASH screen HASH
 	c_bytes=$3 c_hash=$4 c_screen=$6

@@ -20,6 +20,10 @@
  *   --seed N        random seed (default 1)
  *   --duration S    exit after S seconds (default: run until SIGTERM)
  *
+ * With RELAY_LOG=FILE in the environment it also writes a line to FILE
+ * for every packet received, dropped, sent or forged, and every roam,
+ * with the time since start (for a failing test's post-mortem).
+ *
  * On exit (SIGTERM, SIGINT, --duration) it prints one line per direction:
  *   relay up|down: received N packets B bytes, sent N packets B bytes,
  *   dropped N, duplicated N, reordered N; roams N
@@ -54,6 +58,19 @@ struct queued {
 };
 
 static struct queued q[MAXQ];
+static FILE *trace; /* RELAY_LOG */
+static uint64_t trace_start;
+static int port_of(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &l) < 0)
+		return 0;
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+#define TRACE(...) do { if (trace) { fprintf(trace, "%8.3f ", \
+	(double)(now_us() - trace_start) / 1e6); fprintf(trace, __VA_ARGS__); \
+	fputc('\n', trace); } } while (0)
 static int nq;
 static volatile sig_atomic_t stop, roam_now;
 static uint64_t rng = 1;
@@ -91,6 +108,7 @@ static void enqueue(struct dir *d, int up, const uint8_t *data, size_t len,
 	d->rx++;
 	d->rx_bytes += len;
 	if (frand() < d->loss) {
+		TRACE("%s drop %zu", up ? "up" : "down", len);
 		d->dropped++;
 		return;
 	}
@@ -200,6 +218,7 @@ static void attack(const uint8_t *p, size_t len, uint64_t now,
 		break;
 	}
 	atk.turn++;
+	TRACE("attack %s %zu", attack_names[kind], n);
 	if (n > 0 && sendto(atk.fd, pkt, n, 0, (const struct sockaddr *)server, server_len) >= 0)
 		atk.sent[kind]++;
 }
@@ -272,6 +291,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int ufd = upstream_socket(family);
+	if (getenv("RELAY_LOG") != NULL) {
+		trace = fopen(getenv("RELAY_LOG"), "w");
+		trace_start = now_us();
+	}
 	if (atk.every > 0)
 		atk.fd = upstream_socket(family);
 	printf("relay listening on %d\n", ntohs(la.sin_port));
@@ -299,6 +322,7 @@ int main(int argc, char **argv)
 			roam_now = 0;
 			last_roam = now;
 			roams++;
+			TRACE("roam");
 		}
 		/* Send what is due. */
 		uint64_t next = now + 50000;
@@ -312,6 +336,8 @@ int main(int argc, char **argv)
 				else
 					n = client_len ? sendto(lfd, q[i].data, q[i].len, 0,
 					                        (struct sockaddr *)&client, client_len) : -1;
+				TRACE("%s send %zu %s port %d", q[i].up ? "up" : "down", q[i].len,
+				      n >= 0 ? "ok" : strerror(errno), q[i].up ? port_of(ufd) : ntohs(((struct sockaddr_in *)&client)->sin_port));
 				if (n >= 0) {
 					d->tx++;
 					d->tx_bytes += q[i].len;
@@ -338,6 +364,7 @@ int main(int argc, char **argv)
 			if (n >= 0) {
 				if (client_len != fl || memcmp(&client, &from, fl) != 0)
 					client_moves++;
+				TRACE("up recv %zd from %d", n, ntohs(((struct sockaddr_in *)&from)->sin_port));
 				memcpy(&client, &from, fl);
 				client_len = fl;
 				enqueue(&up, 1, buf, (size_t)n, now);
@@ -350,6 +377,7 @@ int main(int argc, char **argv)
 				memcpy(atk.down, buf, (size_t)n);
 				atk.downlen = (size_t)n;
 			}
+			TRACE("down recv %zd on %d", n, port_of(ufd));
 			if (n >= 0)
 				enqueue(&down, 0, buf, (size_t)n, now);
 		}

@@ -16,6 +16,11 @@
  *       server shuts down, or all input is acknowledged and the screen
  *       has been still for 15 s; prints "client input BYTES HASH screen
  *       HASH" (the hash of the screen it was last sent).
+ *
+ * With PEER_LOG=PREFIX in the environment each end writes four lines a
+ * second to PREFIX.server or PREFIX.client: datagrams in and out, roams
+ * or hops, the peer's address, how long it has been silent and the
+ * newest state received (for a failing test's post-mortem).
  */
 #include <poll.h>
 #include <stdint.h>
@@ -66,6 +71,38 @@ static int get_key(struct crypto_key *k)
 		return -1;
 	}
 	return 0;
+}
+
+/* PEER_LOG: how this end stands, every 250 ms. */
+static void peer_log(struct ssp_transport *t, const char *who)
+{
+	static FILE *f;
+	static uint64_t start, last;
+	uint64_t now = ssp_now_ms();
+	if (start == 0) {
+		const char *p = getenv("PEER_LOG");
+		start = now;
+		if (p != NULL) {
+			char name[512];
+			snprintf(name, sizeof name, "%s.%s", p, who);
+			f = fopen(name, "w");
+		}
+	}
+	if (f == NULL || now - last < 250)
+		return;
+	last = now;
+	struct ssp_conn *c = ssp_transport_conn(t);
+	const struct ssp_stats *st = ssp_conn_stats(c);
+	char addr[80];
+	ssp_conn_remote_str(c, addr, sizeof addr);
+	fprintf(f, "%8.3f in %llu out %llu roams %llu hops %llu remote %s quiet %llu rnum %llu errs %llu replayed %llu\n",
+	        (double)(now - start) / 1e3, (unsigned long long)st->received,
+	        (unsigned long long)st->sent, (unsigned long long)st->roams,
+	        (unsigned long long)st->port_hops, addr,
+	        (unsigned long long)ssp_conn_quiet_ms(c, now),
+	        (unsigned long long)ssp_transport_remote_num(t),
+	        (unsigned long long)st->send_errors, (unsigned long long)st->dropped_replayed);
+	fflush(f);
 }
 
 static void wait_io(struct ssp_transport *t, int limit)
@@ -134,6 +171,7 @@ static int server(double seconds, double quiet)
 			ssp_transport_set_local(t, ssp_termstate_from_frame(
 				term_frame(screen), ssp_transport_remote_num(t)));
 		ssp_transport_tick(t, now);
+		peer_log(t, "server");
 		/* Done: no more flood, the client quiet for a while, and the
 		 * final screen acknowledged. */
 		if (!flooding && now - last_input > (uint64_t)(quiet * 1000) &&
@@ -202,6 +240,7 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 		ssp_flow_push(&flow, t, ssp_now_ms());
 		ssp_conn_maybe_hop(c, ssp_now_ms());
 		ssp_transport_tick(t, ssp_now_ms());
+		peer_log(t, "client");
 		/* Also done when all input is acknowledged and the screen has
 		 * not changed for 15 s: under fast roaming the server can lose
 		 * track of an idle client and its shutdown may not arrive. (Longer
@@ -232,9 +271,10 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 	printf("client input %llu %016llx screen %016llx\n", (unsigned long long)sent,
 	       (unsigned long long)hash, (unsigned long long)screen_hash(seen->frame));
 	const struct ssp_stats *st = ssp_conn_stats(c);
-	fprintf(stderr, "client: %llu datagrams in, %llu out, hops %llu\n",
+	fprintf(stderr, "client: %llu datagrams in, %llu out, hops %llu, probes %llu\n",
 	        (unsigned long long)st->received, (unsigned long long)st->sent,
-	        (unsigned long long)st->port_hops);
+	        (unsigned long long)st->port_hops,
+	        (unsigned long long)ssp_transport_stats(t)->probes);
 	ssp_transport_free(t);
 	return 0;
 }
