@@ -61,6 +61,8 @@ struct term {
 	struct term_row **sb;
 	int sb_count, sb_head;
 	uint64_t sb_total;
+	struct sgr_memo *sgr_memo; /* see sgr_fast */
+	uint32_t sgr_seen;
 };
 
 static const struct term_parser_ops emu_ops;
@@ -944,7 +946,7 @@ static void ansi_mode(struct term *t, int mode, bool on)
 /* The colour 38 or 48 names by kind 5 (palette index v[0]) or kind 2
  * (red, green and blue in v[0..2], omitted ones 0); false when it is
  * malformed: an index omitted or past 255, a component past 255, another
- * kind. Both readers of SGR (sgr_color, sgr_fast) decide here. */
+ * kind. Both readers of SGR (sgr_color, sgr_compile) decide here. */
 static inline bool sgr_colour_value(int kind, const int32_t *v, uint32_t *out)
 {
 	if (kind == 5 && v[0] >= 0 && v[0] <= 255) {
@@ -1097,7 +1099,7 @@ static void sgr(struct term *t, const struct term_seq *s)
 }
 
 /* One parameter of a control sequence read without a struct term_seq
- * (sgr_fast, CUP in ground_csi): the number at s, where the bytes up to
+ * (sgr_compile, CUP in ground_csi): the number at s, where the bytes up to
  * fin are parameter bytes and *fin is not a digit. Its value goes to *v
  * (-1 when omitted); returns the byte after it, or NULL when the number
  * is longer than four digits or is followed by neither ';' nor fin (a ':'
@@ -1120,14 +1122,25 @@ static inline const uint8_t *csi_number(const uint8_t *s, const uint8_t *fin, in
 	return s;
 }
 
-/* The SGR parameters [s, fin) applied to *p as they are read, without
- * filling a struct term_seq first: the same changes as sgr() makes, for
- * parameters separated by ';' only. Returns false, with *p unchanged, for
- * anything else: the caller goes the general way. */
-static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
+/* Op o after what acc does: one op doing both. Each field's update is
+ * "clear these bits, then set those", and two such make one. */
+static inline void sgr_then(struct sgr_op *acc, const struct sgr_op *o)
 {
-	struct pen pen = *p;
+	acc->fg = (acc->fg & ~o->fgset) | o->fg;
+	acc->fgset |= o->fgset;
+	acc->bg = (acc->bg & ~o->bgset) | o->bg;
+	acc->bgset |= o->bgset;
+	acc->set = (uint16_t)((acc->set & ~o->clear) | o->set);
+	acc->clear |= o->clear;
+}
 
+/* The SGR parameters [s, fin) made into one op as they are read, without
+ * filling a struct term_seq first: applied to a pen, it makes the same
+ * changes as sgr() does, for parameters separated by ';' only. Returns
+ * false for anything else: the caller goes the general way. */
+static bool sgr_compile(struct sgr_op *acc, const uint8_t *s, const uint8_t *fin)
+{
+	*acc = (struct sgr_op){ 0 };
 	/* Fewer bytes than this hold at most TERM_MAX_PARAMS parameters;
 	 * the tables drop those past it. */
 	if (fin - s >= 2 * TERM_MAX_PARAMS)
@@ -1138,7 +1151,7 @@ static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
 			return false;
 		const struct sgr_op *o = sgr_op(v);
 		if (!o->extended) {
-			sgr_apply(&pen, o);
+			sgr_then(acc, o);
 		} else if (s != fin) {
 			/* As sgr_color: "5;n" or "2;r;g;b"; another kind
 			 * uses up just itself, a short one the rest. */
@@ -1150,14 +1163,87 @@ static bool sgr_fast(struct pen *p, const uint8_t *s, const uint8_t *fin)
 			for (k = 0; k < want && s != fin; k++)
 				if ((s = csi_number(s + 1, fin, &a[k])) == NULL)
 					return false;
-			if (k == want && sgr_colour_value(kind, a, &c))
-				sgr_apply_colour(&pen, v, c);
+			if (k == want && sgr_colour_value(kind, a, &c) && v != 58) {
+				struct sgr_op e = { 0 };
+				if (v == 38)
+					e.fg = c, e.fgset = ~0u;
+				else
+					e.bg = c, e.bgset = ~0u;
+				sgr_then(acc, &e);
+			}
 		}
 		if (s == fin)
 			break;
 		s++;
 	}
-	*p = pen;
+	return true;
+}
+
+#ifdef __SSE2__
+/*
+ * Programs repeat a few SGRs over and over (ls, compilers, editors'
+ * syntax colours), so what an SGR of ';'-separated parameters does, as
+ * one op (sgr_compile), is remembered by its bytes: up to 16 of them,
+ * the final 'm' included, zeroed past it. Direct-mapped, 2048 slots (80
+ * KB); a new SGR takes its slot. An empty slot's key is all zero, which
+ * no SGR's is. The memo is made once an emulator has read SGR_MEMO_AFTER
+ * SGRs: the short-lived ones that apply a diff never need it.
+ */
+#define SGR_MEMO_BITS 11
+#define SGR_MEMO_AFTER 2048
+struct sgr_memo {
+	uint8_t key[16];
+	struct sgr_op op;
+};
+
+/* Whether t has a memo: it is made at the SGR_MEMO_AFTER-th SGR. */
+static bool sgr_memo_ready(struct term *t)
+{
+	if (t->sgr_memo == NULL && ++t->sgr_seen >= SGR_MEMO_AFTER)
+		t->sgr_memo = calloc((size_t)1 << SGR_MEMO_BITS, sizeof *t->sgr_memo);
+	return t->sgr_memo != NULL;
+}
+#endif
+
+/* The SGR [p, fin] (its 'm' at fin) applied to the pen: its op from the
+ * memo when it is there, else made by sgr_compile (into the memo when
+ * the SGR fits one). False, with the pen unchanged, when sgr_compile
+ * declines it. */
+static bool sgr_fast(struct term *t, const uint8_t *p, const uint8_t *fin,
+                     const uint8_t *end)
+{
+	struct sgr_op op;
+
+#ifdef __SSE2__
+	if (fin - p < 16 && end - p >= 16 && sgr_memo_ready(t)) {
+		static const uint8_t index[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+		                                   10, 11, 12, 13, 14, 15 };
+		__m128i keep = _mm_cmplt_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)index),
+			_mm_set1_epi8((char)(fin - p + 1)));
+		__m128i key = _mm_and_si128(
+			_mm_loadu_si128((const __m128i *)(const void *)p), keep);
+		uint64_t lo = (uint64_t)_mm_cvtsi128_si64(key);
+		uint64_t hi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(key, key));
+		uint64_t h = (lo ^ hi * 0x9e3779b97f4a7c15u) * 0xff51afd7ed558ccdu;
+		struct sgr_memo *m = &t->sgr_memo[h >> (64 - SGR_MEMO_BITS)];
+		__m128i have = _mm_loadu_si128((const __m128i *)(const void *)m->key);
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(have, key)) != 0xffff) {
+			if (!sgr_compile(&m->op, p, fin)) {
+				memset(m, 0, sizeof *m);
+				return false;
+			}
+			_mm_storeu_si128((__m128i *)(void *)m->key, key);
+		}
+		sgr_apply(&t->pen, &m->op);
+		return true;
+	}
+#else
+	(void)end;
+#endif
+	if (!sgr_compile(&op, p, fin))
+		return false;
+	sgr_apply(&t->pen, &op);
 	return true;
 }
 
@@ -1628,6 +1714,7 @@ static void free_all_but_frame(struct term *t)
 	scrollback_free(t);
 	term_parser_free(&t->parser);
 	free(t->reply);
+	free(t->sgr_memo);
 	free(t);
 }
 
@@ -1669,7 +1756,7 @@ static inline const uint8_t *ground_csi(struct term *t, const uint8_t *s,
 		after = p + 1;
 	} else {
 		fin = term_csi_final(p, end);
-		if (fin != NULL && *fin == 'm' && sgr_fast(&t->pen, p, fin)) {
+		if (fin != NULL && *fin == 'm' && sgr_fast(t, p, fin, end)) {
 			/* SGR, the most frequent by far */
 			t->last_char = 0;
 			return fin + 1;

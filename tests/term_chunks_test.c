@@ -1,8 +1,8 @@
 /*
  * The ground state's fast lane against the parser's tables. A control
  * sequence that lies whole in one buffer is parsed by term_csi_final and
- * term_csi_params (an SGR or a CUP applied as it is read, by sgr_fast and
- * ground_csi), and ground-state runs go to the emulator without the
+ * term_csi_params (an SGR or a CUP applied as it is read, by sgr_compile
+ * and ground_csi, an SGR seen before from sgr_memo_op), and ground-state runs go to the emulator without the
  * tables; fed one byte at a time, every sequence goes through the tables
  * instead. Both must leave the emulator in the same state, so each stream
  * here is written whole, one byte at a time and in random pieces, and the
@@ -89,7 +89,7 @@ static void put_csi(struct stream *s)
 		return; /* unterminated: the next piece goes on with it */
 	if (rnd(3) == 0) {
 		/* SGR: attributes, and colours in both forms, whole, short
-		 * or out of range, read by sgr_fast or handed to sgr(). */
+		 * or out of range, read by sgr_compile or handed to sgr(). */
 		static const char *const sgr[] = {
 			"38;5;", "48;2;", "38:2::", "4:", "1;", "38;5;200", "48;5;",
 			"38;2;1;2;3", "48;2;1;2", "38;2;", "58;5;9", "38;;1",
@@ -232,8 +232,51 @@ TEST(edge_sequences_agree)
 	}
 }
 
+/* A few SGRs over and over, on every pen the others leave: written whole,
+ * once the emulator has read enough of them (2048, SGR_MEMO_AFTER in
+ * emu.c) each is applied from the fast path's memo (what its bytes did,
+ * as one op), which must do what the tables do each time. */
+TEST(repeated_sgrs_agree)
+{
+	static const char *const sgr[] = {
+		"1;31", "0;4", "38;5;200", "48;2;1;2;3", "22;39", "7", "27;49",
+		"1;4;97;41", "1;22", "22;1", "38;2;0;300;0", "4:3", "", "0", "9;2;3",
+		"38;5;9;48;5;10", "39;49;24", "5;25;8", "28", "100;90",
+		"38;5;200;1", "38;5;200;4", /* alike in their first eight bytes */
+	};
+	static struct stream s;
+	char why[256];
+
+	for (int iter = 0; iter < 10; iter++) {
+		struct term *whole = term_new(80, 24), *bytes = term_new(80, 24);
+		REQUIRE(whole != NULL && bytes != NULL);
+		for (int part = 0; part < 6; part++) {
+			s.n = 0;
+			while (s.n < sizeof s.d - 64) {
+				puts_(&s, "\033[");
+				puts_(&s, sgr[rnd(sizeof sgr / sizeof sgr[0])]);
+				put_byte(&s, 'm');
+				for (int k = 1 + (int)rnd(3); k > 0; k--)
+					put_byte(&s, (uint8_t)('a' + rnd(26)));
+				if (rnd(20) == 0)
+					puts_(&s, "\r\n");
+			}
+			term_write(whole, s.d, s.n);
+			for (size_t i = 0; i < s.n; i++)
+				term_write(bytes, s.d + i, 1);
+			CHECKF(same(whole, bytes, why, sizeof why), "stream %d, part %d: %s",
+			       iter, part, why);
+		}
+		term_free(whole);
+		term_free(bytes);
+		if (test_failures_)
+			return;
+	}
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(whole_bytewise_and_pieces_agree),
+	TEST_ENTRY(repeated_sgrs_agree),
 	TEST_ENTRY(edge_sequences_agree),
 };
 
