@@ -675,12 +675,23 @@ static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
 			FILL4(d + 16 * i, _mm_unpacklo_epi16(w, zero));
 			FILL4(d + 16 * i + 64, _mm_unpackhi_epi16(w, zero));
 		}
-		if (i + 4 <= n) {
+		if (i < n) {
+			/* Fewer than eight left: the next four if there
+			 * are more than four, then the last four, over
+			 * cells already filled when there are fewer (this
+			 * block began with four or more, so n - 4 is in
+			 * the run). Rewriting a cell beats a loop of a
+			 * varying count: scroll's numbers, colour's words. */
 			uint32_t four;
-			memcpy(&four, s + i, 4);
-			FILL4(d + 16 * i, _mm_unpacklo_epi16(_mm_unpacklo_epi8(
+			if (i + 4 < n) {
+				memcpy(&four, s + i, 4);
+				FILL4(d + 16 * i, _mm_unpacklo_epi16(_mm_unpacklo_epi8(
+					_mm_cvtsi32_si128((int)four), zero), zero));
+			}
+			memcpy(&four, s + n - 4, 4);
+			FILL4(d + 16 * (n - 4), _mm_unpacklo_epi16(_mm_unpacklo_epi8(
 				_mm_cvtsi32_si128((int)four), zero), zero));
-			i += 4;
+			i = n;
 		}
 #undef FILL4
 	}
