@@ -338,14 +338,16 @@ static uint64_t next_send_time(struct ssp_transport *t, uint64_t now)
  * fast path (250, 500, 1000, 2000 ms), each a chance for the server to
  * learn the new address. A server that merely went idle ends them with
  * its own next heartbeat (a pure acknowledgement ends the run); a
- * typist, whose every key comes between two echoes, starts none.
+ * typist, whose every key comes between two echoes, starts none. Once
+ * this side is shutting down it sends nothing but the shutdown, and
+ * probes none.
  */
 static uint64_t probe_time(const struct ssp_transport *t, uint64_t now,
                            int *k_out)
 {
 	uint64_t quiet = ssp_conn_quiet_ms(t->conn, now);
 
-	if (t->server || t->peer_run < 2 || quiet == NONE)
+	if (t->server || t->shutdown || t->peer_run < 2 || quiet == NONE)
 		return NONE;
 	int k = ssp_conn_stats(t->conn)->received == t->probe_received ? t->probes : 0;
 	unsigned base = ssp_rtt_rto(ssp_conn_rtt(t->conn));

@@ -1068,14 +1068,16 @@ static inline void sgr_apply(struct pen *p, const struct sgr_op *o)
 	p->attr = (uint16_t)((p->attr & ~o->clear) | o->set);
 }
 
-/* 38 or 48 (v) with the colour it named; 58, the underline colour, is
- * understood but not kept. */
-static inline void sgr_apply_colour(struct pen *p, int v, uint32_t c)
+/* What 38 or 48 (v) with the colour it named does; 58, the underline
+ * colour, is understood but not kept: it does nothing. */
+static inline struct sgr_op sgr_colour_op(int v, uint32_t c)
 {
+	struct sgr_op o = { 0 };
 	if (v == 38)
-		p->fg = c;
+		o.fg = c, o.fgset = ~0u;
 	else if (v == 48)
-		p->bg = c;
+		o.bg = c, o.bgset = ~0u;
+	return o;
 }
 
 static void sgr(struct term *t, const struct term_seq *s)
@@ -1101,8 +1103,10 @@ static void sgr(struct term *t, const struct term_seq *s)
 			p->attr &= ~TERM_ATTR_UNDERLINE;
 		} else if (o->extended) {
 			i = sgr_color(s, i, &c, &ok);
-			if (ok)
-				sgr_apply_colour(p, v, c);
+			if (ok) {
+				struct sgr_op e = sgr_colour_op(v, c);
+				sgr_apply(p, &e);
+			}
 		} else {
 			sgr_apply(p, o);
 		}
@@ -1174,12 +1178,8 @@ static bool sgr_compile(struct sgr_op *acc, const uint8_t *s, const uint8_t *fin
 			for (k = 0; k < want && s != fin; k++)
 				if ((s = csi_number(s + 1, fin, &a[k])) == NULL)
 					return false;
-			if (k == want && sgr_colour_value(kind, a, &c) && v != 58) {
-				struct sgr_op e = { 0 };
-				if (v == 38)
-					e.fg = c, e.fgset = ~0u;
-				else
-					e.bg = c, e.bgset = ~0u;
+			if (k == want && sgr_colour_value(kind, a, &c)) {
+				struct sgr_op e = sgr_colour_op(v, c);
 				sgr_then(acc, &e);
 			}
 		}

@@ -18,6 +18,13 @@ struct pair {
 	size_t bytes_in;
 };
 
+/* The server's transport takes what its terminal now shows. */
+static void publish(struct pair *p)
+{
+	ssp_transport_set_local(p->srv, ssp_termstate_from_frame(
+		term_frame(p->screen), ssp_transport_remote_num(p->srv)));
+}
+
 static void pump(struct pair *p, int ms)
 {
 	uint64_t end = ssp_now_ms() + (uint64_t)ms;
@@ -51,8 +58,7 @@ static void pump(struct pair *p, int ms)
 		}
 		ssp_transport_remote_forget(p->srv, p->consumed);
 		if (changed)
-			ssp_transport_set_local(p->srv, ssp_termstate_from_frame(
-				term_frame(p->screen), ssp_transport_remote_num(p->srv)));
+			publish(p);
 		now = ssp_now_ms();
 		ssp_transport_tick(p->cli, now);
 		ssp_transport_tick(p->srv, now);
@@ -219,8 +225,7 @@ TEST(after_a_roam_the_lost_screen_is_resent_at_once)
 
 	/* The server prints "Z"; its datagram to the client is lost. */
 	term_write(p.screen, "Z", 1);
-	ssp_transport_set_local(p.srv, ssp_termstate_from_frame(
-		term_frame(p.screen), ssp_transport_remote_num(p.srv)));
+	publish(&p);
 	int fd = ssp_conn_fd(ssp_transport_conn(p.cli)), lost = 0;
 	for (int i = 0; i < 200 && !lost; i++) {
 		ssp_transport_tick(p.srv, ssp_now_ms());
@@ -257,8 +262,7 @@ static void stream_output(struct pair *p)
 	pump(p, 300);
 	for (int i = 0; i < 30; i++) {
 		term_write(p->screen, "out\r\n", 5);
-		ssp_transport_set_local(p->srv, ssp_termstate_from_frame(
-			term_frame(p->screen), ssp_transport_remote_num(p->srv)));
+		publish(p);
 		pump(p, 10);
 	}
 }
@@ -279,8 +283,7 @@ TEST(a_silent_stream_is_probed_and_the_screen_catches_up)
 	REQUIRE(ssp_conn_maybe_hop(ssp_transport_conn(p.cli),
 	                           ssp_now_ms() + 2 * SSP_PORT_HOP_MS) == 1);
 	term_write(p.screen, "END", 3);
-	ssp_transport_set_local(p.srv, ssp_termstate_from_frame(
-		term_frame(p.screen), ssp_transport_remote_num(p.srv)));
+	publish(&p);
 	pump(&p, 1200);
 	CHECK(ssp_transport_stats(p.cli)->probes >= 1);
 	CHECK_EQ_INT(ssp_conn_stats(ssp_transport_conn(p.srv))->roams, 1);
