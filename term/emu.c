@@ -63,6 +63,10 @@ struct term {
 	uint64_t sb_total;
 	struct sgr_memo *sgr_memo; /* see sgr_fast */
 	uint32_t sgr_seen;
+	/* Whether a cell of t's rows may be half of a wide character: set
+	 * by the first wide print, and from the start for an emulator made
+	 * around a frame. Until then split_wide has nothing to look for. */
+	bool wide_seen;
 };
 
 static const struct term_parser_ops emu_ops;
@@ -131,14 +135,14 @@ static void split_wide_slow(struct term *t, struct term_row *r, int x)
 	}
 }
 
-/* Erase cells [from, to) of row r with the pen's background. */
 static inline void split_wide(struct term *t, struct term_row *r, int x)
 {
-	if (x >= 0 && x < r->len &&
+	if (t->wide_seen && x >= 0 && x < r->len &&
 	    (r->cells[x].attr & (TERM_ATTR_WIDE | TERM_ATTR_WIDE_CONT)))
 		split_wide_slow(t, r, x);
 }
 
+/* Erase cells [from, to) of row r with the pen's background. */
 static void erase_cells(struct term *t, struct term_row *r, int from, int to)
 {
 	int cols = t->f->cols;
@@ -567,6 +571,7 @@ static void print_cp(struct term *t, uint32_t cp)
 	c->attr = t->pen.attr;
 	c->link = t->pen.link;
 	if (w == 2) {
+		t->wide_seen = true;
 		c->attr |= TERM_ATTR_WIDE;
 		c[1] = *c;
 		c[1].ch = 0;
@@ -1761,6 +1766,13 @@ static inline const uint8_t *ground_csi(struct term *t, const uint8_t *s,
 	}
 	if (*p >= 0x40 && *p <= 0x7e) {
 		/* No parameters (ESC [ K, ESC [ H, ...): nothing to scan. */
+		if (*p == 'K') {
+			/* EL 0, which ends many a line of full-screen
+			 * programs (top, less) and of coloured output */
+			t->last_char = 0;
+			erase_line(t, 0);
+			return p + 1;
+		}
 		q.final = *p;
 		q.marker = q.ninter = q.nparam = 0;
 		q.sub = 0;
@@ -1864,9 +1876,12 @@ struct term *term_from_frame(const struct term_frame *f)
 {
 	struct term *t = term_around(term_frame_copy(f));
 	/* The alternate screen's rows are not part of a frame: the copy
-	 * is a main screen showing what f shows. */
-	if (t != NULL)
+	 * is a main screen showing what f shows. f's cells may hold wide
+	 * characters. */
+	if (t != NULL) {
 		t->f->modes &= ~(uint32_t)TERM_MODE_ALT_SCREEN;
+		t->wide_seen = true;
+	}
 	return t;
 }
 
