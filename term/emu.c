@@ -592,9 +592,13 @@ static void emu_print(void *ctx, uint32_t cp)
 	print_cp(ctx, cp);
 }
 
+int term_fill_max = 2; /* see internal.h */
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#define FILL_AVX2 32 /* runs at least this long go to fill_avx2 */
+/* Runs at least this long go to fill_avx512, or to fill_avx2. */
+#define FILL_AVX512 16
+#define FILL_AVX2 32
 
 /* fill_ascii's loop for whole groups of eight cells with AVX2 (when the
  * processor has it; see fill_ascii): the characters widened to 32 bits,
@@ -624,12 +628,43 @@ static size_t fill_avx2(char *d, const uint8_t *s, size_t n, uint32_t fg, uint64
 	return i;
 }
 
-static bool have_avx2(void)
+/* fill_ascii's loop for whole groups of sixteen cells with AVX-512: each
+ * cell is the run's cell with its character put in, so four cells cost
+ * one masked permute of the widened characters and one store. */
+__attribute__((target("avx512f")))
+static size_t fill_avx512(char *d, const uint8_t *s, size_t n, uint32_t fg, uint64_t hi)
 {
-	static int have = -1;
-	if (have < 0)
-		have = __builtin_cpu_supports("avx2") ? 1 : 0;
-	return have;
+	const __m512i cell = _mm512_broadcast_i32x4(
+		_mm_set_epi32((int)(hi >> 32), (int)hi, (int)fg, 0));
+	/* Store k's dword 4j is character 4k + j. */
+	const __m512i at0 = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+	const __m512i at1 = _mm512_add_epi32(at0, _mm512_set1_epi32(4));
+	const __m512i at2 = _mm512_add_epi32(at0, _mm512_set1_epi32(8));
+	const __m512i at3 = _mm512_add_epi32(at0, _mm512_set1_epi32(12));
+	const __mmask16 ch = 0x1111;
+	size_t i;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		__m512i w = _mm512_cvtepu8_epi32(_mm_loadu_si128(
+			(const __m128i *)(const void *)(s + i)));
+		char *p = d + 16 * i;
+		_mm512_storeu_si512((void *)p, _mm512_mask_permutexvar_epi32(cell, ch, at0, w));
+		_mm512_storeu_si512((void *)(p + 64), _mm512_mask_permutexvar_epi32(cell, ch, at1, w));
+		_mm512_storeu_si512((void *)(p + 128), _mm512_mask_permutexvar_epi32(cell, ch, at2, w));
+		_mm512_storeu_si512((void *)(p + 192), _mm512_mask_permutexvar_epi32(cell, ch, at3, w));
+	}
+	return i;
+}
+
+/* The widest of fill_ascii's loops the processor has, and term_fill_max
+ * allows: 2 AVX-512, 1 AVX2, 0 neither. */
+static int fill_level(void)
+{
+	static int level = -1;
+	if (level < 0)
+		level = __builtin_cpu_supports("avx512f") ? 2 :
+		        __builtin_cpu_supports("avx2") ? 1 : 0;
+	return level < term_fill_max ? level : term_fill_max;
 }
 #endif
 
@@ -654,8 +689,13 @@ static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
 	char *d = (char *)c;
 	size_t i = 0;
 #ifdef FILL_AVX2
-	if (n >= FILL_AVX2 && have_avx2())
-		i = fill_avx2(d, s, n, pen->fg, hi);
+	if (n >= FILL_AVX512) {
+		int level = fill_level();
+		if (level == 2)
+			i = fill_avx512(d, s, n, pen->fg, hi);
+		else if (level == 1 && n >= FILL_AVX2)
+			i = fill_avx2(d, s, n, pen->fg, hi);
+	}
 #endif
 #ifdef __SSE2__
 	if (n - i >= 4) {

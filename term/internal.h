@@ -63,6 +63,11 @@ struct term_frame {
 	char *links[TERM_LINKS_MAX]; /* id i+1 is links[i] */
 };
 
+/* The widest loop the emulator fills a run of ASCII cells with, when the
+ * processor has it: 2 AVX-512, 1 AVX2, 0 SSE2 (2 unless a test lowers it
+ * to check a narrower loop on a machine that has a wider one). */
+extern int term_fill_max;
+
 /* Rows. */
 extern uint64_t term_gen_counter;
 static inline uint64_t term_gen_next(void)
