@@ -42,12 +42,13 @@ struct term {
 	struct rowset hidden;     /* main rows while the alternate is shown */
 	int top, bottom;          /* scroll region, inclusive */
 	struct pen pen;
-	bool autowrap;            /* DECAWM */
-	bool origin;              /* DECOM */
+	/* insert, autowrap and g together: see plain_print */
 	bool insert;              /* IRM */
-	bool newline;             /* LNM */
+	bool autowrap;            /* DECAWM */
 	uint8_t g[2];             /* G0, G1: 'B' ASCII or '0' DEC graphics */
 	uint8_t gl;               /* 0: G0 in GL, 1: G1 (SO) */
+	bool origin;              /* DECOM */
+	bool newline;             /* LNM */
 	struct saved saved[2];    /* DECSC: [0] main screen, [1] alternate */
 	bool saved_set[2];
 	uint8_t tabs[TERM_MAX_COLS];
@@ -753,12 +754,26 @@ static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
 #endif
 }
 
+/* Whether a printed ASCII character is itself, overwrites and may wrap:
+ * no insert mode, autowrap on, ASCII in GL. The usual state, with both
+ * charsets ASCII, is one 32-bit compare. */
+static inline bool plain_print(const struct term *t)
+{
+	_Static_assert(offsetof(struct term, autowrap) == offsetof(struct term, insert) + 1 &&
+	               offsetof(struct term, g) == offsetof(struct term, insert) + 2,
+	               "insert, autowrap and g are four bytes in a row");
+	static const uint8_t usual[4] = { false, true, 'B', 'B' };
+	if (memcmp(&t->insert, usual, 4) == 0)
+		return true;
+	return !t->insert && t->autowrap && t->g[t->gl] == 'B';
+}
+
 /* Runs of printable ASCII: the hot path of every scrolling program. */
 static inline void print_ascii(struct term *t, const uint8_t *s, size_t n)
 {
 	struct term_frame *f = t->f;
 
-	if (t->insert || !t->autowrap || t->g[t->gl] != 'B') {
+	if (!plain_print(t)) {
 		for (size_t i = 0; i < n; i++)
 			print_cp(t, s[i]);
 		return;
