@@ -1251,6 +1251,70 @@ static bool sgr_compile(struct sgr_op *acc, const uint8_t *s, const uint8_t *fin
 }
 
 #ifdef __SSE2__
+/* The value of the l (1 to 3) digits that end at q[2], of an SGR's bytes
+ * (all '0' or above: digits, ';', 'm'), from one 4-byte load and no
+ * branch on l: the digits are right-aligned in the load's low three
+ * bytes, and the bytes before them are masked off. */
+static inline int32_t digits_ending(const uint8_t *q, int l)
+{
+	uint32_t w;
+	memcpy(&w, q, 4);
+	w = (w - 0x30303030u) & (0xffffffu ^ ((1u << (8 * (3 - l))) - 1));
+	return (int32_t)((w & 0xff) * 100 + (w >> 8 & 0xff) * 10 + (w >> 16 & 0xff));
+}
+
+/*
+ * The true colour SGR "38;2;r;g;b" or "48;2;r;g;b" (r, g and b of one to
+ * three digits) at p, its 'm' at fin: its shape from one 16-byte load, its
+ * numbers from a 4-byte load each, with no branch on their lengths. Those
+ * are random in colour output (syntax highlighters, diff tools), and in
+ * csi_number's loop they cost a misprediction a number. The caller has 16
+ * bytes at p and fin - p <= 16. False for any other form, which
+ * sgr_compile reads; the op made is the one sgr_compile makes.
+ */
+static bool sgr_rgb(struct sgr_op *op, const uint8_t *p, const uint8_t *fin)
+{
+	int n = (int)(fin - p);
+	if (n < 11 || (p[0] != '3' && p[0] != '4') || p[1] != '8' || p[3] != '2')
+		return false;
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	uint32_t in = (1u << n) - 1;
+	uint32_t semi = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(';'))) & in;
+	uint32_t digit = (uint32_t)_mm_movemask_epi8(_mm_and_si128(
+		_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+		_mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)))) & in;
+	if ((semi | digit) != in || (semi & 0x1f) != 0x14)
+		return false;
+	/* r at byte 5, then g and b after the next two ';' */
+	uint32_t rest = semi >> 5;
+	if (rest == 0)
+		return false;
+	int lr = __builtin_ctz(rest);
+	uint32_t after = rest >> (lr + 1);
+	if (after == 0)
+		return false;
+	int lg = __builtin_ctz(after);
+	int lb = n - 5 - lr - lg - 2;
+	if (after >> (lg + 1) != 0 || lr < 1 || lr > 3 || lg < 1 || lg > 3 ||
+	    lb < 1 || lb > 3)
+		return false;
+	/* each number's last digit is before its ';' or the 'm' at fin */
+	int32_t rgb[3] = { digits_ending(p + 2 + lr, lr), digits_ending(p + 3 + lr + lg, lg),
+	                   digits_ending(fin - 3, lb) };
+	uint32_t c;
+	*op = (struct sgr_op){ 0 };
+	if (sgr_colour_value(2, rgb, &c))
+		*op = sgr_colour_op(p[0] == '3' ? 38 : 48, c);
+	return true;
+}
+
+/* The op of the SGR [p, fin), as sgr_compile, the true colour form by
+ * sgr_rgb; the caller has 16 bytes at p. */
+static bool sgr_make(struct sgr_op *op, const uint8_t *p, const uint8_t *fin)
+{
+	return (fin - p <= 16 && sgr_rgb(op, p, fin)) || sgr_compile(op, p, fin);
+}
+
 /*
  * Programs repeat a few SGRs over and over (ls, compilers, editors'
  * syntax colours), so what an SGR of ';'-separated parameters does, as
@@ -1286,7 +1350,8 @@ static bool sgr_fast(struct term *t, const uint8_t *p, const uint8_t *fin,
 	struct sgr_op op;
 
 #ifdef __SSE2__
-	if (fin - p < 16 && end - p >= 16 && sgr_memo_ready(t)) {
+	bool have16 = end - p >= 16;
+	if (fin - p < 16 && have16 && sgr_memo_ready(t)) {
 		static const uint8_t index[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
 		                                   10, 11, 12, 13, 14, 15 };
 		__m128i keep = _mm_cmplt_epi8(
@@ -1300,7 +1365,7 @@ static bool sgr_fast(struct term *t, const uint8_t *p, const uint8_t *fin,
 		struct sgr_memo *m = &t->sgr_memo[h >> (64 - SGR_MEMO_BITS)];
 		__m128i have = _mm_loadu_si128((const __m128i *)(const void *)m->key);
 		if (_mm_movemask_epi8(_mm_cmpeq_epi8(have, key)) != 0xffff) {
-			if (!sgr_compile(&m->op, p, fin)) {
+			if (!sgr_make(&m->op, p, fin)) {
 				memset(m, 0, sizeof *m);
 				return false;
 			}
@@ -1309,11 +1374,13 @@ static bool sgr_fast(struct term *t, const uint8_t *p, const uint8_t *fin,
 		sgr_apply(&t->pen, &m->op);
 		return true;
 	}
+	if (!(have16 ? sgr_make(&op, p, fin) : sgr_compile(&op, p, fin)))
+		return false;
 #else
 	(void)end;
-#endif
 	if (!sgr_compile(&op, p, fin))
 		return false;
+#endif
 	sgr_apply(&t->pen, &op);
 	return true;
 }

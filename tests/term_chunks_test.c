@@ -279,9 +279,61 @@ TEST(repeated_sgrs_agree)
 	}
 }
 
+/* True colour SGRs ("38;2;r;g;b", read by sgr_rgb when written whole)
+ * with numbers of every length from omitted to four digits, leading
+ * zeros, values past 255, a wrong kind or prefix, colons, a missing or an
+ * extra number, and another parameter before: written whole, before and
+ * after the memo is made, they must do what the tables do. */
+TEST(true_colour_sgrs_agree)
+{
+	static const char *const lead[] = {
+		"38;2;", "48;2;", "38;2;", "48;2;", "58;2;", "38;5;", "28;2;",
+		"38;3;", "48:2:", "1;38;2;", "38;2:", "8;2;",
+	};
+	static struct stream s;
+	char why[256];
+
+	for (int iter = 0; iter < 4; iter++) {
+		struct term *whole = term_new(80, 24), *bytes = term_new(80, 24);
+		REQUIRE(whole != NULL && bytes != NULL);
+		for (int part = 0; part < 12; part++) {
+			s.n = 0;
+			while (s.n < sizeof s.d - 64) {
+				puts_(&s, "\033[");
+				puts_(&s, lead[rnd(sizeof lead / sizeof lead[0])]);
+				int nums = rnd(8) == 0 ? 2 + (int)rnd(3) : 3;
+				for (int k = 0; k < nums; k++) {
+					if (k > 0)
+						put_byte(&s, rnd(30) == 0 ? ':' : ';');
+					int len = rnd(10) == 0 ? (int)rnd(5) : 1 + (int)rnd(3);
+					for (int j = 0; j < len; j++)
+						put_byte(&s, (uint8_t)('0' + (j == 0 && rnd(2) ? 1 + rnd(2) : rnd(10))));
+				}
+				put_byte(&s, 'm');
+				for (int k = 1 + (int)rnd(3); k > 0; k--)
+					put_byte(&s, (uint8_t)('a' + rnd(26)));
+				if (rnd(4) == 0)
+					puts_(&s, "\033[0m ");
+				if (rnd(20) == 0)
+					puts_(&s, "\r\n");
+			}
+			term_write(whole, s.d, s.n);
+			for (size_t i = 0; i < s.n; i++)
+				term_write(bytes, s.d + i, 1);
+			CHECKF(same(whole, bytes, why, sizeof why), "stream %d, part %d: %s",
+			       iter, part, why);
+		}
+		term_free(whole);
+		term_free(bytes);
+		if (test_failures_)
+			return;
+	}
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(whole_bytewise_and_pieces_agree),
 	TEST_ENTRY(repeated_sgrs_agree),
+	TEST_ENTRY(true_colour_sgrs_agree),
 	TEST_ENTRY(edge_sequences_agree),
 };
 
