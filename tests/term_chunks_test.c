@@ -237,30 +237,23 @@ TEST(edge_sequences_agree)
 	}
 }
 
-/* A few SGRs over and over, on every pen the others leave: written whole,
- * once the emulator has read enough of them (2048, SGR_MEMO_AFTER in
- * emu.c) each is applied from the fast path's memo (what its bytes did,
- * as one op), which must do what the tables do each time. */
-TEST(repeated_sgrs_agree)
+/* Streams of SGRs, each put by put_sgr and followed by a few letters, in
+ * parts of 8 KB on one pair of emulators, so that the memo is made (after
+ * 2048 SGRs, SGR_MEMO_AFTER in emu.c) and used: written whole to one and
+ * byte by byte (through the tables) to the other, the two must agree
+ * after every part. */
+static void sgrs_agree(void (*put_sgr)(struct stream *), int iters, int parts)
 {
-	static const char *const sgr[] = {
-		"1;31", "0;4", "38;5;200", "48;2;1;2;3", "22;39", "7", "27;49",
-		"1;4;97;41", "1;22", "22;1", "38;2;0;300;0", "4:3", "", "0", "9;2;3",
-		"38;5;9;48;5;10", "39;49;24", "5;25;8", "28", "100;90",
-		"38;5;200;1", "38;5;200;4", /* alike in their first eight bytes */
-	};
 	static struct stream s;
 	char why[256];
 
-	for (int iter = 0; iter < 10; iter++) {
+	for (int iter = 0; iter < iters; iter++) {
 		struct term *whole = term_new(80, 24), *bytes = term_new(80, 24);
 		REQUIRE(whole != NULL && bytes != NULL);
-		for (int part = 0; part < 6; part++) {
+		for (int part = 0; part < parts; part++) {
 			s.n = 0;
 			while (s.n < sizeof s.d - 64) {
-				puts_(&s, "\033[");
-				puts_(&s, sgr[rnd(sizeof sgr / sizeof sgr[0])]);
-				put_byte(&s, 'm');
+				put_sgr(&s);
 				for (int k = 1 + (int)rnd(3); k > 0; k--)
 					put_byte(&s, (uint8_t)('a' + rnd(26)));
 				if (rnd(20) == 0)
@@ -279,6 +272,51 @@ TEST(repeated_sgrs_agree)
 	}
 }
 
+/* One of a few SGRs. */
+static void put_repeated_sgr(struct stream *s)
+{
+	static const char *const sgr[] = {
+		"1;31", "0;4", "38;5;200", "48;2;1;2;3", "22;39", "7", "27;49",
+		"1;4;97;41", "1;22", "22;1", "38;2;0;300;0", "4:3", "", "0", "9;2;3",
+		"38;5;9;48;5;10", "39;49;24", "5;25;8", "28", "100;90",
+		"38;5;200;1", "38;5;200;4", /* alike in their first eight bytes */
+	};
+	puts_(s, "\033[");
+	puts_(s, sgr[rnd(sizeof sgr / sizeof sgr[0])]);
+	put_byte(s, 'm');
+}
+
+/* A few SGRs over and over, on every pen the others leave: written
+ * whole, each is applied from the fast path's memo (what its bytes did,
+ * as one op) once it is made, which must do what the tables do each
+ * time. */
+TEST(repeated_sgrs_agree)
+{
+	sgrs_agree(put_repeated_sgr, 10, 6);
+}
+
+/* A true colour SGR or one like it, sometimes after an SGR 0. */
+static void put_true_colour_sgr(struct stream *s)
+{
+	static const char *const lead[] = {
+		"38;2;", "48;2;", "38;2;", "48;2;", "58;2;", "38;5;", "28;2;",
+		"38;3;", "48:2:", "1;38;2;", "38;2:", "8;2;",
+	};
+	if (rnd(4) == 0)
+		puts_(s, "\033[0m ");
+	puts_(s, "\033[");
+	puts_(s, lead[rnd(sizeof lead / sizeof lead[0])]);
+	int nums = rnd(8) == 0 ? 2 + (int)rnd(3) : 3;
+	for (int k = 0; k < nums; k++) {
+		if (k > 0)
+			put_byte(s, rnd(30) == 0 ? ':' : ';');
+		int len = rnd(10) == 0 ? (int)rnd(5) : 1 + (int)rnd(3);
+		for (int j = 0; j < len; j++)
+			put_byte(s, (uint8_t)('0' + (j == 0 && rnd(2) ? 1 + rnd(2) : rnd(10))));
+	}
+	put_byte(s, 'm');
+}
+
 /* True colour SGRs ("38;2;r;g;b", read by sgr_rgb when written whole)
  * with numbers of every length from omitted to four digits, leading
  * zeros, values past 255, a wrong kind or prefix, colons, a missing or an
@@ -286,48 +324,7 @@ TEST(repeated_sgrs_agree)
  * after the memo is made, they must do what the tables do. */
 TEST(true_colour_sgrs_agree)
 {
-	static const char *const lead[] = {
-		"38;2;", "48;2;", "38;2;", "48;2;", "58;2;", "38;5;", "28;2;",
-		"38;3;", "48:2:", "1;38;2;", "38;2:", "8;2;",
-	};
-	static struct stream s;
-	char why[256];
-
-	for (int iter = 0; iter < 4; iter++) {
-		struct term *whole = term_new(80, 24), *bytes = term_new(80, 24);
-		REQUIRE(whole != NULL && bytes != NULL);
-		for (int part = 0; part < 12; part++) {
-			s.n = 0;
-			while (s.n < sizeof s.d - 64) {
-				puts_(&s, "\033[");
-				puts_(&s, lead[rnd(sizeof lead / sizeof lead[0])]);
-				int nums = rnd(8) == 0 ? 2 + (int)rnd(3) : 3;
-				for (int k = 0; k < nums; k++) {
-					if (k > 0)
-						put_byte(&s, rnd(30) == 0 ? ':' : ';');
-					int len = rnd(10) == 0 ? (int)rnd(5) : 1 + (int)rnd(3);
-					for (int j = 0; j < len; j++)
-						put_byte(&s, (uint8_t)('0' + (j == 0 && rnd(2) ? 1 + rnd(2) : rnd(10))));
-				}
-				put_byte(&s, 'm');
-				for (int k = 1 + (int)rnd(3); k > 0; k--)
-					put_byte(&s, (uint8_t)('a' + rnd(26)));
-				if (rnd(4) == 0)
-					puts_(&s, "\033[0m ");
-				if (rnd(20) == 0)
-					puts_(&s, "\r\n");
-			}
-			term_write(whole, s.d, s.n);
-			for (size_t i = 0; i < s.n; i++)
-				term_write(bytes, s.d + i, 1);
-			CHECKF(same(whole, bytes, why, sizeof why), "stream %d, part %d: %s",
-			       iter, part, why);
-		}
-		term_free(whole);
-		term_free(bytes);
-		if (test_failures_)
-			return;
-	}
+	sgrs_agree(put_true_colour_sgr, 4, 12);
 }
 
 static const struct test tests[] = {
