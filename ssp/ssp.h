@@ -337,6 +337,12 @@ struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
  * waiting for RTO + ACK_DELAY would cost two round trips. */
 #define SSP_DOUBLE_AFTER_LOSS_MS 10000
 #define SSP_DOUBLE_MAX_BYTES 300
+/* A state received again this long or more after its last copy was
+ * resent, not doubled (the copies of a doubled send come together; a
+ * resend comes RTO + the ack delay, 56 ms at the least, after the first
+ * send): the sender never heard the acknowledgement, so what this side
+ * sent it since was probably lost too, and goes again at once. */
+#define SSP_RESENT_AFTER_MS 25
 #define SSP_MAX_RECEIVED_STATES 1024
 /* A receiver keeps instructions that arrive before the state they build
  * on (reordered, or their base was lost and will be resent), and applies
@@ -355,6 +361,7 @@ struct ssp_transport_stats {
 	uint64_t unstashed;         /* ... and then applied */
 	uint64_t hops_resent;       /* stream hops resent on their own */
 	uint64_t probes;            /* a silent streaming server probed */
+	uint64_t resends_heard;     /* states the peer resent: SSP_RESENT_AFTER_MS */
 };
 
 struct ssp_transport;

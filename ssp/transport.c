@@ -13,10 +13,12 @@
  * change only after a short collection delay and no faster than the send
  * interval (SRTT/2), acknowledges received states within ACK_DELAY, and
  * sends an empty heartbeat every ACK_INTERVAL. Unlike mosh's, when its
- * peer turns up at a new address (a roam) it stops assuming anything
- * unacknowledged arrived, and so sends it again at once; and a client
- * whose server was streaming states and then fell silent probes sooner
- * than the heartbeat (see probe_time).
+ * peer turns up at a new address (a roam), or resends a state this side
+ * already has (the peer then missed the acknowledgement, and whatever
+ * carried it), it stops assuming anything unacknowledged arrived, and so
+ * sends it again at once; and a client whose server was streaming states
+ * and then fell silent probes sooner than the heartbeat (see
+ * probe_time).
  *
  * Receiver. It keeps the states it received by number, applies a diff
  * only to the state it names as its base, ignores states it has, and
@@ -65,7 +67,7 @@ struct ssp_transport {
 	int probes;
 	uint64_t probe_received;
 
-	struct kept recv[SSP_MAX_RECEIVED_STATES];
+	struct kept recv[SSP_MAX_RECEIVED_STATES]; /* when: its last copy came */
 	int nrecv;
 	struct stashed {
 		uint64_t old_num, new_num;
@@ -565,6 +567,16 @@ static void process_ack(struct ssp_transport *t, uint64_t ack)
 	}
 }
 
+/* What this side sent may not have arrived (the peer roamed, or resent
+ * a state it had no acknowledgement of): no unacknowledged state is
+ * assumed received any more, so the next tick sends again, built on the
+ * acknowledged state, and a stream resends its hops. */
+static void assume_nothing(struct ssp_transport *t)
+{
+	for (int i = 1; i < t->nsent; i++)
+		t->sent[i].when = 0;
+}
+
 static int find_recv(const struct ssp_transport *t, uint64_t num)
 {
 	for (int i = 0; i < t->nrecv; i++)
@@ -680,8 +692,18 @@ static int process_instruction(struct ssp_transport *t, const uint8_t *data,
 		t->peer_run = 0; /* the peer has nothing more */
 		return 0; /* a pure acknowledgement */
 	}
-	if (find_recv(t, in.new_num) >= 0) {
+	int have = find_recv(t, in.new_num);
+	if (have >= 0) {
 		t->stats.dropped_duplicate++;
+		if (now - t->recv[have].when >= SSP_RESENT_AFTER_MS) {
+			/* A resend: the peer missed our acknowledgement, and
+			 * whatever carried it. */
+			t->stats.resends_heard++;
+			t->ack_due = now;
+			assume_nothing(t);
+		}
+		/* The second copy of a doubled resend is no news. */
+		t->recv[have].when = now;
 		return 0;
 	}
 	if (find_recv(t, in.old_num) < 0) {
@@ -728,15 +750,12 @@ int ssp_transport_recv(struct ssp_transport *t)
 			fresh += process_instruction(t, data, len, ssp_now_ms());
 	}
 	/* The peer moved (a server's client roamed): what went to its old
-	 * address since it last spoke from there is probably lost. Nothing
-	 * unacknowledged is assumed received any more, so the next tick
-	 * sends it again, to the new address, built on the acknowledged
-	 * state, instead of a retransmission timeout later. */
+	 * address since it last spoke from there is probably lost, and goes
+	 * again to the new one, instead of a retransmission timeout later. */
 	uint64_t roams = ssp_conn_stats(t->conn)->roams;
 	if (roams != t->roams_seen) {
 		t->roams_seen = roams;
-		for (int i = 1; i < t->nsent; i++)
-			t->sent[i].when = 0;
+		assume_nothing(t);
 	}
 	return fresh;
 }

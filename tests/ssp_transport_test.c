@@ -129,14 +129,20 @@ TEST(keystrokes_echo_and_shutdown)
 	pair_close(&p);
 }
 
-/* Key "a" goes through (so each side knows the other), then key "b" is
- * pushed and its datagram lost on the way: false if that failed. */
-static bool type_a_then_lose_b(struct pair *p)
+/* Key "a" goes through, so each side knows the other: false if not. */
+static bool type_a(struct pair *p)
 {
 	if (ssp_userstream_push_bytes(ssp_transport_local(p->cli), "a", 1) != SSP_OK)
 		return false;
 	pump(p, 300);
-	if (p->bytes_in != 1 ||
+	return p->bytes_in == 1;
+}
+
+/* Key "a" goes through, then key "b" is pushed and its datagram lost on
+ * the way: false if that failed. */
+static bool type_a_then_lose_b(struct pair *p)
+{
+	if (!type_a(p) ||
 	    ssp_userstream_push_bytes(ssp_transport_local(p->cli), "b", 1) != SSP_OK)
 		return false;
 	int fd = ssp_conn_fd(ssp_transport_conn(p->srv)), lost = 0;
@@ -219,9 +225,7 @@ TEST(after_a_roam_the_lost_screen_is_resent_at_once)
 {
 	struct pair p = { 0 };
 	REQUIRE(pair_open(&p));
-	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "a", 1) == SSP_OK);
-	pump(&p, 300);
-	REQUIRE(p.bytes_in == 1);
+	REQUIRE(type_a(&p));
 
 	/* The server prints "Z"; its datagram to the client is lost. */
 	term_write(p.screen, "Z", 1);
@@ -254,12 +258,67 @@ TEST(after_a_roam_the_lost_screen_is_resent_at_once)
 	pair_close(&p);
 }
 
+/* Key "b" reaches the server, and the echo the server sends back, which
+ * also acknowledges "b", is lost. The client, unacknowledged, resends
+ * "b" after RTO + SSP_STREAM_ACK_DELAY_MS (56 ms at the least); the
+ * server, which has "b", must take that resend as a sign that its echo
+ * was lost and send it again at once, not a retransmission timeout (RTO
+ * + SSP_ACK_DELAY_MS, 150 ms at the least) after the lost one. */
+TEST(a_resent_key_brings_its_lost_echo_at_once)
+{
+	struct pair p = { 0 };
+	REQUIRE(pair_open(&p));
+	REQUIRE(type_a(&p));
+
+	/* "b" goes out; everything to the client is lost until the server
+	 * has applied it and sent its echo. */
+	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "b", 1) == SSP_OK);
+	uint64_t start = ssp_now_ms();
+	uint64_t sent_before = ssp_transport_stats(p.srv)->instructions_sent;
+	int fd = ssp_conn_fd(ssp_transport_conn(p.cli));
+	bool echoed = false;
+	while (!echoed && ssp_now_ms() < start + 40) {
+		uint64_t now = ssp_now_ms();
+		ssp_transport_tick(p.cli, now);
+		ssp_transport_recv(p.srv);
+		struct ssp_user_event ev;
+		while (ssp_userstream_get(ssp_transport_remote(p.srv), p.consumed, &ev)) {
+			term_write(p.screen, ev.bytes, ev.len);
+			p.bytes_in += ev.len;
+			p.consumed++;
+			publish(&p);
+		}
+		ssp_transport_tick(p.srv, now);
+		echoed = ssp_transport_stats(p.srv)->instructions_sent > sent_before;
+		struct pollfd pf = { fd, POLLIN, 0 };
+		char junk[2048];
+		while (poll(&pf, 1, 1) == 1 && recv(fd, junk, sizeof junk, 0) > 0)
+			;
+	}
+	REQUIRE(echoed && p.bytes_in == 2);
+
+	/* The client shows "ab" once the echo comes again. */
+	uint64_t shown = 0;
+	while (shown == 0 && ssp_now_ms() < start + 600) {
+		pump(&p, 2);
+		const struct ssp_termstate *seen = ssp_transport_remote(p.cli);
+		if (term_frame_cell(seen->frame, 0, 1).ch == 'b')
+			shown = ssp_now_ms();
+	}
+	REQUIRE(shown != 0);
+	CHECK(ssp_transport_stats(p.cli)->hops_resent >= 1);
+	CHECK_EQ_INT(ssp_transport_stats(p.srv)->resends_heard, 1);
+	/* The client's resend at about 56 ms, and the echo straight back:
+	 * the server's own timer would take 150 ms. */
+	CHECKF(shown - start < 130, "the echo came %d ms after the key", (int)(shown - start));
+	pair_close(&p);
+}
+
 /* The client types a key (so the server knows where it is), then the
  * server prints a line of output every 10 ms for 300 ms (a stream). */
 static void stream_output(struct pair *p)
 {
-	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p->cli), "a", 1) == SSP_OK);
-	pump(p, 300);
+	REQUIRE(type_a(p));
 	for (int i = 0; i < 30; i++) {
 		term_write(p->screen, "out\r\n", 5);
 		publish(p);
@@ -329,6 +388,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(a_lost_keystroke_does_not_stall_steady_typing),
 	TEST_ENTRY(a_lost_hop_is_resent_alone_and_the_next_waits_for_it),
 	TEST_ENTRY(after_a_roam_the_lost_screen_is_resent_at_once),
+	TEST_ENTRY(a_resent_key_brings_its_lost_echo_at_once),
 	TEST_ENTRY(a_silent_stream_is_probed_and_the_screen_catches_up),
 	TEST_ENTRY(a_stream_that_ends_costs_at_most_four_probes),
 	TEST_ENTRY(a_typist_starts_no_probes),
