@@ -393,11 +393,11 @@ uint64_t ssp_transport_remote_num(const struct ssp_transport *t);
 void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i);
 
 /* The local state has stopped changing (the application went quiet): the
- * pending state may leave after the collection delay and the minimum send
- * interval instead of waiting out a send interval that follows SRTT, so
- * the end of a burst (a prompt after Ctrl-C, a command's last line) costs
- * no frame interval. At most one such early state per send interval, so
- * an application that pauses often cannot raise the rate much. */
+ * pending state may leave at once (the collection delay has passed)
+ * instead of waiting out the send interval since the last state, so the
+ * end of a burst (a prompt after Ctrl-C, a command's last line) costs no
+ * frame interval. At most one such early state per send interval, so an
+ * application that pauses often can at most double the rate. */
 void ssp_transport_settled(struct ssp_transport *t);
 
 /* Input flow control for a user-stream sender (ssp/flow.c): input waits

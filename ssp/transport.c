@@ -288,10 +288,8 @@ static uint64_t new_state_time(struct ssp_transport *t, uint64_t now)
 		t->mindelay_clock = now;
 	uint64_t a = t->mindelay_clock + mindelay;
 	uint64_t b = t->last_state_send + send_interval(t);
-	uint64_t early = t->last_state_send + SSP_SEND_INTERVAL_MIN_MS;
-	if (t->settled && early < b &&
-	    (t->last_early == NONE || t->last_early + send_interval(t) <= now))
-		b = early;
+	if (t->settled && (t->last_early == NONE || t->last_early + send_interval(t) <= now))
+		b = t->last_state_send;
 	return a > b ? a : b;
 }
 

@@ -314,6 +314,51 @@ TEST(a_resent_key_brings_its_lost_echo_at_once)
 	pair_close(&p);
 }
 
+/* The server's terminal prints s and the server ticks at time `at`;
+ * whether a state went out. */
+static bool output_at(struct pair *p, const char *s, bool settled, uint64_t at)
+{
+	uint64_t before = ssp_transport_stats(p->srv)->instructions_sent;
+	if (s != NULL) {
+		term_write(p->screen, s, strlen(s));
+		publish(p);
+	}
+	if (settled)
+		ssp_transport_settled(p->srv);
+	ssp_transport_tick(p->srv, at);
+	return ssp_transport_stats(p->srv)->instructions_sent > before;
+}
+
+/* A state the application has gone quiet on (ssp_transport_settled: a
+ * prompt after Ctrl-C) leaves once the collection delay is over, even
+ * just after another state, instead of a send interval (20 ms at the
+ * least) after it; only one in a send interval, so the next waits. The
+ * times are the test's own, ticks at chosen milliseconds. */
+TEST(a_settled_state_leaves_at_once_once_an_interval)
+{
+	struct pair p = { 0 };
+	REQUIRE(pair_open(&p));
+	REQUIRE(type_a(&p));
+	uint64_t t = ssp_now_ms();
+	unsigned d = SSP_SEND_MINDELAY_SERVER_MS;
+
+	/* "x", the first in long: after the collection delay. */
+	CHECK(!output_at(&p, "x", false, t));
+	CHECK(output_at(&p, NULL, false, t + d));
+	/* "y" a millisecond later, settled: after its collection delay. */
+	CHECK(!output_at(&p, "y", true, t + d + 1));
+	CHECK(output_at(&p, NULL, false, t + 2 * d + 1));
+	/* "z", settled too, in the same send interval: a send interval
+	 * (SRTT / 2, SSP_SEND_INTERVAL_MIN_MS at the least) after "y". */
+	CHECK(!output_at(&p, "z", true, t + 2 * d + 2));
+	uint64_t at = t + 3 * d + 2;
+	while (at < t + 1000 && !output_at(&p, NULL, false, at))
+		at++;
+	CHECKF(at - (t + 2 * d + 1) >= SSP_SEND_INTERVAL_MIN_MS && at < t + 1000,
+	       "\"z\" went out %d ms after \"y\"", (int)(at - (t + 2 * d + 1)));
+	pair_close(&p);
+}
+
 /* The client types a key (so the server knows where it is), then the
  * server prints a line of output every 10 ms for 300 ms (a stream). */
 static void stream_output(struct pair *p)
@@ -389,6 +434,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(a_lost_hop_is_resent_alone_and_the_next_waits_for_it),
 	TEST_ENTRY(after_a_roam_the_lost_screen_is_resent_at_once),
 	TEST_ENTRY(a_resent_key_brings_its_lost_echo_at_once),
+	TEST_ENTRY(a_settled_state_leaves_at_once_once_an_interval),
 	TEST_ENTRY(a_silent_stream_is_probed_and_the_screen_catches_up),
 	TEST_ENTRY(a_stream_that_ends_costs_at_most_four_probes),
 	TEST_ENTRY(a_typist_starts_no_probes),
