@@ -288,8 +288,9 @@ static uint64_t new_state_time(struct ssp_transport *t, uint64_t now)
 		t->mindelay_clock = now;
 	uint64_t a = t->mindelay_clock + mindelay;
 	uint64_t b = t->last_state_send + send_interval(t);
-	if (t->settled && (t->last_early == NONE || t->last_early + send_interval(t) <= now))
-		b = t->last_state_send;
+	if (t->settled &&
+	    (t->last_early == NONE || t->last_early + send_interval(t) <= now))
+		b = t->last_state_send; /* at once: see ssp_transport_settled */
 	return a > b ? a : b;
 }
 
