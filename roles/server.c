@@ -468,7 +468,8 @@ static int serve(struct server_opts *o)
 			outq_flush(&toapp, master);
 		bool settling = quiet_pending && now - last_output >= SSP_SEND_MINDELAY_SERVER_MS;
 		uint64_t a = echo_ack(&applied, now, ack, settling, reads);
-		if (a != ack) {
+		bool answer = a != ack; /* the screen now shows input applied */
+		if (answer) {
 			ack = a;
 			changed = true;
 		}
@@ -479,7 +480,7 @@ static int serve(struct server_opts *o)
 			changed = false;
 		}
 		if (settling) {
-			ssp_transport_settled(t);
+			ssp_transport_settled(t, answer);
 			quiet_pending = false;
 		}
 		ssp_transport_tick(t, now);

@@ -397,8 +397,12 @@ void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i);
  * instead of waiting out the send interval since the last state, so the
  * end of a burst (a prompt after Ctrl-C, a command's last line) costs no
  * frame interval. At most one such early state per send interval, so an
- * application that pauses often can at most double the rate. */
-void ssp_transport_settled(struct ssp_transport *t);
+ * application that pauses often can at most double the rate; but a state
+ * that answers the peer's input (answer: a key's echo, a command's
+ * output after Enter) always may, as the peer's input paces those: keys
+ * that arrive together after a loss are answered in turn, not a send
+ * interval apart. */
+void ssp_transport_settled(struct ssp_transport *t, bool answer);
 
 /* Input flow control for a user-stream sender (ssp/flow.c): input waits
  * in a bounded backlog and enters the stream only while what is not yet

@@ -47,7 +47,7 @@ struct ssp_transport {
 	struct kept sent[SSP_MAX_SENT_STATES + 1]; /* sent[0]: acknowledged */
 	int nsent;
 	uint64_t mindelay_clock;                   /* UINT64_MAX: no change */
-	bool settled;                              /* see ssp_transport_settled */
+	bool settled, answer;                      /* see ssp_transport_settled */
 	uint64_t last_early;                       /* when it last helped */
 	uint64_t next_ack_time;
 	uint64_t last_send;
@@ -288,8 +288,8 @@ static uint64_t new_state_time(struct ssp_transport *t, uint64_t now)
 		t->mindelay_clock = now;
 	uint64_t a = t->mindelay_clock + mindelay;
 	uint64_t b = t->last_state_send + send_interval(t);
-	if (t->settled &&
-	    (t->last_early == NONE || t->last_early + send_interval(t) <= now))
+	if (t->settled && (t->answer || t->last_early == NONE ||
+	                   t->last_early + send_interval(t) <= now))
 		b = t->last_state_send; /* at once: see ssp_transport_settled */
 	return a > b ? a : b;
 }
@@ -503,7 +503,7 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 		t->mindelay_clock = NONE;
 		if (t->settled && now < t->last_state_send + send_interval(t))
 			t->last_early = now;
-		t->settled = false;
+		t->settled = t->answer = false;
 	} else if (t->lops->stream) {
 		return SSP_OK; /* the hops due went out above */
 	} else {
@@ -516,11 +516,13 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 	return send_instruction(t, now, base, top->num, top->state);
 }
 
-void ssp_transport_settled(struct ssp_transport *t)
+void ssp_transport_settled(struct ssp_transport *t, bool answer)
 {
 	/* Only a state not yet sent can leave early. */
-	if (!t->lops->equal(t->current, t->sent[t->nsent - 1].state))
+	if (!t->lops->equal(t->current, t->sent[t->nsent - 1].state)) {
 		t->settled = true;
+		t->answer |= answer;
+	}
 }
 
 int ssp_transport_wait_ms(struct ssp_transport *t, uint64_t now)

@@ -316,15 +316,16 @@ TEST(a_resent_key_brings_its_lost_echo_at_once)
 
 /* The server's terminal prints s and the server ticks at time `at`;
  * whether a state went out. */
-static bool output_at(struct pair *p, const char *s, bool settled, uint64_t at)
+enum { BUSY, SETTLED, ANSWER };
+static bool output_at(struct pair *p, const char *s, int how, uint64_t at)
 {
 	uint64_t before = ssp_transport_stats(p->srv)->instructions_sent;
 	if (s != NULL) {
 		term_write(p->screen, s, strlen(s));
 		publish(p);
 	}
-	if (settled)
-		ssp_transport_settled(p->srv);
+	if (how != BUSY)
+		ssp_transport_settled(p->srv, how == ANSWER);
 	ssp_transport_tick(p->srv, at);
 	return ssp_transport_stats(p->srv)->instructions_sent > before;
 }
@@ -332,8 +333,9 @@ static bool output_at(struct pair *p, const char *s, bool settled, uint64_t at)
 /* A state the application has gone quiet on (ssp_transport_settled: a
  * prompt after Ctrl-C) leaves once the collection delay is over, even
  * just after another state, instead of a send interval (20 ms at the
- * least) after it; only one in a send interval, so the next waits. The
- * times are the test's own, ticks at chosen milliseconds. */
+ * least) after it; only one in a send interval, so the next waits,
+ * unless it answers input (a key's echo). The times are the test's own,
+ * ticks at chosen milliseconds. */
 TEST(a_settled_state_leaves_at_once_once_an_interval)
 {
 	struct pair p = { 0 };
@@ -343,19 +345,22 @@ TEST(a_settled_state_leaves_at_once_once_an_interval)
 	unsigned d = SSP_SEND_MINDELAY_SERVER_MS;
 
 	/* "x", the first in long: after the collection delay. */
-	CHECK(!output_at(&p, "x", false, t));
-	CHECK(output_at(&p, NULL, false, t + d));
+	CHECK(!output_at(&p, "x", BUSY, t));
+	CHECK(output_at(&p, NULL, BUSY, t + d));
 	/* "y" a millisecond later, settled: after its collection delay. */
-	CHECK(!output_at(&p, "y", true, t + d + 1));
-	CHECK(output_at(&p, NULL, false, t + 2 * d + 1));
-	/* "z", settled too, in the same send interval: a send interval
-	 * (SRTT / 2, SSP_SEND_INTERVAL_MIN_MS at the least) after "y". */
-	CHECK(!output_at(&p, "z", true, t + 2 * d + 2));
-	uint64_t at = t + 3 * d + 2;
-	while (at < t + 1000 && !output_at(&p, NULL, false, at))
+	CHECK(!output_at(&p, "y", SETTLED, t + d + 1));
+	CHECK(output_at(&p, NULL, BUSY, t + 2 * d + 1));
+	/* "z", an answer, in the same send interval: at once too. */
+	CHECK(!output_at(&p, "z", ANSWER, t + 2 * d + 2));
+	CHECK(output_at(&p, NULL, BUSY, t + 3 * d + 2));
+	/* "w", settled, no answer: a send interval (SRTT / 2,
+	 * SSP_SEND_INTERVAL_MIN_MS at the least) after "z". */
+	CHECK(!output_at(&p, "w", SETTLED, t + 3 * d + 3));
+	uint64_t at = t + 4 * d + 3;
+	while (at < t + 1000 && !output_at(&p, NULL, BUSY, at))
 		at++;
-	CHECKF(at - (t + 2 * d + 1) >= SSP_SEND_INTERVAL_MIN_MS && at < t + 1000,
-	       "\"z\" went out %d ms after \"y\"", (int)(at - (t + 2 * d + 1)));
+	CHECKF(at - (t + 3 * d + 2) >= SSP_SEND_INTERVAL_MIN_MS && at < t + 1000,
+	       "\"w\" went out %d ms after \"z\"", (int)(at - (t + 3 * d + 2)));
 	pair_close(&p);
 }
 
