@@ -1308,13 +1308,6 @@ static bool sgr_rgb(struct sgr_op *op, const uint8_t *p, const uint8_t *fin)
 	return true;
 }
 
-/* The op of the SGR [p, fin), as sgr_compile, the true colour form by
- * sgr_rgb; the caller has 16 bytes at p. */
-static bool sgr_make(struct sgr_op *op, const uint8_t *p, const uint8_t *fin)
-{
-	return (fin - p <= 16 && sgr_rgb(op, p, fin)) || sgr_compile(op, p, fin);
-}
-
 /*
  * Programs repeat a few SGRs over and over (ls, compilers, editors'
  * syntax colours), so what an SGR of ';'-separated parameters does, as
@@ -1340,9 +1333,24 @@ static bool sgr_memo_ready(struct term *t)
 }
 #endif
 
+/* The op of the SGR [p, fin), its bytes up to end in the buffer: as
+ * sgr_compile makes it, the true colour form read by sgr_rgb when 16
+ * bytes are there to load. */
+static bool sgr_make(struct sgr_op *op, const uint8_t *p, const uint8_t *fin,
+                     const uint8_t *end)
+{
+#ifdef __SSE2__
+	if (end - p >= 16 && fin - p <= 16 && sgr_rgb(op, p, fin))
+		return true;
+#else
+	(void)end;
+#endif
+	return sgr_compile(op, p, fin);
+}
+
 /* The SGR [p, fin] (its 'm' at fin) applied to the pen: its op from the
- * memo when it is there, else made by sgr_compile (into the memo when
- * the SGR fits one). False, with the pen unchanged, when sgr_compile
+ * memo when it is there, else made by sgr_make (into the memo when the
+ * SGR fits one). False, with the pen unchanged, when sgr_compile
  * declines it. */
 static bool sgr_fast(struct term *t, const uint8_t *p, const uint8_t *fin,
                      const uint8_t *end)
@@ -1350,8 +1358,7 @@ static bool sgr_fast(struct term *t, const uint8_t *p, const uint8_t *fin,
 	struct sgr_op op;
 
 #ifdef __SSE2__
-	bool have16 = end - p >= 16;
-	if (fin - p < 16 && have16 && sgr_memo_ready(t)) {
+	if (fin - p < 16 && end - p >= 16 && sgr_memo_ready(t)) {
 		static const uint8_t index[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
 		                                   10, 11, 12, 13, 14, 15 };
 		__m128i keep = _mm_cmplt_epi8(
@@ -1365,7 +1372,7 @@ static bool sgr_fast(struct term *t, const uint8_t *p, const uint8_t *fin,
 		struct sgr_memo *m = &t->sgr_memo[h >> (64 - SGR_MEMO_BITS)];
 		__m128i have = _mm_loadu_si128((const __m128i *)(const void *)m->key);
 		if (_mm_movemask_epi8(_mm_cmpeq_epi8(have, key)) != 0xffff) {
-			if (!sgr_make(&m->op, p, fin)) {
+			if (!sgr_make(&m->op, p, fin, end)) {
 				memset(m, 0, sizeof *m);
 				return false;
 			}
@@ -1374,13 +1381,9 @@ static bool sgr_fast(struct term *t, const uint8_t *p, const uint8_t *fin,
 		sgr_apply(&t->pen, &m->op);
 		return true;
 	}
-	if (!(have16 ? sgr_make(&op, p, fin) : sgr_compile(&op, p, fin)))
-		return false;
-#else
-	(void)end;
-	if (!sgr_compile(&op, p, fin))
-		return false;
 #endif
+	if (!sgr_make(&op, p, fin, end))
+		return false;
 	sgr_apply(&t->pen, &op);
 	return true;
 }
