@@ -215,7 +215,7 @@ static int run_client(const char *host, const char *port, bool no_init,
 	ssp_flow_init(&flow, start);
 	/* Local echo; input_offset counts the bytes given to the stream. */
 	struct predict *pred = predict_new(mode);
-	uint64_t input_offset = 0, last_draw = 0;
+	uint64_t input_offset = 0, pred_checked = 0;
 	bool pred_dirty = false;
 	if (pred == NULL) {
 		tty_leave(&tty);
@@ -243,6 +243,9 @@ static int run_client(const char *host, const char *port, bool no_init,
 		size_t room = ssp_flow_room(&flow) / 2; /* escapes can double it */
 		if (flow.len > 0 && wait > 20)
 			wait = 20; /* the backlog waits on acknowledgements */
+		uint64_t due = predict_next_change(pred, pred_checked);
+		if (due != 0 && due < now + (uint64_t)wait)
+			wait = due > now ? (int)(due - now) : 0;
 		struct pollfd fds[2] = { { room > 0 ? 0 : -1, POLLIN, 0 },
 		                         { ssp_conn_fd(conn), POLLIN, 0 } };
 		if (poll(fds, 2, wait) < 0 && errno != EINTR)
@@ -311,15 +314,18 @@ static int run_client(const char *host, const char *port, bool no_init,
 		predict_set_interval(pred, ssp_rtt_send_interval(ssp_conn_rtt(conn)));
 		if (num != shown_num)
 			pred_dirty |= predict_server(pred, st->frame, st->echo_ack, now);
-		/* Guesses waiting can change how they are shown with time alone. */
-		if (predict_pending(pred) && now - last_draw >= 50)
+		/* Guesses waiting can change how they are shown with time
+		 * alone: once at each such moment. */
+		due = predict_next_change(pred, pred_checked);
+		if (due != 0 && now >= due) {
 			pred_dirty = true;
+			pred_checked = now;
+		}
 		if (fits && (num != shown_num || repaint || pred_dirty)) {
 			struct term_frame *f = predict_overlay(pred, st->frame, now);
 			if (f == NULL)
 				f = term_frame_copy(st->frame);
 			pred_dirty = false;
-			last_draw = now;
 			if (f != NULL) {
 				if (prefix && term_frame_title(f)[0] != '\0') {
 					char title[1100], icon[1100];

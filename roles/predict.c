@@ -121,6 +121,17 @@ bool predict_pending(const struct predict *p)
 	return p->n > 0;
 }
 
+uint64_t predict_next_change(const struct predict *p, uint64_t since)
+{
+	if (p->mode == PREDICT_NEVER || p->n == 0)
+		return 0;
+	if (p->g[0].when + PREDICT_LATE_MS > since)
+		return p->g[0].when + PREDICT_LATE_MS;
+	if (p->g[0].when + PREDICT_GLITCH_MS > since)
+		return p->g[0].when + PREDICT_GLITCH_MS;
+	return 0;
+}
+
 void predict_set_interval(struct predict *p, unsigned ms)
 {
 	p->interval = ms;
@@ -370,10 +381,12 @@ bool predict_server(struct predict *p, const struct term_frame *server,
 
 /* Whether to show and underline, by the link's speed (with hysteresis),
  * by how long the oldest guess has waited, and by whether a glitch (such
- * a wait) has been repaired since. */
-static void decide(struct predict *p, uint64_t now)
+ * a wait) has been repaired since. Returns whether to show now: a late
+ * guess is shown while it waits, but leaves p->show as the link has it. */
+static bool decide(struct predict *p, uint64_t now)
 {
 	bool glitch = p->n > 0 && now - p->g[0].when >= PREDICT_GLITCH_MS;
+	bool late = p->n > 0 && now - p->g[0].when >= PREDICT_LATE_MS;
 	if (glitch)
 		p->repair = PREDICT_REPAIR_COUNT;
 	if (p->interval > PREDICT_SHOW_ON_MS)
@@ -386,6 +399,7 @@ static void decide(struct predict *p, uint64_t now)
 		p->underline = true;
 	else if (p->interval <= PREDICT_UNDERLINE_OFF_MS)
 		p->underline = false;
+	return p->show || late;
 }
 
 struct term_frame *predict_overlay(struct predict *p, const struct term_frame *server,
@@ -393,8 +407,7 @@ struct term_frame *predict_overlay(struct predict *p, const struct term_frame *s
 {
 	if (p->mode == PREDICT_NEVER || p->n == 0)
 		return NULL;
-	decide(p, now);
-	if (p->mode == PREDICT_ADAPTIVE && !p->show)
+	if (!decide(p, now) && p->mode == PREDICT_ADAPTIVE)
 		return NULL;
 	bool all = p->mode == PREDICT_EXPERIMENTAL;
 	int shown = 0;

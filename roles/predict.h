@@ -35,6 +35,12 @@ enum predict_mode {
 #define PREDICT_UNDERLINE_ON_MS 80
 #define PREDICT_UNDERLINE_OFF_MS 50
 #define PREDICT_GLITCH_MS 250
+/* A guess that has waited this long is shown (not underlined) whatever
+ * the link, until it is confirmed: on a link fast enough for guesses to
+ * stay hidden, such a wait means its key or its echo was lost, and the
+ * resend comes later than a user notices. mosh has no such rule: on a
+ * fast link that loses packets its guesses wait for the glitch. */
+#define PREDICT_LATE_MS 20
 /* After such a wait, guesses stay shown (adaptive mode) until this many
  * have been confirmed quickly, at most one every PREDICT_REPAIR_MS: on a
  * fast link that loses packets, every lost one would otherwise make its
@@ -70,9 +76,13 @@ void predict_set_interval(struct predict *p, unsigned ms);
 struct term_frame *predict_overlay(struct predict *p, const struct term_frame *server,
                                    uint64_t now);
 
-/* True while guesses wait for the server (the display may change with
- * time alone: glitch and underline rules). */
+/* True while guesses wait for the server. */
 bool predict_pending(const struct predict *p);
+
+/* The first time after since when what predict_overlay shows may change
+ * with time alone (the oldest guess waiting PREDICT_LATE_MS or
+ * PREDICT_GLITCH_MS), or 0 when there is none. */
+uint64_t predict_next_change(const struct predict *p, uint64_t since);
 
 struct predict_stats {
 	uint64_t made, confirmed, wrong;

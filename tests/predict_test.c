@@ -303,13 +303,23 @@ TEST(modes_never_and_adaptive)
 	term_frame_free(o);
 	predict_free(p);
 
-	/* A fast link, but a guess that waited 250 ms is shown, underlined. */
+	/* A fast link, but a guess that waited PREDICT_LATE_MS is shown,
+	 * not underlined, and one that waited 250 ms is underlined too. */
 	p = predict_new(PREDICT_ADAPTIVE);
 	REQUIRE(p);
 	off = 0;
 	predict_set_interval(p, 10);
 	key("a", 1000);
-	CHECK(predict_overlay(p, term_frame(t), 1100) == NULL);
+	CHECK(predict_overlay(p, term_frame(t), 1000 + PREDICT_LATE_MS - 1) == NULL);
+	o = predict_overlay(p, term_frame(t), 1000 + PREDICT_LATE_MS);
+	REQUIRE(o);
+	CHECK_EQ_STR(row_text(o, 0), "$ a");
+	CHECK(!underlined(o, 0, 2));
+	term_frame_free(o);
+	o = predict_overlay(p, term_frame(t), 1000 + PREDICT_GLITCH_MS - 1);
+	REQUIRE(o);
+	CHECK(!underlined(o, 0, 2));
+	term_frame_free(o);
 	o = predict_overlay(p, term_frame(t), 1000 + PREDICT_GLITCH_MS);
 	REQUIRE(o);
 	CHECK(underlined(o, 0, 2));
@@ -360,6 +370,39 @@ TEST(after_a_glitch_guesses_stay_shown_until_repaired)
 	close_fx();
 }
 
+TEST(a_late_guess_is_shown_while_it_waits)
+{
+	REQUIRE(open_fx("$ ", PREDICT_ADAPTIVE));
+	predict_set_interval(p, 10); /* a fast link */
+	CHECK(predict_next_change(p, 0) == 0);
+	key("a", 1000);
+	/* The client wakes when the guess is late, then at the glitch. */
+	CHECK(predict_next_change(p, 0) == 1000 + PREDICT_LATE_MS);
+	CHECK(predict_next_change(p, 1000 + PREDICT_LATE_MS) == 1000 + PREDICT_GLITCH_MS);
+	CHECK(predict_next_change(p, 1000 + PREDICT_GLITCH_MS) == 0);
+	CHECK(predict_overlay(p, term_frame(t), 1000 + PREDICT_LATE_MS - 1) == NULL);
+	struct term_frame *o = predict_overlay(p, term_frame(t), 1000 + PREDICT_LATE_MS);
+	REQUIRE(o);
+	CHECK_EQ_STR(row_text(o, 0), "$ a");
+	term_frame_free(o);
+	/* Its echo comes (the resend): the next key, quickly echoed, is not
+	 * shown; a late guess, unlike a glitch, leaves nothing behind. */
+	term_write(t, "a", 1);
+	predict_server(p, term_frame(t), off, 1060);
+	CHECK(!predict_pending(p));
+	CHECK(predict_next_change(p, 1060) == 0);
+	key("b", 1100);
+	CHECK(predict_overlay(p, term_frame(t), 1101) == NULL);
+	CHECK(predict_next_change(p, 1060) == 1100 + PREDICT_LATE_MS);
+	close_fx();
+
+	/* Never: nothing to wake for. */
+	REQUIRE(open_fx("$ ", PREDICT_NEVER));
+	key("a", 1000);
+	CHECK(predict_next_change(p, 0) == 0);
+	close_fx();
+}
+
 TEST(mode_names)
 {
 	enum predict_mode m;
@@ -384,6 +427,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(a_paste_is_not_guessed),
 	TEST_ENTRY(modes_never_and_adaptive),
 	TEST_ENTRY(after_a_glitch_guesses_stay_shown_until_repaired),
+	TEST_ENTRY(a_late_guess_is_shown_while_it_waits),
 	TEST_ENTRY(mode_names),
 };
 

@@ -4,7 +4,8 @@
 # are underlined on such a link until the echo confirms them; one the
 # application never echoes disappears again; --predict=never shows none.
 # And at 100 ms each way: a word typed shows before its echo could, and
-# the final screen equals the program's.
+# the final screen equals the program's. And on a fast link whose server
+# side goes dark: a typed key shows once its echo is late.
 SUITE=predict
 . "$(dirname "$0")/../lib.sh"
 
@@ -103,3 +104,39 @@ moshi=$(t capture-pane -p -e -t s)
 	fail delay100_final_screen_equals_the_programs "moshi: $(echo "$moshi" | head -3 | cat -v | tr '\n' '|') direct: $(echo "$direct" | head -3 | cat -v | tr '\n' '|')"
 t send-keys -t s 'exit' Enter
 seen_within '^EXIT=0' 5000 || fail delay100_ends "$(screen | tail -3)"
+
+# A fast link (no delay), where adaptive display hides guesses: while the
+# server's datagrams are blacked out (the relay's SIGUSR2), a typed key's
+# echo cannot come, and its guess shows once it is PREDICT_LATE_MS old,
+# not underlined, before the glitch rule (250 ms) would show it
+# underlined. Once the link is back the echo takes its place.
+relayed_session 'pr$ '
+seen_within '^pr\$' 10000 || { fail late_session "$(screen | head -3)"; exit 0; }
+sleep 1
+t send-keys -t s -l 'ab'
+seen_within '^pr\$ ab' 3000
+sleep 0.5
+kill -USR2 "$rpid"
+sleep 0.1
+t send-keys -t s -l 'c'
+late=
+end=$(( $(date +%s%3N) + 1000 ))
+while [ "$(date +%s%3N)" -lt "$end" ]; do
+	line=$(t capture-pane -p -e -t s | head -1)
+	case "$line" in
+	*abc*) case "$line" in *4m*) ;; *) late=yes; break ;; esac ;;
+	esac
+	sleep 0.01
+done
+[ -n "$late" ] && pass fast_link_late_guess_shown_not_underlined ||
+	fail fast_link_late_guess_shown_not_underlined "$(t capture-pane -p -e -t s | head -1 | cat -v)"
+kill -USR2 "$rpid"
+sleep 1.5
+line=$(t capture-pane -p -e -t s | head -1)
+case "$line" in
+*4m*) fail fast_link_echo_replaces_the_guess "$(echo "$line" | cat -v)" ;;
+*abc*) pass fast_link_echo_replaces_the_guess ;;
+*) fail fast_link_echo_replaces_the_guess "$(echo "$line" | cat -v)" ;;
+esac
+t send-keys -t s C-u 'exit' Enter
+seen_within '^EXIT=0' 5000 || fail late_ends "$(screen | tail -3)"

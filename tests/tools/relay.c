@@ -20,6 +20,9 @@
  *   --seed N        random seed (default 1)
  *   --duration S    exit after S seconds (default: run until SIGTERM)
  *
+ * SIGUSR2 starts a blackout of the down direction (everything the server
+ * sends is dropped, counted as dropped), and the next SIGUSR2 ends it.
+ *
  * With RELAY_LOG=FILE in the environment it also writes a line to FILE
  * for every packet received, dropped, sent or forged, and every roam,
  * with the time since start (for a failing test's post-mortem).
@@ -72,7 +75,7 @@ static int port_of(int fd)
 	(double)(now_us() - trace_start) / 1e6); fprintf(trace, __VA_ARGS__); \
 	fputc('\n', trace); } } while (0)
 static int nq;
-static volatile sig_atomic_t stop, roam_now;
+static volatile sig_atomic_t stop, roam_now, blackout;
 static uint64_t rng = 1;
 
 static double frand(void)
@@ -92,6 +95,7 @@ static uint64_t now_us(void)
 
 static void on_term(int sig) { (void)sig; stop = 1; }
 static void on_usr1(int sig) { (void)sig; roam_now = 1; }
+static void on_usr2(int sig) { (void)sig; blackout = !blackout; }
 
 static void pair_opt(const char *v, double *up, double *down)
 {
@@ -107,7 +111,7 @@ static void enqueue(struct dir *d, int up, const uint8_t *data, size_t len,
 
 	d->rx++;
 	d->rx_bytes += len;
-	if (frand() < d->loss) {
+	if (frand() < d->loss || (!up && blackout)) {
 		TRACE("%s drop %zu", up ? "up" : "down", len);
 		d->dropped++;
 		return;
@@ -303,6 +307,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR2, on_usr2);
 	signal(SIGPIPE, SIG_IGN);
 
 	struct sockaddr_storage client;
