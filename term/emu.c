@@ -1372,7 +1372,20 @@ static bool sgr_fast(struct term *t, const uint8_t *p, const uint8_t *fin,
 		struct sgr_memo *m = &t->sgr_memo[h >> (64 - SGR_MEMO_BITS)];
 		__m128i have = _mm_loadu_si128((const __m128i *)(const void *)m->key);
 		if (_mm_movemask_epi8(_mm_cmpeq_epi8(have, key)) != 0xffff) {
-			if (!sgr_make(&m->op, p, fin, end)) {
+			if (sgr_rgb(&op, p, fin)) {
+				/* A true colour SGR, quick to read again, takes
+				 * only an empty slot or another's: random colours
+				 * (a gradient, an image) must not push out the
+				 * SGRs that sgr_compile reads more slowly. */
+				if (m->key[0] == 0 || (m->key[1] == '8' && m->key[2] == ';' &&
+				                       m->key[3] == '2')) {
+					m->op = op;
+					_mm_storeu_si128((__m128i *)(void *)m->key, key);
+				}
+				sgr_apply(&t->pen, &op);
+				return true;
+			}
+			if (!sgr_compile(&m->op, p, fin)) {
 				memset(m, 0, sizeof *m);
 				return false;
 			}
@@ -1882,9 +1895,11 @@ static inline const uint8_t *ground_csi(struct term *t, const uint8_t *s,
 	const uint8_t *p = s + 2, *fin, *after;
 	struct term_seq q;
 
-	if (*p == 'm' || (*p == '0' && end - p > 1 && p[1] == 'm')) {
+	if (*p == 'm' || (end - p > 1 && memcmp(p, "0m", 2) == 0)) {
 		/* SGR 0 as "ESC [ m" or "ESC [ 0 m": the commonest sequence
-		 * of all (ls, grep and git end every colour so). */
+		 * of all (ls, grep and git end every colour so). Both bytes
+		 * of "0m" in one compare: "0;31m" starts alike, and a branch
+		 * on the '0' alone mispredicts on colour output. */
 		sgr_apply(&t->pen, sgr_op(0));
 		t->last_char = 0;
 		return p + (*p == 'm' ? 1 : 2);
