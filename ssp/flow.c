@@ -13,7 +13,9 @@
  * state grows by at most a datagram: the transport resends a stream's
  * lost hops one by one, and the receiver keeps the hops that arrive
  * before their base, so on a lossy path a lost datagram costs only its
- * own resend.
+ * own resend. A hop that fills a datagram leaves at once
+ * (ssp_transport_full), and the caller pushes the next: the window, not
+ * the send interval, paces a paste.
  */
 #include "ssp.h"
 
@@ -42,7 +44,7 @@ size_t ssp_flow_add(struct ssp_flow *f, const void *b, size_t n)
 	return n;
 }
 
-void ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
+bool ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
 {
 	struct ssp_conn *conn = ssp_transport_conn(t);
 	const struct ssp_userstream *acked = ssp_transport_acked(t);
@@ -71,7 +73,7 @@ void ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
 		f->last_progress = now;
 	size_t limit = f->window * dgram;
 	if (f->len == 0 || pending >= limit)
-		return;
+		return false;
 	size_t n = limit - pending;
 	if (n > f->len)
 		n = f->len;
@@ -81,12 +83,16 @@ void ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
 		 * one, is a single datagram that arrives or not on its own. */
 		size_t unsent = ssp_userstream_pending(u, ssp_transport_last_sent(t));
 		if (unsent >= dgram)
-			return;
+			return false;
 		if (n > dgram - unsent)
 			n = dgram - unsent;
 	}
 	if (ssp_userstream_push_bytes(u, f->backlog, n) != SSP_OK)
-		return;
+		return false;
 	memmove(f->backlog, f->backlog + n, f->len - n);
 	f->len -= n;
+	if (ssp_userstream_pending(u, ssp_transport_last_sent(t)) < dgram)
+		return false;
+	ssp_transport_full(t);
+	return true;
 }

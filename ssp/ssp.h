@@ -116,8 +116,10 @@ int ssp_fragment(uint64_t id, const uint8_t *data, size_t len, size_t mtu,
                  void *ctx);
 
 /* Reassembly: one instruction at a time, the newest id wins; fragments of
- * older ids, duplicates and conflicting lengths are dropped. Bounded by
- * SSP_MAX_FRAGMENTS and SSP_MAX_INSTRUCTION. */
+ * older ids, duplicates and conflicting lengths are dropped. An instruction
+ * whole in one fragment is delivered once whatever its order (a reordered
+ * burst), if it is at most 64 ids older than the newest delivered.
+ * Bounded by SSP_MAX_FRAGMENTS and SSP_MAX_INSTRUCTION. */
 struct ssp_reassembly;
 
 struct ssp_reassembly *ssp_reassembly_new(void);
@@ -404,6 +406,14 @@ void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i);
  * interval apart. */
 void ssp_transport_settled(struct ssp_transport *t, bool answer);
 
+/* The pending state holds a full datagram or more of new input (ssp_flow
+ * draining a paste): it leaves at the next tick, waiting out neither the
+ * collection delay nor the send interval, which are there to gather
+ * keystrokes and frames and have nothing to gather here. The flow window
+ * paces such states instead: a paste on a lossy path goes a datagram a
+ * hop, back to back, not a datagram a send interval. */
+void ssp_transport_full(struct ssp_transport *t);
+
 /* Input flow control for a user-stream sender (ssp/flow.c): input waits
  * in a bounded backlog and enters the stream only while what is not yet
  * acknowledged stays under a window of datagrams, so that no instruction
@@ -429,8 +439,10 @@ void ssp_flow_init(struct ssp_flow *f, uint64_t now);
 size_t ssp_flow_room(const struct ssp_flow *f);
 /* Queue up to n bytes; returns how many were taken. */
 size_t ssp_flow_add(struct ssp_flow *f, const void *b, size_t n);
-/* Move what the window allows into t's local user stream. */
-void ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now);
+/* Move what the window allows into t's local user stream. True when that
+ * made a full datagram of new input, which may leave at once
+ * (ssp_transport_full): tick the transport and push again, while true. */
+bool ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now);
 
 /* Read and process every datagram waiting. Returns the number of new
  * remote states. */

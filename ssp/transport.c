@@ -48,6 +48,7 @@ struct ssp_transport {
 	int nsent;
 	uint64_t mindelay_clock;                   /* UINT64_MAX: no change */
 	bool settled, answer;                      /* see ssp_transport_settled */
+	bool full;                                 /* see ssp_transport_full */
 	uint64_t last_early;                       /* when it last helped */
 	uint64_t next_ack_time;
 	uint64_t last_send;
@@ -284,6 +285,8 @@ static uint64_t new_state_time(struct ssp_transport *t, uint64_t now)
 
 	if (t->lops->equal(t->current, t->sent[t->nsent - 1].state))
 		return NONE;
+	if (t->full)
+		return now; /* nothing to gather: see ssp_transport_full */
 	if (t->mindelay_clock == NONE)
 		t->mindelay_clock = now;
 	uint64_t a = t->mindelay_clock + mindelay;
@@ -503,7 +506,7 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 		t->mindelay_clock = NONE;
 		if (t->settled && now < t->last_state_send + send_interval(t))
 			t->last_early = now;
-		t->settled = t->answer = false;
+		t->settled = t->answer = t->full = false;
 	} else if (t->lops->stream) {
 		return SSP_OK; /* the hops due went out above */
 	} else {
@@ -523,6 +526,12 @@ void ssp_transport_settled(struct ssp_transport *t, bool answer)
 		t->settled = true;
 		t->answer |= answer;
 	}
+}
+
+void ssp_transport_full(struct ssp_transport *t)
+{
+	if (!t->lops->equal(t->current, t->sent[t->nsent - 1].state))
+		t->full = true;
 }
 
 int ssp_transport_wait_ms(struct ssp_transport *t, uint64_t now)

@@ -360,6 +360,63 @@ TEST(a_settled_state_leaves_at_once_once_an_interval)
 	pair_close(&p);
 }
 
+/* A paste draining through the input flow control on a lossy path (the
+ * flow stalled once, its window at 4 datagrams): at one instant the
+ * client sends four hops back to back, one datagram each, instead of one
+ * a send interval (20 ms at the least); a key typed then, not a full
+ * datagram, waits for the collection delay as before. The server gets
+ * the paste whole and in order. The time of the sends is the test's own. */
+TEST(a_pastes_full_datagrams_leave_back_to_back)
+{
+	struct pair p = { 0 };
+	static struct ssp_flow flow;
+	static char paste[20000];
+	REQUIRE(pair_open(&p));
+	REQUIRE(type_a(&p));
+	uint64_t t = ssp_now_ms();
+	for (size_t i = 0; i < sizeof paste; i++)
+		paste[i] = (char)('a' + i % 26);
+	ssp_flow_init(&flow, t);
+	flow.stalled = true;
+	flow.window = 4;
+	REQUIRE(ssp_flow_add(&flow, paste, sizeof paste) == sizeof paste);
+	const struct ssp_stats *cs = ssp_conn_stats(ssp_transport_conn(p.cli));
+	uint64_t sent = cs->sent, instr = ssp_transport_stats(p.cli)->instructions_sent;
+	int hops = 0;
+	while (hops < 10 && ssp_flow_push(&flow, p.cli, t)) {
+		ssp_transport_tick(p.cli, t);
+		hops++;
+	}
+	CHECK_EQ_INT(hops, 4);
+	CHECK_EQ_INT((int)(ssp_transport_stats(p.cli)->instructions_sent - instr), 4);
+	CHECK_EQ_INT((int)(cs->sent - sent), 4);
+	/* The window is full: nothing more, a key pushed into the stream
+	 * included (it goes in after what the flow let through). */
+	size_t before_k = sizeof paste - flow.len;
+	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "k", 1) == SSP_OK);
+	CHECK(!ssp_flow_push(&flow, p.cli, t));
+	ssp_transport_tick(p.cli, t);
+	CHECK_EQ_INT((int)(cs->sent - sent), 4);
+	/* The rest follows as acknowledgements come, whole and in order. */
+	for (int i = 0; i < 300 && (flow.len > 0 || p.bytes_in < 1 + sizeof paste + 1); i++) {
+		while (ssp_flow_push(&flow, p.cli, ssp_now_ms()))
+			ssp_transport_tick(p.cli, ssp_now_ms());
+		pump(&p, 10);
+	}
+	CHECK_EQ_INT((int)p.bytes_in, (int)(1 + sizeof paste + 1));
+	struct term *want = term_new(80, 24);
+	REQUIRE(want);
+	term_write(want, "a", 1);
+	term_write(want, paste, before_k);
+	term_write(want, "k", 1);
+	term_write(want, paste + before_k, sizeof paste - before_k);
+	char why[256];
+	CHECKF(term_frame_equal(term_frame(want), term_frame(p.screen), why, sizeof why),
+	       "the server's screen: %s", why);
+	term_free(want);
+	pair_close(&p);
+}
+
 /* The client types a key (so the server knows where it is), then the
  * server prints a line of output every 10 ms for 300 ms (a stream). */
 static void stream_output(struct pair *p)
@@ -436,6 +493,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(after_a_roam_the_lost_screen_is_resent_at_once),
 	TEST_ENTRY(a_resent_key_brings_its_lost_echo_at_once),
 	TEST_ENTRY(a_settled_state_leaves_at_once_once_an_interval),
+	TEST_ENTRY(a_pastes_full_datagrams_leave_back_to_back),
 	TEST_ENTRY(a_silent_stream_is_probed_and_the_screen_catches_up),
 	TEST_ENTRY(a_stream_that_ends_costs_at_most_four_probes),
 	TEST_ENTRY(a_typist_starts_no_probes),

@@ -350,7 +350,11 @@ int main(int argc, char **argv)
 						remember_up(q[i].data, q[i].len, now);
 				}
 				free(q[i].data);
-				q[i] = q[--nq];
+				/* Keep the queue in arrival order: packets due
+				 * together leave in the order they came, as on a
+				 * link with a fixed delay (--reorder aside). */
+				memmove(&q[i], &q[i + 1], (size_t)(nq - i - 1) * sizeof q[0]);
+				nq--;
 				continue;
 			}
 			if (q[i].due < next)
