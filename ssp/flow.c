@@ -9,13 +9,15 @@
  * datagrams: doubled with every acknowledgement that moves until the
  * first stall, one more per acknowledgement after it, and halved when
  * none has come for twice (RTO + the receiver's ack delay), the time
- * the transport itself takes to resend. After the first stall, each new
- * state grows by at most a datagram: the transport resends a stream's
- * lost hops one by one, and the receiver keeps the hops that arrive
- * before their base, so on a lossy path a lost datagram costs only its
- * own resend. A hop that fills a datagram leaves at once
- * (ssp_transport_full), and the caller pushes the next: the window, not
- * the send interval, paces a paste.
+ * the transport itself takes to resend. Each new state grows by at most
+ * a datagram: the transport resends a stream's lost hops one by one, and
+ * the receiver keeps the hops that arrive before their base, so a lost
+ * datagram costs only its own resend (a hop of k datagrams would arrive
+ * whole with probability (1 - loss)^k, resend after resend). A hop that
+ * fills a datagram leaves at once (ssp_transport_full), and the caller
+ * pushes the next: the window, not the send interval, paces a paste. The
+ * hops in flight stay below the states the transport keeps
+ * (SSP_MAX_SENT_STATES), which would otherwise forget the oldest.
  */
 #include "ssp.h"
 
@@ -72,21 +74,20 @@ bool ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
 	if (pending == 0)
 		f->last_progress = now;
 	size_t limit = f->window * dgram;
-	if (f->len == 0 || pending >= limit)
+	if (f->len == 0 || pending >= limit ||
+	    ssp_transport_unacked(t) >= SSP_MAX_SENT_STATES - 1)
 		return false;
 	size_t n = limit - pending;
 	if (n > f->len)
 		n = f->len;
-	if (f->stalled) {
-		/* A lossy path: each new state adds at most a datagram to the
-		 * one sent before it, so that every hop, and every resend of
-		 * one, is a single datagram that arrives or not on its own. */
-		size_t unsent = ssp_userstream_pending(u, ssp_transport_last_sent(t));
-		if (unsent >= dgram)
-			return false;
-		if (n > dgram - unsent)
-			n = dgram - unsent;
-	}
+	/* Each new state adds at most a datagram to the one sent before it,
+	 * so that every hop, and every resend of one, is a single datagram
+	 * that arrives or not on its own. */
+	size_t unsent = ssp_userstream_pending(u, ssp_transport_last_sent(t));
+	if (unsent >= dgram)
+		return false;
+	if (n > dgram - unsent)
+		n = dgram - unsent;
 	if (ssp_userstream_push_bytes(u, f->backlog, n) != SSP_OK)
 		return false;
 	memmove(f->backlog, f->backlog + n, f->len - n);

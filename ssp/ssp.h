@@ -387,6 +387,9 @@ const void *ssp_transport_last_sent(const struct ssp_transport *t);
 /* The newest local state the other side has acknowledged: a sender of
  * bulk input keeps what is in flight beyond it bounded. */
 const void *ssp_transport_acked(const struct ssp_transport *t);
+/* Local states sent and not yet acknowledged (at most
+ * SSP_MAX_SENT_STATES: past that the oldest is forgotten). */
+int ssp_transport_unacked(const struct ssp_transport *t);
 /* The newest state received from the other side, and its number. */
 const void *ssp_transport_remote(const struct ssp_transport *t);
 uint64_t ssp_transport_remote_num(const struct ssp_transport *t);

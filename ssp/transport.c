@@ -162,6 +162,7 @@ uint64_t ssp_transport_remote_num(const struct ssp_transport *t)
 bool ssp_transport_shutdown_acked(const struct ssp_transport *t) { return t->shutdown_acked; }
 bool ssp_transport_remote_shutdown(const struct ssp_transport *t) { return t->remote_shutdown; }
 const void *ssp_transport_acked(const struct ssp_transport *t) { return t->sent[0].state; }
+int ssp_transport_unacked(const struct ssp_transport *t) { return t->nsent - 1; }
 const void *ssp_transport_last_sent(const struct ssp_transport *t)
 {
 	return t->sent[t->nsent - 1].state;
