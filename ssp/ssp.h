@@ -116,10 +116,8 @@ int ssp_fragment(uint64_t id, const uint8_t *data, size_t len, size_t mtu,
                  void *ctx);
 
 /* Reassembly: one instruction at a time, the newest id wins; fragments of
- * older ids, duplicates and conflicting lengths are dropped. An instruction
- * whole in one fragment is delivered once whatever its order (a reordered
- * burst), if it is at most 64 ids older than the newest delivered.
- * Bounded by SSP_MAX_FRAGMENTS and SSP_MAX_INSTRUCTION. */
+ * older ids, duplicates and conflicting lengths are dropped. Bounded by
+ * SSP_MAX_FRAGMENTS and SSP_MAX_INSTRUCTION. */
 struct ssp_reassembly;
 
 struct ssp_reassembly *ssp_reassembly_new(void);

@@ -294,39 +294,9 @@ struct ssp_reassembly {
 	uint16_t *len;
 	uint8_t *out;       /* the last completed instruction */
 	size_t out_cap;
-	uint64_t done_id;   /* the newest id delivered; no older one is
-	                     * reassembled from pieces */
-	uint64_t done_below;/* bit k: id done_id - 1 - k was delivered whole */
+	uint64_t done_id;   /* ids up to this one are finished */
 	bool done_any;
 };
-
-/* Whether instruction id was delivered already, or is too old to tell
- * (more than 64 before the newest). */
-static bool delivered(const struct ssp_reassembly *ra, uint64_t id)
-{
-	if (!ra->done_any || id > ra->done_id)
-		return false;
-	if (id == ra->done_id)
-		return true;
-	uint64_t k = ra->done_id - 1 - id;
-	return k >= 64 || (ra->done_below >> k & 1);
-}
-
-static void mark_delivered(struct ssp_reassembly *ra, uint64_t id)
-{
-	if (!ra->done_any) {
-		ra->done_any = true;
-		ra->done_id = id;
-		ra->done_below = 0;
-	} else if (id > ra->done_id) {
-		uint64_t shift = id - ra->done_id;
-		ra->done_below = shift >= 64 ? 0 :
-		                 ra->done_below << shift | (uint64_t)1 << (shift - 1);
-		ra->done_id = id;
-	} else if (id < ra->done_id && ra->done_id - 1 - id < 64) {
-		ra->done_below |= (uint64_t)1 << (ra->done_id - 1 - id);
-	}
-}
 
 struct ssp_reassembly *ssp_reassembly_new(void)
 {
@@ -381,36 +351,6 @@ static int grow_slots(struct ssp_reassembly *ra, int need)
 	return SSP_OK;
 }
 
-/* The output buffer holds at least n bytes. */
-static int reserve_out(struct ssp_reassembly *ra, size_t n)
-{
-	if (ra->out_cap < n || ra->out == NULL) {
-		uint8_t *o = realloc(ra->out, n ? n : 1);
-		if (o == NULL)
-			return SSP_ENOMEM;
-		ra->out = o;
-		ra->out_cap = n ? n : 1;
-	}
-	return SSP_OK;
-}
-
-/* Instruction id, whole in one fragment (see ssp_reassembly_add). */
-static int whole(struct ssp_reassembly *ra, uint64_t id, const uint8_t *payload,
-                 size_t plen, const uint8_t **data, size_t *len)
-{
-	if (delivered(ra, id))
-		return SSP_EREPLAY;
-	if (reserve_out(ra, plen) != SSP_OK)
-		return SSP_ENOMEM;
-	memcpy(ra->out, payload, plen);
-	*data = ra->out;
-	*len = plen;
-	if (ra->active && id > ra->id)
-		drop_current(ra);
-	mark_delivered(ra, id);
-	return 1;
-}
-
 int ssp_reassembly_add(struct ssp_reassembly *ra, const uint8_t *frag,
                        size_t n, const uint8_t **data, size_t *len)
 {
@@ -431,14 +371,6 @@ int ssp_reassembly_add(struct ssp_reassembly *ra, const uint8_t *frag,
 	if (plen > UINT16_MAX)
 		return SSP_ETOOBIG;
 
-	if (index == 0 && final && !(ra->active && id == ra->id)) {
-		/* A whole instruction in one fragment needs no reassembly:
-		 * delivered once whatever its order (up to 64 ids back),
-		 * so that a burst the path reorders is not lost but for
-		 * its newest. A newer one ends a reassembly under way, as
-		 * any newer fragment does. */
-		return whole(ra, id, payload, plen, data, len);
-	}
 	/* Older than what is being built or already finished: stale. */
 	if ((ra->done_any && id <= ra->done_id) || (ra->active && id < ra->id))
 		return SSP_EREPLAY;
@@ -475,8 +407,13 @@ int ssp_reassembly_add(struct ssp_reassembly *ra, const uint8_t *frag,
 		return 0;
 
 	/* Complete: join the pieces. */
-	if (reserve_out(ra, ra->bytes) != SSP_OK)
-		return SSP_ENOMEM;
+	if (ra->out_cap < ra->bytes || ra->out == NULL) {
+		uint8_t *o = realloc(ra->out, ra->bytes ? ra->bytes : 1);
+		if (o == NULL)
+			return SSP_ENOMEM;
+		ra->out = o;
+		ra->out_cap = ra->bytes ? ra->bytes : 1;
+	}
 	size_t off = 0;
 	for (int i = 0; i < ra->count; i++) {
 		memcpy(ra->out + off, ra->frag[i], ra->len[i]);
@@ -484,7 +421,8 @@ int ssp_reassembly_add(struct ssp_reassembly *ra, const uint8_t *frag,
 	}
 	*data = ra->out;
 	*len = off;
-	mark_delivered(ra, ra->id);
+	ra->done_id = ra->id;
+	ra->done_any = true;
 	drop_current(ra);
 	return 1;
 }

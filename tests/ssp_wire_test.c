@@ -285,66 +285,6 @@ TEST(fragments_shuffled_duplicated_dropped)
 	ssp_reassembly_free(ra);
 }
 
-/* Instructions whole in one fragment, as a burst of a paste's hops is:
- * each is delivered once whatever the order the path gives them, and
- * one older than a reassembly under way leaves it be. */
-TEST(whole_instructions_arrive_in_any_order)
-{
-	static struct frags one[12], big, big2;
-	uint8_t data[1200];
-	memset(data, 'w', sizeof data);
-	struct ssp_reassembly *ra = ssp_reassembly_new();
-	const uint8_t *out;
-	size_t olen;
-
-	REQUIRE(ra);
-	for (int i = 0; i < 12; i++) {
-		data[0] = (uint8_t)i;
-		REQUIRE(ssp_fragment(100 + (uint64_t)i, data, 10 + (size_t)i, 500, collect,
-		                     &one[i]) == SSP_OK);
-		REQUIRE(one[i].count == 1);
-	}
-	static const int order[] = { 9, 2, 0, 5, 1, 3, 4, 8, 6, 7 };
-	for (int k = 0; k < 10; k++) {
-		int i = order[k];
-		CHECKF(ssp_reassembly_add(ra, one[i].f[0], one[i].n[0], &out, &olen) == 1,
-		       "id %d after %d", 100 + i, k);
-		CHECK(olen == 10 + (size_t)i && out[0] == i);
-	}
-	/* Each once. */
-	for (int i = 0; i < 10; i++)
-		CHECK_EQ_INT(ssp_reassembly_add(ra, one[i].f[0], one[i].n[0], &out, &olen),
-		             SSP_EREPLAY);
-	/* A reassembly of id 120 under way; whole ids 110 and 111 (older)
-	 * arrive in its midst and leave it be. */
-	REQUIRE(ssp_fragment(120, data, 1200, 500, collect, &big) == SSP_OK);
-	REQUIRE(big.count == 3);
-	CHECK_EQ_INT(ssp_reassembly_add(ra, big.f[0], big.n[0], &out, &olen), 0);
-	CHECK_EQ_INT(ssp_reassembly_add(ra, one[11].f[0], one[11].n[0], &out, &olen), 1);
-	CHECK_EQ_INT(ssp_reassembly_add(ra, big.f[2], big.n[2], &out, &olen), 0);
-	CHECK_EQ_INT(ssp_reassembly_add(ra, one[10].f[0], one[10].n[0], &out, &olen), 1);
-	CHECK_EQ_INT(ssp_reassembly_add(ra, big.f[1], big.n[1], &out, &olen), 1);
-	CHECK_EQ_INT(olen, 1200);
-	/* A whole one newer than a reassembly under way ends it. */
-	static struct frags late;
-	REQUIRE(ssp_fragment(130, data, 1200, 500, collect, &big2) == SSP_OK);
-	REQUIRE(ssp_fragment(131, data, 10, 500, collect, &late) == SSP_OK);
-	CHECK_EQ_INT(ssp_reassembly_add(ra, big2.f[0], big2.n[0], &out, &olen), 0);
-	CHECK_EQ_INT(ssp_reassembly_add(ra, late.f[0], late.n[0], &out, &olen), 1);
-	CHECK_EQ_INT(ssp_reassembly_add(ra, big2.f[1], big2.n[1], &out, &olen), SSP_EREPLAY);
-	/* 64 ids older than the newest delivered: too old to tell, refused. */
-	static struct frags old;
-	REQUIRE(ssp_fragment(131 - 65, data, 10, 500, collect, &old) == SSP_OK);
-	CHECK_EQ_INT(ssp_reassembly_add(ra, old.f[0], old.n[0], &out, &olen), SSP_EREPLAY);
-	for (int i = 0; i < 12; i++)
-		frags_free(&one[i]);
-	frags_free(&big);
-	frags_free(&big2);
-	frags_free(&late);
-	frags_free(&old);
-	ssp_reassembly_free(ra);
-}
-
 TEST(fragments_newest_id_wins_and_bounds)
 {
 	static struct frags a, b;
@@ -418,7 +358,6 @@ static const struct test tests[] = {
 	TEST_ENTRY(fragments_round_trip_all_sizes),
 	TEST_ENTRY(fragments_shuffled_duplicated_dropped),
 	TEST_ENTRY(fragments_newest_id_wins_and_bounds),
-	TEST_ENTRY(whole_instructions_arrive_in_any_order),
 };
 
 TEST_MAIN("ssp-wire", tests)
