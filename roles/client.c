@@ -345,8 +345,7 @@ static int run_client(const char *host, const char *port, bool no_init,
 		/* A key's local echo is drawn above; now it leaves; and a
 		 * paste's full datagrams leave one after another while the
 		 * flow window has room. */
-		for (int k = 0; k < SSP_FLOW_WINDOW_MAX && ssp_flow_push(&flow, t, now); k++)
-			ssp_transport_tick(t, now);
+		ssp_flow_send(&flow, t, now);
 		ssp_conn_maybe_hop(conn, now);
 		ssp_transport_tick(t, now);
 

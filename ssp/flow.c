@@ -97,3 +97,13 @@ bool ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
 	ssp_transport_full(t);
 	return true;
 }
+
+int ssp_flow_send(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
+{
+	int k = 0;
+	while (k < SSP_FLOW_WINDOW_MAX && ssp_flow_push(f, t, now)) {
+		ssp_transport_tick(t, now);
+		k++;
+	}
+	return k;
+}

@@ -444,6 +444,9 @@ size_t ssp_flow_add(struct ssp_flow *f, const void *b, size_t n);
  * made a full datagram of new input, which may leave at once
  * (ssp_transport_full): tick the transport and push again, while true. */
 bool ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now);
+/* ssp_flow_push, and a tick of t after each full datagram it made, while
+ * it makes them (at most SSP_FLOW_WINDOW_MAX): returns how many. */
+int ssp_flow_send(struct ssp_flow *f, struct ssp_transport *t, uint64_t now);
 
 /* Read and process every datagram waiting. Returns the number of new
  * remote states. */

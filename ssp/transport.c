@@ -278,13 +278,19 @@ static uint64_t hop_resend_time(const struct ssp_transport *t, uint64_t now)
 	return oldest == NONE ? NONE : oldest + resend_age(t);
 }
 
+/* Whether the current state differs from the newest sent. */
+static bool unsent(const struct ssp_transport *t)
+{
+	return !t->lops->equal(t->current, t->sent[t->nsent - 1].state);
+}
+
 /* When the current state, if it differs from the newest sent, may leave. */
 static uint64_t new_state_time(struct ssp_transport *t, uint64_t now)
 {
 	unsigned mindelay = t->server ? SSP_SEND_MINDELAY_SERVER_MS
 	                              : SSP_SEND_MINDELAY_CLIENT_MS;
 
-	if (t->lops->equal(t->current, t->sent[t->nsent - 1].state))
+	if (!unsent(t))
 		return NONE;
 	if (t->full)
 		return now; /* nothing to gather: see ssp_transport_full */
@@ -523,7 +529,7 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 void ssp_transport_settled(struct ssp_transport *t, bool answer)
 {
 	/* Only a state not yet sent can leave early. */
-	if (!t->lops->equal(t->current, t->sent[t->nsent - 1].state)) {
+	if (unsent(t)) {
 		t->settled = true;
 		t->answer |= answer;
 	}
@@ -531,7 +537,7 @@ void ssp_transport_settled(struct ssp_transport *t, bool answer)
 
 void ssp_transport_full(struct ssp_transport *t)
 {
-	if (!t->lops->equal(t->current, t->sent[t->nsent - 1].state))
+	if (unsent(t))
 		t->full = true;
 }
 

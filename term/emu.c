@@ -1335,15 +1335,17 @@ static bool sgr_memo_ready(struct term *t)
 
 /* The op of the SGR [p, fin), its bytes up to end in the buffer: as
  * sgr_compile makes it, the true colour form read by sgr_rgb when 16
- * bytes are there to load. */
+ * bytes are there to load (*rgb says which). */
 static bool sgr_make(struct sgr_op *op, const uint8_t *p, const uint8_t *fin,
-                     const uint8_t *end)
+                     const uint8_t *end, bool *rgb)
 {
 #ifdef __SSE2__
-	if (end - p >= 16 && fin - p <= 16 && sgr_rgb(op, p, fin))
+	*rgb = end - p >= 16 && fin - p <= 16 && sgr_rgb(op, p, fin);
+	if (*rgb)
 		return true;
 #else
 	(void)end;
+	*rgb = false;
 #endif
 	return sgr_compile(op, p, fin);
 }
@@ -1356,6 +1358,7 @@ static bool sgr_fast(struct term *t, const uint8_t *p, const uint8_t *fin,
                      const uint8_t *end)
 {
 	struct sgr_op op;
+	bool rgb;
 
 #ifdef __SSE2__
 	if (fin - p < 16 && end - p >= 16 && sgr_memo_ready(t)) {
@@ -1371,31 +1374,28 @@ static bool sgr_fast(struct term *t, const uint8_t *p, const uint8_t *fin,
 		uint64_t h = (lo ^ hi * 0x9e3779b97f4a7c15u) * 0xff51afd7ed558ccdu;
 		struct sgr_memo *m = &t->sgr_memo[h >> (64 - SGR_MEMO_BITS)];
 		__m128i have = _mm_loadu_si128((const __m128i *)(const void *)m->key);
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(have, key)) != 0xffff) {
-			if (sgr_rgb(&op, p, fin)) {
-				/* A true colour SGR, quick to read again, takes
-				 * only an empty slot or another's: random colours
-				 * (a gradient, an image) must not push out the
-				 * SGRs that sgr_compile reads more slowly. */
-				if (m->key[0] == 0 || (m->key[1] == '8' && m->key[2] == ';' &&
-				                       m->key[3] == '2')) {
-					m->op = op;
-					_mm_storeu_si128((__m128i *)(void *)m->key, key);
-				}
-				sgr_apply(&t->pen, &op);
-				return true;
-			}
-			if (!sgr_compile(&m->op, p, fin)) {
-				memset(m, 0, sizeof *m);
-				return false;
-			}
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(have, key)) == 0xffff) {
+			sgr_apply(&t->pen, &m->op);
+			return true;
+		}
+		if (!sgr_make(&op, p, fin, end, &rgb)) {
+			memset(m, 0, sizeof *m);
+			return false;
+		}
+		/* A true colour SGR, quick to read again, takes only an
+		 * empty slot or another's: random colours (a gradient, an
+		 * image) must not push out the SGRs that sgr_compile reads
+		 * more slowly. */
+		if (!rgb || m->key[0] == 0 ||
+		    (m->key[1] == '8' && m->key[2] == ';' && m->key[3] == '2')) {
+			m->op = op;
 			_mm_storeu_si128((__m128i *)(void *)m->key, key);
 		}
-		sgr_apply(&t->pen, &m->op);
+		sgr_apply(&t->pen, &op);
 		return true;
 	}
 #endif
-	if (!sgr_make(&op, p, fin, end))
+	if (!sgr_make(&op, p, fin, end, &rgb))
 		return false;
 	sgr_apply(&t->pen, &op);
 	return true;

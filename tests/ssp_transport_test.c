@@ -383,11 +383,7 @@ TEST(a_pastes_full_datagrams_leave_back_to_back)
 	REQUIRE(ssp_flow_add(&flow, paste, sizeof paste) == sizeof paste);
 	const struct ssp_stats *cs = ssp_conn_stats(ssp_transport_conn(p.cli));
 	uint64_t sent = cs->sent, instr = ssp_transport_stats(p.cli)->instructions_sent;
-	int hops = 0;
-	while (hops < 10 && ssp_flow_push(&flow, p.cli, t)) {
-		ssp_transport_tick(p.cli, t);
-		hops++;
-	}
+	int hops = ssp_flow_send(&flow, p.cli, t);
 	CHECKF(hops >= 4 && hops <= 5, "%d hops at once", hops);
 	CHECK_EQ_INT((int)(ssp_transport_stats(p.cli)->instructions_sent - instr), hops);
 	CHECK_EQ_INT((int)(cs->sent - sent), hops);
@@ -400,8 +396,7 @@ TEST(a_pastes_full_datagrams_leave_back_to_back)
 	CHECK_EQ_INT((int)(cs->sent - sent), hops);
 	/* The rest follows as acknowledgements come, whole and in order. */
 	for (int i = 0; i < 300 && (flow.len > 0 || p.bytes_in < 1 + sizeof paste + 1); i++) {
-		while (ssp_flow_push(&flow, p.cli, ssp_now_ms()))
-			ssp_transport_tick(p.cli, ssp_now_ms());
+		ssp_flow_send(&flow, p.cli, ssp_now_ms());
 		pump(&p, 10);
 	}
 	CHECK_EQ_INT((int)p.bytes_in, (int)(1 + sizeof paste + 1));
