@@ -36,6 +36,28 @@ expect() {
 	fi
 }
 
+# wait_for_line FILE PATTERN: up to 10 s for a line matching PATTERN to
+# appear in FILE (a program started in the background saying it is up).
+wait_for_line() {
+	for i in $(seq 1 100); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_relay OUT ERR RELAY-OPTIONS...: the test relay in the background,
+# its standard output in OUT and error in ERR; sets rpid, and rport to the
+# port it listens on once it says so (empty if it does not within 10 s).
+start_relay() {
+	relay_out=$1 relay_err=$2
+	shift 2
+	"$OUT/tools/relay" "$@" > "$relay_out" 2> "$relay_err" &
+	rpid=$!
+	wait_for_line "$relay_out" listening
+	rport=$(awk '/listening/ {print $4}' "$relay_out")
+}
+
 # relayed_session PS1 RELAY-OPTIONS...: a moshi server running bash with
 # that prompt (its command line carries $mark), the test relay in front of
 # it with those options, and `moshi client $CLIENT_OPTS` through the relay
@@ -47,14 +69,16 @@ relayed_session() {
 	shift
 	tmux -L "$sock" kill-server 2>/dev/null
 	sleep 0.2
-	line=$(env PS1="$ps1" "$MOSHI" server new -i 127.0.0.1 -- env "$mark" bash --norc --noprofile 2>/dev/null | tr -d '\r')
+	line=$(env PS1="$ps1" "$MOSHI" server new -i 127.0.0.1 -- env "$mark" bash --norc --noprofile 2>"$TMP/server.err" | tr -d '\r')
 	port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
 	key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
 	[ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-	"$OUT/tools/relay" --to "127.0.0.1:$port" "$@" > "$TMP/relay.out" 2> "$TMP/relay.err" &
-	rpid=$!
-	for i in $(seq 1 20); do grep -q listening "$TMP/relay.out" && break; sleep 0.1; done
-	rport=$(awk '{print $4}' "$TMP/relay.out")
+	start_relay "$TMP/relay.out" "$TMP/relay.err" --to "127.0.0.1:$port" "$@"
+	if [ -z "$port" ] || [ -z "$rport" ]; then
+		echo "relayed_session: server port '$port', relay port '$rport';" \
+		     "server said: $(tr '\n' '|' < "$TMP/server.err")" \
+		     "relay said: $(tr '\n' '|' < "$TMP/relay.err")" >&2
+	fi
 	tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
 		"MOSHI_KEY=$key '$MOSHI' client ${CLIENT_OPTS:-} 127.0.0.1 $rport; echo EXIT=\$?; sleep 60"
 }

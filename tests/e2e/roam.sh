@@ -26,11 +26,8 @@ wait_screen() {
 set -- $(tr -d '\r' < "$TMP/server.out" | grep '^MOSHI CONNECT')
 port=$3 key=$4
 [ -n "$key" ] && pass server_starts || { fail server_starts "$(cat "$TMP/server.out")"; exit 0; }
-"$OUT/tools/relay" --to "127.0.0.1:$port" --roam-every 1 --delay 20 --jitter 5 \
-	> "$TMP/relay.out" 2> "$TMP/relay.err" &
-rpid=$!
-for i in $(seq 1 20); do grep -q listening "$TMP/relay.out" && break; sleep 0.1; done
-rport=$(awk '{print $4}' "$TMP/relay.out")
+start_relay "$TMP/relay.out" "$TMP/relay.err" --to "127.0.0.1:$port" \
+	--roam-every 1 --delay 20 --jitter 5
 
 tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
 	"MOSHI_KEY=$key '$MOSHI' client 127.0.0.1 $rport; echo EXIT=\$?; sleep 60"

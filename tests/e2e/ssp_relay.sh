@@ -14,14 +14,6 @@ SUITE=ssp-relay
 . "$(dirname "$0")/../lib.sh"
 tools="$OUT/tools"
 
-wait_for_line() { # FILE PATTERN: up to 2 s for a line to appear
-	for i in $(seq 1 20); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 scenario() { # NAME LOSS BYTES FLOOD-SECONDS [RELAY-OPTIONS...]
 	name=$1 loss=$2 bytes=$3 flood=$4
 	shift 4
@@ -34,11 +26,8 @@ scenario() { # NAME LOSS BYTES FLOOD-SECONDS [RELAY-OPTIONS...]
 	spid=$!
 	wait_for_line "$TMP/$name.srv" '^port'
 	sport=$(awk '/^port/ {print $2}' "$TMP/$name.srv")
-	"$tools/relay" --to "127.0.0.1:$sport" --loss "$loss" --dup 0.1 --reorder 0.2 \
-		--jitter 5 --roam-every 2 --seed 7 "$@" > "$TMP/$name.rel" 2> "$TMP/$name.rel.err" &
-	rpid=$!
-	wait_for_line "$TMP/$name.rel" 'listening'
-	rport=$(awk '{print $4}' "$TMP/$name.rel")
+	start_relay "$TMP/$name.rel" "$TMP/$name.rel.err" --to "127.0.0.1:$sport" \
+		--loss "$loss" --dup 0.1 --reorder 0.2 --jitter 5 --roam-every 2 --seed 7 "$@"
 	start=$(date +%s)
 	timeout 300 "$tools/ssp_peer" client 127.0.0.1 "$rport" "$bytes" 42 \
 		> "$TMP/$name.cli" 2> "$TMP/$name.cli.err"
