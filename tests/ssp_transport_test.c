@@ -413,6 +413,62 @@ TEST(a_pastes_full_datagrams_leave_back_to_back)
 	pair_close(&p);
 }
 
+/* The server's acknowledgements stop reaching the client (its datagrams
+ * are read off the client's socket and dropped) while the client types a
+ * key every 25 ms, a state a send interval, until five keys wait: the
+ * states sent and not acknowledged stay below what the transport keeps
+ * (SSP_MAX_SENT_STATES; past it, it would forget the oldest), the rest
+ * waits in the flow's backlog, and once the acknowledgements come again
+ * every key arrives, once and in order. */
+TEST(the_hops_in_flight_stay_below_the_states_kept)
+{
+	struct pair p = { 0 };
+	static struct ssp_flow flow;
+	static char typed[200];
+	size_t n = 0;
+	REQUIRE(pair_open(&p));
+	REQUIRE(type_a(&p));
+	ssp_flow_init(&flow, ssp_now_ms());
+	int cfd = ssp_conn_fd(ssp_transport_conn(p.cli));
+	int most = 0;
+	for (; n < sizeof typed && flow.len < 5; n++) {
+		typed[n] = (char)('b' + n % 25);
+		REQUIRE(ssp_flow_add(&flow, &typed[n], 1) == 1);
+		uint64_t end = ssp_now_ms() + 25;
+		while (ssp_now_ms() < end) {
+			uint64_t now = ssp_now_ms();
+			ssp_flow_send(&flow, p.cli, now);
+			ssp_transport_tick(p.cli, now);
+			if (ssp_transport_unacked(p.cli) > most)
+				most = ssp_transport_unacked(p.cli);
+			struct pollfd pf = { ssp_conn_fd(ssp_transport_conn(p.srv)), POLLIN, 0 };
+			poll(&pf, 1, 2);
+			ssp_transport_recv(p.srv);
+			apply_input(&p);
+			ssp_transport_tick(p.srv, ssp_now_ms());
+			char junk[2048];
+			while (recv(cfd, junk, sizeof junk, MSG_DONTWAIT) > 0)
+				;
+		}
+	}
+	CHECKF(most == SSP_MAX_SENT_STATES - 1, "at most %d states in flight", most);
+	CHECKF(flow.len == 5, "%zu keys wait after %zu typed", flow.len, n);
+	for (int i = 0; i < 300 && p.bytes_in < 1 + n; i++) {
+		ssp_flow_send(&flow, p.cli, ssp_now_ms());
+		pump(&p, 10);
+	}
+	CHECK_EQ_INT((int)p.bytes_in, (int)(1 + n));
+	struct term *want = term_new(80, 24);
+	REQUIRE(want);
+	term_write(want, "a", 1);
+	term_write(want, typed, n);
+	char why[256];
+	CHECKF(term_frame_equal(term_frame(want), term_frame(p.screen), why, sizeof why),
+	       "the server's screen: %s", why);
+	term_free(want);
+	pair_close(&p);
+}
+
 /* The client types a key (so the server knows where it is), then the
  * server prints a line of output every 10 ms for 300 ms (a stream). */
 static void stream_output(struct pair *p)
@@ -490,6 +546,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(a_resent_key_brings_its_lost_echo_at_once),
 	TEST_ENTRY(a_settled_state_leaves_at_once_once_an_interval),
 	TEST_ENTRY(a_pastes_full_datagrams_leave_back_to_back),
+	TEST_ENTRY(the_hops_in_flight_stay_below_the_states_kept),
 	TEST_ENTRY(a_silent_stream_is_probed_and_the_screen_catches_up),
 	TEST_ENTRY(a_stream_that_ends_costs_at_most_four_probes),
 	TEST_ENTRY(a_typist_starts_no_probes),
