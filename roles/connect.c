@@ -270,9 +270,11 @@ static int bootstrap(char **argv, const char *host, struct boot *b)
 	signal(SIGPIPE, old_pipe);
 	int status = 0;
 	/* The server detaches: its first process ends at once. ssh ends
-	 * when that process does. */
-	for (int w = 0; w < 100 && waitpid(p, &status, WNOHANG) == 0; w++)
-		poll(NULL, 0, 50);
+	 * when that process does, a few milliseconds after the CONNECT
+	 * line: look every 2 ms for a second (the session starts no sooner
+	 * than this), then every 50 ms up to 5 s in all. */
+	for (int w = 0; w < 580 && waitpid(p, &status, WNOHANG) == 0; w++)
+		poll(NULL, 0, w < 500 ? 2 : 50);
 	if (waitpid(p, &status, WNOHANG) == 0) {
 		kill(p, SIGTERM);
 		waitpid(p, &status, 0);
