@@ -6,10 +6,12 @@
  * a large paste pushed into the stream at once would stall on a lossy
  * path. So input waits in a bounded backlog and enters the stream only
  * while what is unacknowledged stays under a window, counted in
- * datagrams: doubled with every acknowledgement that moves until the
- * first stall, one more per acknowledgement after it, and halved when
- * none has come for twice (RTO + the receiver's ack delay), the time
- * the transport itself takes to resend. Each new state grows by at most
+ * datagrams: it starts at its floor (8: a first paste goes out as a
+ * burst of 8 datagrams, as TCP starts with 10 segments), doubles with
+ * every acknowledgement that moves until the first stall, grows by one
+ * per acknowledgement after it, and halves, not below the floor, when
+ * none has come for twice (RTO + the receiver's ack delay), the time the
+ * transport itself takes to resend. Each new state grows by at most
  * a datagram: the transport resends a stream's lost hops one by one, and
  * the receiver keeps the hops that arrive before their base, so a lost
  * datagram costs only its own resend (a hop of k datagrams would arrive

@@ -419,13 +419,14 @@ void ssp_transport_full(struct ssp_transport *t);
  * in a bounded backlog and enters the stream only while what is not yet
  * acknowledged stays under a window of datagrams, so that no instruction
  * needs more fragments than a lossy path delivers whole. The window
- * doubles with every acknowledgement that moves until the first stall,
- * then grows by one; it halves after 2 * (RTO + SSP_ACK_DELAY_MS) without
- * one. Call ssp_flow_push after every ssp_transport_recv. */
+ * starts at its floor, doubles with every acknowledgement that moves
+ * until the first stall, then grows by one; it halves after
+ * 2 * (RTO + SSP_ACK_DELAY_MS) without one, never below the floor. Call
+ * ssp_flow_push after every ssp_transport_recv. */
 #define SSP_FLOW_BACKLOG 65536
-#define SSP_FLOW_WINDOW_START 1
-#define SSP_FLOW_WINDOW_MAX 32
 #define SSP_FLOW_WINDOW_FLOOR 8
+#define SSP_FLOW_WINDOW_START SSP_FLOW_WINDOW_FLOOR
+#define SSP_FLOW_WINDOW_MAX 32
 
 struct ssp_flow {
 	uint8_t backlog[SSP_FLOW_BACKLOG];
