@@ -202,6 +202,16 @@ static uint64_t echo_ack(struct applied *a, uint64_t now, uint64_t ack,
 	return ack;
 }
 
+/* How long the application's output must have been quiet before the
+ * screen counts as settled: SSP_ANSWER_QUIET_MS once it has written
+ * after reading input not yet acknowledged as echoed (a key's echo is
+ * one write: it leaves a millisecond later), else the collection delay. */
+static unsigned quiet_ms(const struct applied *a, uint64_t reads)
+{
+	return a->n > 0 && reads > a->reads[0] ? SSP_ANSWER_QUIET_MS
+	                                       : SSP_SEND_MINDELAY_SERVER_MS;
+}
+
 static void logf_(bool on, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(bool on, const char *fmt, ...)
 {
@@ -407,7 +417,7 @@ static int serve(struct server_opts *o)
 			wait = ECHO_ACK_DELAY_MS;
 		if (quiet_pending) {
 			/* Wake when the output has been quiet long enough. */
-			uint64_t q = last_output + SSP_SEND_MINDELAY_SERVER_MS;
+			uint64_t q = last_output + quiet_ms(&applied, reads);
 			int qw = q > now ? (int)(q - now) : 0;
 			if (qw < wait)
 				wait = qw;
@@ -466,7 +476,7 @@ static int serve(struct server_opts *o)
 		}
 		if (toapp.len && !child_done)
 			outq_flush(&toapp, master);
-		bool settling = quiet_pending && now - last_output >= SSP_SEND_MINDELAY_SERVER_MS;
+		bool settling = quiet_pending && now - last_output >= quiet_ms(&applied, reads);
 		uint64_t a = echo_ack(&applied, now, ack, settling, reads);
 		bool answer = a != ack; /* the screen now shows input applied */
 		if (answer) {

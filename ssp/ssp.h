@@ -316,6 +316,10 @@ struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
 
 #define SSP_SEND_MINDELAY_SERVER_MS 4  /* collect output this long */
 #define SSP_SEND_MINDELAY_CLIENT_MS 1
+/* An application that answered the peer's input (a key's echo) and then
+ * stayed quiet this long has answered whole: the server calls
+ * ssp_transport_settled(t, true) then, and the state leaves at once. */
+#define SSP_ANSWER_QUIET_MS 1
 #define SSP_ACK_INTERVAL_MS 3000       /* heartbeat when idle */
 #define SSP_ACK_DELAY_MS 100           /* delayed acknowledgement */
 /* A stream's states (the user's keys) are acknowledged sooner: just after
@@ -404,7 +408,8 @@ void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i);
  * that answers the peer's input (answer: a key's echo, a command's
  * output after Enter) always may, as the peer's input paces those: keys
  * that arrive together after a loss are answered in turn, not a send
- * interval apart. */
+ * interval apart. An answer does not wait for the collection delay
+ * either: the caller's quiet (SSP_ANSWER_QUIET_MS) was the collection. */
 void ssp_transport_settled(struct ssp_transport *t, bool answer);
 
 /* The pending state holds a full datagram or more of new input (ssp_flow

@@ -292,8 +292,8 @@ static uint64_t new_state_time(struct ssp_transport *t, uint64_t now)
 
 	if (!unsent(t))
 		return NONE;
-	if (t->full)
-		return now; /* nothing to gather: see ssp_transport_full */
+	if (t->full || (t->settled && t->answer))
+		return now; /* nothing to gather: see ssp_transport_full, _settled */
 	if (t->mindelay_clock == NONE)
 		t->mindelay_clock = now;
 	uint64_t a = t->mindelay_clock + mindelay;
