@@ -347,6 +347,12 @@ struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
  * send): the sender never heard the acknowledgement, so what this side
  * sent it since was probably lost too, and goes again at once. */
 #define SSP_RESENT_AFTER_MS 25
+/* A stream's oldest unacknowledged hop counts as lost once an
+ * acknowledgement that leaves it out comes more than SRTT + this after
+ * it was sent (see hop_overdue in transport.c): the peer sent that
+ * acknowledgement after the hop should have reached it. A receiver that
+ * keeps a hop for want of its base acknowledges soon, which tells. */
+#define SSP_OVERDUE_SLACK_MS 3
 #define SSP_MAX_RECEIVED_STATES 1024
 /* A receiver keeps instructions that arrive before the state they build
  * on (reordered, or their base was lost and will be resent), and applies
@@ -364,6 +370,7 @@ struct ssp_transport_stats {
 	uint64_t stashed;           /* kept until their base arrived */
 	uint64_t unstashed;         /* ... and then applied */
 	uint64_t hops_resent;       /* stream hops resent on their own */
+	uint64_t hops_resent_early; /* ... of those, before RTO: see hop_overdue */
 	uint64_t probes;            /* a silent streaming server probed */
 	uint64_t resends_heard;     /* states the peer resent: SSP_RESENT_AFTER_MS */
 };

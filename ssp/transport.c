@@ -57,6 +57,7 @@ struct ssp_transport {
 	 * behind the acks a flood of frames makes its receiver send. */
 	uint64_t last_state_send;
 	uint64_t last_loss;                        /* the last resend */
+	uint64_t ack_heard;                        /* the peer's last instruction */
 	uint64_t roams_seen;                       /* the endpoint's roam count */
 	/* Probing (see probe_time): how many states the peer sent in a row,
 	 * each within PROBE_STREAM_MS of the one before, with no new state
@@ -124,6 +125,7 @@ struct ssp_transport *ssp_transport_new(struct ssp_conn *conn, bool server,
 	t->mindelay_clock = NONE;
 	t->last_early = NONE;
 	t->last_loss = NONE;
+	t->ack_heard = NONE;
 	t->last_state_at = NONE;
 	t->ack_due = NONE;
 	t->next_ack_time = ssp_now_ms() + SSP_ACK_INTERVAL_MS;
@@ -263,6 +265,31 @@ static unsigned send_interval(const struct ssp_transport *t)
 	return ssp_rtt_send_interval(ssp_conn_rtt(t->conn));
 }
 
+/*
+ * Whether a stream's oldest unacknowledged hop is lost by the peer's own
+ * word, before RTO + the ack delay says so. Every instruction carries
+ * the peer's newest state; the last one came at ack_heard and left this
+ * hop out (else it would be acknowledged). It left the peer about half
+ * an SRTT before it came, and the hop reached the peer about half an
+ * SRTT after it was sent: if it came more than SRTT +
+ * SSP_OVERDUE_SLACK_MS after the hop was sent, the hop should have been
+ * in it (a receiver acknowledges SSP_STREAM_ACK_DELAY_MS, 6 ms, after
+ * the hops that follow a lost one arrive, so its acknowledgement comes
+ * at SRTT + 6 ms at the soonest). Resending sets the hop's time, so it takes a later
+ * acknowledgement to say so again. A lost hop then costs about one round
+ * trip (the next hop is kept by the receiver, which acknowledges soon)
+ * instead of RTO + 6 ms, 56 ms at the least.
+ */
+static bool hop_overdue(const struct ssp_transport *t)
+{
+	const struct ssp_rtt *r = ssp_conn_rtt(t->conn);
+
+	if (!t->lops->stream || t->nsent < 2 || t->ack_heard == NONE || !r->hit ||
+	    t->ack_heard <= t->sent[1].when)
+		return false;
+	return (double)(t->ack_heard - t->sent[1].when) > r->srtt + SSP_OVERDUE_SLACK_MS;
+}
+
 /* When a stream's oldest unacknowledged hop is due for a resend (NONE:
  * none is, or this is not a stream). */
 static uint64_t hop_resend_time(const struct ssp_transport *t, uint64_t now)
@@ -272,6 +299,8 @@ static uint64_t hop_resend_time(const struct ssp_transport *t, uint64_t now)
 
 	if (!t->lops->stream || !heard)
 		return NONE;
+	if (hop_overdue(t))
+		return now;
 	for (int i = 1; i < t->nsent; i++)
 		if (t->sent[i].when < oldest)
 			oldest = t->sent[i].when;
@@ -429,15 +458,20 @@ static int send_instruction(struct ssp_transport *t, uint64_t now, int base,
 }
 
 /* A stream: resend each hop (the diff from the state sent before it)
- * whose state has gone unacknowledged for RTO + ACK_DELAY, oldest
- * first, each a datagram or so. */
+ * whose state has gone unacknowledged for RTO + ACK_DELAY, and the
+ * oldest when it is overdue (hop_overdue), oldest first, each a datagram
+ * or so. */
 static int resend_hops(struct ssp_transport *t, uint64_t now)
 {
 	if (hop_resend_time(t, now) > now)
 		return SSP_OK;
+	bool overdue = hop_overdue(t);
 	for (int i = 1; i < t->nsent; i++) {
-		if (now - t->sent[i].when < resend_age(t))
-			continue;
+		if (now - t->sent[i].when < resend_age(t)) {
+			if (i > 1 || !overdue)
+				continue;
+			t->stats.hops_resent_early++;
+		}
 		t->sent[i].when = now;
 		t->last_loss = now;
 		t->stats.hops_resent++;
@@ -699,6 +733,7 @@ static int process_instruction(struct ssp_transport *t, const uint8_t *data,
 	}
 	t->stats.instructions_received++;
 	process_ack(t, in.ack_num);
+	t->ack_heard = now;
 	if (in.new_num == SSP_SHUTDOWN_NUM) {
 		if (!t->remote_shutdown)
 			t->ack_due = now; /* acknowledge at once */
@@ -725,8 +760,14 @@ static int process_instruction(struct ssp_transport *t, const uint8_t *data,
 	}
 	if (find_recv(t, in.old_num) < 0) {
 		t->stats.dropped_no_base++;
-		if (in.old_num > t->recv[0].num)
+		if (in.old_num > t->recv[0].num) {
 			stash(t, &in);
+			/* The acknowledgement, which leaves out the missing
+			 * base, tells the sender of a stream to resend it
+			 * (hop_overdue). */
+			if (t->ack_due == NONE)
+				t->ack_due = now + ack_delay(t->rops);
+		}
 		return 0;
 	}
 	int fresh = apply_diff(t, in.old_num, in.new_num, in.diff, in.diff_len, now);

@@ -172,9 +172,13 @@ static const char *const attack_names[5] = {
 	"forged", "truncated", "replayed", "reflected", "oversized"
 };
 
+/* Keep a client packet for replays, one every 10 ms at most: the KEEP
+ * kept then span 5 s or more, so one a second old is there however fast
+ * the client sends (a bulk paste sends 512 packets in well under one). */
 static void remember_up(const uint8_t *p, size_t len, uint64_t now)
 {
-	if (atk.every == 0 || len > sizeof atk.old[0])
+	if (atk.every == 0 || len > sizeof atk.old[0] ||
+	    (atk.nold > 0 && now - atk.oldwhen[(atk.nold - 1) % KEEP] < 10000))
 		return;
 	int i = atk.nold++ % KEEP;
 	memcpy(atk.old[i], p, len);
