@@ -275,10 +275,10 @@ static unsigned send_interval(const struct ssp_transport *t)
  * SSP_OVERDUE_SLACK_MS after the hop was sent, the hop should have been
  * in it (a receiver acknowledges SSP_STREAM_ACK_DELAY_MS, 6 ms, after
  * the hops that follow a lost one arrive, so its acknowledgement comes
- * at SRTT + 6 ms at the soonest). Resending sets the hop's time, so it takes a later
- * acknowledgement to say so again. A lost hop then costs about one round
- * trip (the next hop is kept by the receiver, which acknowledges soon)
- * instead of RTO + 6 ms, 56 ms at the least.
+ * at SRTT + 6 ms at the soonest). Resending sets the hop's time, so it
+ * takes a later acknowledgement to say so again. A lost hop then costs
+ * about one round trip (the next hop is kept by the receiver, which
+ * acknowledges soon) instead of RTO + 6 ms, 56 ms at the least.
  */
 static bool hop_overdue(const struct ssp_transport *t)
 {

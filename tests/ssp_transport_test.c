@@ -364,6 +364,17 @@ TEST(a_settled_state_leaves_at_once_once_an_interval)
 	pair_close(&p);
 }
 
+/* The flow sends what it holds as acknowledgements come (the tests' own
+ * pacing: a push and a pump of 10 ms), until the server has had `bytes`
+ * input bytes in all, or 3 s. */
+static void flow_until(struct pair *p, struct ssp_flow *f, size_t bytes)
+{
+	for (int i = 0; i < 300 && p->bytes_in < bytes; i++) {
+		ssp_flow_send(f, p->cli, ssp_now_ms());
+		pump(p, 10);
+	}
+}
+
 /* A paste draining through the input flow control (its window at 5
  * datagrams): at one instant the client sends four hops or more back to
  * back, one datagram each (a hop of several would arrive whole only if all of
@@ -399,10 +410,7 @@ TEST(a_pastes_full_datagrams_leave_back_to_back)
 	ssp_transport_tick(p.cli, t);
 	CHECK_EQ_INT((int)(cs->sent - sent), hops);
 	/* The rest follows as acknowledgements come, whole and in order. */
-	for (int i = 0; i < 300 && (flow.len > 0 || p.bytes_in < 1 + sizeof paste + 1); i++) {
-		ssp_flow_send(&flow, p.cli, ssp_now_ms());
-		pump(&p, 10);
-	}
+	flow_until(&p, &flow, 1 + sizeof paste + 1);
 	CHECK_EQ_INT((int)p.bytes_in, (int)(1 + sizeof paste + 1));
 	struct term *want = term_new(80, 24);
 	REQUIRE(want);
@@ -439,10 +447,7 @@ TEST(a_first_paste_starts_at_the_windows_floor)
 	int hops = ssp_flow_send(&flow, p.cli, ssp_now_ms());
 	CHECKF(hops >= SSP_FLOW_WINDOW_FLOOR - 1 && hops <= SSP_FLOW_WINDOW_FLOOR,
 	       "%d hops at once", hops);
-	for (int i = 0; i < 300 && p.bytes_in < sizeof paste; i++) {
-		ssp_flow_send(&flow, p.cli, ssp_now_ms());
-		pump(&p, 10);
-	}
+	flow_until(&p, &flow, sizeof paste);
 	CHECK_EQ_INT((int)p.bytes_in, (int)sizeof paste);
 	pair_close(&p);
 }
@@ -487,10 +492,7 @@ TEST(the_hops_in_flight_stay_below_the_states_kept)
 	}
 	CHECKF(most == SSP_MAX_SENT_STATES - 1, "at most %d states in flight", most);
 	CHECKF(flow.len == 5, "%zu keys wait after %zu typed", flow.len, n);
-	for (int i = 0; i < 300 && p.bytes_in < 1 + n; i++) {
-		ssp_flow_send(&flow, p.cli, ssp_now_ms());
-		pump(&p, 10);
-	}
+	flow_until(&p, &flow, 1 + n);
 	CHECK_EQ_INT((int)p.bytes_in, (int)(1 + n));
 	struct term *want = term_new(80, 24);
 	REQUIRE(want);
