@@ -1216,10 +1216,18 @@ static inline void sgr_then(struct sgr_op *acc, const struct sgr_op *o)
 static bool sgr_compile(struct sgr_op *acc, const uint8_t *s, const uint8_t *fin)
 {
 	*acc = (struct sgr_op){ 0 };
-	/* Fewer bytes than this hold at most TERM_MAX_PARAMS parameters;
-	 * the tables drop those past it. */
-	if (fin - s >= 2 * TERM_MAX_PARAMS)
-		return false;
+	/* More than TERM_MAX_PARAMS parameters go to the tables, which drop
+	 * those past it. Each but the first follows a ';', so fewer bytes
+	 * than TERM_MAX_PARAMS hold few enough. (Counting bytes alone, as
+	 * this did until a test of lines kept as bytes found it, let 40
+	 * omitted parameters and a 1 through: the tables dropped the 1.) */
+	if (fin - s >= TERM_MAX_PARAMS) {
+		int seps = 0;
+		for (const uint8_t *q = s; q < fin; q++)
+			seps += *q == ';';
+		if (seps >= TERM_MAX_PARAMS)
+			return false;
+	}
 	for (;;) {
 		int32_t v;
 		if ((s = csi_number(s, fin, &v)) == NULL)
