@@ -431,10 +431,21 @@ static int serve(struct server_opts *o)
 		now = ssp_now_ms();
 
 		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			/* All the pty holds, up to 64 KiB, in one write: it
+			 * hands over at most 4095 bytes a read, and a write
+			 * of many lines lets the emulator keep those that
+			 * scroll off within it as bytes (lazy_lines in
+			 * term/emu.c), which floods of colour need. */
 			uint8_t buf[65536];
-			ssize_t n = read(master, buf, sizeof buf);
-			if (n > 0) {
-				term_write(screen, buf, (size_t)n);
+			size_t got = 0;
+			ssize_t n;
+			while ((n = read(master, buf + got, sizeof buf - got)) > 0) {
+				got += (size_t)n;
+				if (got == sizeof buf)
+					break;
+			}
+			if (got > 0) {
+				term_write(screen, buf, got);
 				size_t rl;
 				const uint8_t *r = term_replies(screen, &rl);
 				if (toapp.len < REPLIES_MAX_QUEUED)

@@ -31,6 +31,7 @@ struct term_row {
 	uint16_t cap;     /* allocated cells (>= the frame's cols) */
 	uint32_t fill;    /* background of the blank tail */
 	bool wrapped;     /* the text continues on the next row (soft wrap) */
+	uint16_t lazy;    /* bytes of a line kept as bytes (see emu.c), or 0 */
 	uint16_t nclusters, clustercap;
 	struct term_cluster *clusters;
 	struct term_cell *cells;
@@ -68,6 +69,13 @@ struct term_frame {
  * to check a narrower loop on a machine that has a wider one). */
 extern int term_fill_max;
 
+/* Whether lines that scroll off within one write may be kept as bytes
+ * (1, the default) or must be emulated cell by cell (0, for tests that
+ * compare the two and for the benchmark's figure without it). */
+extern int term_lazy_lines;
+/* How many lines t has kept as bytes so far (tests check that they did). */
+uint64_t term_lazy_kept(const struct term *t);
+
 /* Rows. */
 extern uint64_t term_gen_counter;
 static inline uint64_t term_gen_next(void)
@@ -86,6 +94,7 @@ static inline void term_row_clear(struct term_row *r, uint32_t bg)
 	r->len = 0;
 	r->fill = bg;
 	r->wrapped = false;
+	r->lazy = 0;
 	r->nclusters = 0;
 	r->gen = term_gen_next();
 }
@@ -183,6 +192,11 @@ static inline bool term_parser_ground(const struct term_parser *p)
  * ASCII. Returns where it stopped (end at the latest). */
 const uint8_t *term_parser_step(struct term_parser *p, const uint8_t *buf,
                                 const uint8_t *end);
+
+/* The sequence "CSI [s, fin) *fin" with no marker and no intermediate
+ * (the bytes in [s, fin) are digits, ':' and ';' only) read into q as
+ * the tables read it: further parameters than fit are dropped. */
+void term_seq_read(struct term_seq *q, const uint8_t *s, const uint8_t *fin);
 
 /* The length of the run of printable ASCII (0x20..0x7e) at s, which is
  * at least 1. Sixteen bytes at a time with SSE2, then eight: there a byte

@@ -296,6 +296,19 @@ static void param(struct term_parser *p, uint8_t c)
 	*v = *v < 0 ? d : term_param_digit(*v, d);
 }
 
+void term_seq_read(struct term_seq *q, const uint8_t *s, const uint8_t *fin)
+{
+	struct term_parser p;
+
+	p.seq = (struct term_seq){ 0 };
+	for (; s < fin; s++)
+		param(&p, *s);
+	if (p.seq.nparam > TERM_MAX_PARAMS)
+		p.seq.nparam = TERM_MAX_PARAMS;
+	p.seq.final = *fin;
+	*q = p.seq;
+}
+
 static void dispatch(struct term_parser *p, uint8_t action, uint8_t c)
 {
 	if (p->discard)

@@ -150,6 +150,11 @@ bool term_frame_equal(const struct term_frame *a, const struct term_frame *b,
  * first. term_scrollback_total counts every line ever scrolled off. */
 int term_scrollback_count(const struct term *t);
 uint64_t term_scrollback_total(const struct term *t);
+/* Cells [0, n) of scrollback line i (0 the oldest) into cells, blanks
+ * past what the line stores (a cell of combining characters gives its
+ * first); returns how many cells it stores, or TERM_EINVAL when there is
+ * no line i. */
+int term_scrollback_line(struct term *t, int i, struct term_cell *cells, int n);
 
 /* Growable output buffer for the renderer. */
 struct term_buf {

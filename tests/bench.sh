@@ -31,8 +31,10 @@ if [ -f /usr/include/vterm.h ] &&
 	for c in scroll colour cursor; do
 		awk -v c="$c" '
 			$2 == "term_" c "_throughput" { m = $3 }
+			$2 == "term_" c "_eager_throughput" { e = $3 }
 			$2 == "vterm_" c "_throughput" { v = $3 }
-			END { if (m && v) printf "bench term_vs_vterm_%s %.1f ratio\n", c, m / v }' "$results"
+			END { if (m && v) printf "bench term_vs_vterm_%s %.1f ratio\n", c, m / v
+			      if (e && v) printf "bench term_vs_vterm_%s_eager %.1f ratio\n", c, e / v }' "$results"
 	done
 fi
 # What zlib (mosh compresses every instruction) would save on the same

@@ -19,15 +19,7 @@
 #include "test.h"
 
 #include "../term/internal.h"
-
-static uint64_t rng = 0x2545f4914f6cdd1dULL;
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 32) % n;
-}
+#include "term_same.h"
 
 struct stream {
 	uint8_t d[8192];
@@ -55,12 +47,12 @@ static void put_byte(struct stream *s, uint8_t c)
 static void put_number(struct stream *s)
 {
 	char b[32];
-	switch (rnd(6)) {
+	switch (test_rnd(6)) {
 	case 0: break; /* omitted */
-	case 1: snprintf(b, sizeof b, "%u", 65530 + rnd(12)); puts_(s, b); break;
+	case 1: snprintf(b, sizeof b, "%u", 65530 + test_rnd(12)); puts_(s, b); break;
 	case 2: puts_(s, "0000000000000000000000123"); break;
 	case 3: puts_(s, "99999999999999999999"); break;
-	default: snprintf(b, sizeof b, "%u", rnd(110)); puts_(s, b); break;
+	default: snprintf(b, sizeof b, "%u", test_rnd(110)); puts_(s, b); break;
 	}
 }
 
@@ -69,27 +61,27 @@ static const char finals[] = "@ABCDEFGHIJKLMPSTXZ`abcdefghlmnqrsu";
 static void put_csi(struct stream *s)
 {
 	puts_(s, "\033[");
-	if (rnd(4) == 0)
-		put_byte(s, (uint8_t)"<=>?"[rnd(4)]);
-	int np = rnd(8) == 0 ? 30 + (int)rnd(8) : (int)rnd(6);
+	if (test_rnd(4) == 0)
+		put_byte(s, (uint8_t)"<=>?"[test_rnd(4)]);
+	int np = test_rnd(8) == 0 ? 30 + (int)test_rnd(8) : (int)test_rnd(6);
 	for (int i = 0; i < np; i++) {
 		if (i > 0)
-			put_byte(s, rnd(5) == 0 ? ':' : ';');
+			put_byte(s, test_rnd(5) == 0 ? ':' : ';');
 		put_number(s);
 	}
-	switch (rnd(12)) {
-	case 0: put_byte(s, (uint8_t)(0x3c + rnd(4))); break; /* to CSI_IGNORE */
-	case 1: put_byte(s, (uint8_t)rnd(0x20)); break;       /* C0 inside */
+	switch (test_rnd(12)) {
+	case 0: put_byte(s, (uint8_t)(0x3c + test_rnd(4))); break; /* to CSI_IGNORE */
+	case 1: put_byte(s, (uint8_t)test_rnd(0x20)); break;       /* C0 inside */
 	case 2: put_byte(s, 0x7f); break;                     /* DEL inside */
 	case 3: puts_(s, "\xc3\xa9"); break;                  /* UTF-8 inside */
 	default: break;
 	}
-	int ni = rnd(6) == 0 ? (int)rnd(4) : 0;
+	int ni = test_rnd(6) == 0 ? (int)test_rnd(4) : 0;
 	for (int i = 0; i < ni; i++)
-		put_byte(s, (uint8_t)(0x20 + rnd(16)));
-	if (rnd(20) == 0)
+		put_byte(s, (uint8_t)(0x20 + test_rnd(16)));
+	if (test_rnd(20) == 0)
 		return; /* unterminated: the next piece goes on with it */
-	if (rnd(3) == 0) {
+	if (test_rnd(3) == 0) {
 		/* SGR: attributes, and colours in both forms, whole, short
 		 * or out of range, read by sgr_compile or handed to sgr(). */
 		static const char *const sgr[] = {
@@ -100,16 +92,16 @@ static void put_csi(struct stream *s)
 		};
 		if (np > 0)
 			put_byte(s, ';');
-		for (int k = 1 + (int)rnd(4); k > 0; k--) {
-			puts_(s, sgr[rnd(sizeof sgr / sizeof sgr[0])]);
-			if (rnd(3) == 0)
+		for (int k = 1 + (int)test_rnd(4); k > 0; k--) {
+			puts_(s, sgr[test_rnd(sizeof sgr / sizeof sgr[0])]);
+			if (test_rnd(3) == 0)
 				put_number(s);
 			if (k > 1)
-				put_byte(s, rnd(8) == 0 ? ':' : ';');
+				put_byte(s, test_rnd(8) == 0 ? ':' : ';');
 		}
 		put_byte(s, 'm');
 	} else {
-		put_byte(s, (uint8_t)finals[rnd(sizeof finals - 1)]);
+		put_byte(s, (uint8_t)finals[test_rnd(sizeof finals - 1)]);
 	}
 }
 
@@ -124,15 +116,15 @@ static void make_stream(struct stream *s)
 	};
 	s->n = 0;
 	while (s->n < sizeof s->d - 256) {
-		if (rnd(3) == 0) {
+		if (test_rnd(3) == 0) {
 			put_csi(s);
-		} else if (rnd(2) == 0) {
-			puts_(s, bits[rnd(sizeof bits / sizeof bits[0])]);
+		} else if (test_rnd(2) == 0) {
+			puts_(s, bits[test_rnd(sizeof bits / sizeof bits[0])]);
 		} else {
 			char text[96];
-			size_t k = 1 + rnd(90);
+			size_t k = 1 + test_rnd(90);
 			for (size_t i = 0; i < k; i++)
-				text[i] = (char)(0x20 + rnd(0x5f));
+				text[i] = (char)(0x20 + test_rnd(0x5f));
 			put(s, text, k);
 		}
 	}
@@ -149,28 +141,11 @@ static struct term *fed(const struct stream *s, int how, int cols, int rows)
 		if (how == 1)
 			k = 1;
 		else if (how == 2 && k > 1)
-			k = 1 + rnd((uint32_t)(k < 64 ? k : 64));
+			k = 1 + test_rnd((uint32_t)(k < 64 ? k : 64));
 		term_write(t, s->d + off, k);
 		off += k;
 	}
 	return t;
-}
-
-static bool same(struct term *a, struct term *b, char *why, size_t whylen)
-{
-	size_t na, nb;
-	const uint8_t *ra = term_replies(a, &na), *rb = term_replies(b, &nb);
-	if (!term_frame_equal(term_frame(a), term_frame(b), why, whylen))
-		return false;
-	if (na != nb || (na > 0 && memcmp(ra, rb, na) != 0)) {
-		snprintf(why, whylen, "replies differ (%zu and %zu bytes)", na, nb);
-		return false;
-	}
-	if (term_scrollback_total(a) != term_scrollback_total(b)) {
-		snprintf(why, whylen, "scrollback totals differ");
-		return false;
-	}
-	return true;
 }
 
 TEST(whole_bytewise_and_pieces_agree)
@@ -182,15 +157,15 @@ TEST(whole_bytewise_and_pieces_agree)
 		/* each of fill_ascii's loops in turn (see term_fill_max) */
 		term_fill_max = iter % 3;
 		make_stream(&s);
-		int cols = 1 + (int)rnd(120), rows = 1 + (int)rnd(40);
+		int cols = 1 + (int)test_rnd(120), rows = 1 + (int)test_rnd(40);
 		struct term *whole = fed(&s, 0, cols, rows);
 		struct term *bytes = fed(&s, 1, cols, rows);
 		struct term *pieces = fed(&s, 2, cols, rows);
 		REQUIRE(whole != NULL && bytes != NULL && pieces != NULL);
-		CHECKF(same(whole, bytes, why, sizeof why),
+		CHECKF(terms_same(whole, bytes, why, sizeof why),
 		       "stream %d, %dx%d, whole against byte by byte: %s",
 		       iter, cols, rows, why);
-		CHECKF(same(whole, pieces, why, sizeof why),
+		CHECKF(terms_same(whole, pieces, why, sizeof why),
 		       "stream %d, %dx%d, whole against pieces: %s",
 		       iter, cols, rows, why);
 		term_free(whole);
@@ -234,7 +209,7 @@ TEST(edge_sequences_agree)
 		puts_(&s, "yz\033[Kq");
 		struct term *whole = fed(&s, 0, 80, 24), *bytes = fed(&s, 1, 80, 24);
 		REQUIRE(whole != NULL && bytes != NULL);
-		CHECKF(same(whole, bytes, why, sizeof why), "case %zu: %s", i, why);
+		CHECKF(terms_same(whole, bytes, why, sizeof why), "case %zu: %s", i, why);
 		term_free(whole);
 		term_free(bytes);
 	}
@@ -257,15 +232,15 @@ static void sgrs_agree(void (*put_sgr)(struct stream *), int iters, int parts)
 			s.n = 0;
 			while (s.n < sizeof s.d - 64) {
 				put_sgr(&s);
-				for (int k = 1 + (int)rnd(3); k > 0; k--)
-					put_byte(&s, (uint8_t)('a' + rnd(26)));
-				if (rnd(20) == 0)
+				for (int k = 1 + (int)test_rnd(3); k > 0; k--)
+					put_byte(&s, (uint8_t)('a' + test_rnd(26)));
+				if (test_rnd(20) == 0)
 					puts_(&s, "\r\n");
 			}
 			term_write(whole, s.d, s.n);
 			for (size_t i = 0; i < s.n; i++)
 				term_write(bytes, s.d + i, 1);
-			CHECKF(same(whole, bytes, why, sizeof why), "stream %d, part %d: %s",
+			CHECKF(terms_same(whole, bytes, why, sizeof why), "stream %d, part %d: %s",
 			       iter, part, why);
 		}
 		term_free(whole);
@@ -285,7 +260,7 @@ static void put_repeated_sgr(struct stream *s)
 		"38;5;200;1", "38;5;200;4", /* alike in their first eight bytes */
 	};
 	puts_(s, "\033[");
-	puts_(s, sgr[rnd(sizeof sgr / sizeof sgr[0])]);
+	puts_(s, sgr[test_rnd(sizeof sgr / sizeof sgr[0])]);
 	put_byte(s, 'm');
 }
 
@@ -305,17 +280,17 @@ static void put_true_colour_sgr(struct stream *s)
 		"38;2;", "48;2;", "38;2;", "48;2;", "58;2;", "38;5;", "28;2;",
 		"38;3;", "48:2:", "1;38;2;", "38;2:", "8;2;",
 	};
-	if (rnd(4) == 0)
+	if (test_rnd(4) == 0)
 		puts_(s, "\033[0m ");
 	puts_(s, "\033[");
-	puts_(s, lead[rnd(sizeof lead / sizeof lead[0])]);
-	int nums = rnd(8) == 0 ? 2 + (int)rnd(3) : 3;
+	puts_(s, lead[test_rnd(sizeof lead / sizeof lead[0])]);
+	int nums = test_rnd(8) == 0 ? 2 + (int)test_rnd(3) : 3;
 	for (int k = 0; k < nums; k++) {
 		if (k > 0)
-			put_byte(s, rnd(30) == 0 ? ':' : ';');
-		int len = rnd(10) == 0 ? (int)rnd(5) : 1 + (int)rnd(3);
+			put_byte(s, test_rnd(30) == 0 ? ':' : ';');
+		int len = test_rnd(10) == 0 ? (int)test_rnd(5) : 1 + (int)test_rnd(3);
 		for (int j = 0; j < len; j++)
-			put_byte(s, (uint8_t)('0' + (j == 0 && rnd(2) ? 1 + rnd(2) : rnd(10))));
+			put_byte(s, (uint8_t)('0' + (j == 0 && test_rnd(2) ? 1 + test_rnd(2) : test_rnd(10))));
 	}
 	put_byte(s, 'm');
 }

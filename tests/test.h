@@ -12,9 +12,21 @@
 #define MOSHI_TEST_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Random numbers for property tests (xorshift64): test_rnd(n) is in
+ * [0, n), n > 0; a program seeds test_rng as it likes. */
+__attribute__((unused)) static uint64_t test_rng = 0x2545f4914f6cdd1dULL;
+__attribute__((unused)) static uint32_t test_rnd(uint32_t n)
+{
+	test_rng ^= test_rng << 13;
+	test_rng ^= test_rng >> 7;
+	test_rng ^= test_rng << 17;
+	return (uint32_t)(test_rng >> 32) % n;
+}
 
 struct test {
 	const char *name;

@@ -9,6 +9,10 @@
  *   scroll  the output of `seq 1 2000000` with CRLF line ends (16.9 MB)
  *   colour  lines of words, each word in a new SGR colour (16 MB)
  *   cursor  full-screen redraws by cursor addressing, as top does (16 MB)
+ *
+ * Each corpus is measured as moshi runs (term_NAME_throughput) and with
+ * lines kept as bytes turned off (term_NAME_eager_throughput: every line
+ * emulated cell by cell as it arrives; see lazy_lines in term/emu.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../term/term.h"
+#include "../../term/internal.h"
 
 struct corpus {
 	const char *name;
@@ -221,6 +225,11 @@ int main(int argc, char **argv)
 		printf("bench term_%s_corpus %.1f MB\n", cs[i].name, cs[i].n / 1e6);
 		printf("bench term_%s_throughput %.1f MB/s\n", cs[i].name,
 		       throughput(&cs[i]));
+		fflush(stdout);
+		term_lazy_lines = 0;
+		printf("bench term_%s_eager_throughput %.1f MB/s\n", cs[i].name,
+		       throughput(&cs[i]));
+		term_lazy_lines = 1;
 		fflush(stdout);
 		free(cs[i].d);
 	}

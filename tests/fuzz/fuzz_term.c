@@ -3,8 +3,9 @@
  * resize in the middle; then a frame copy and replies are read back.
  * The same stream is also written one byte at a time, which takes every
  * sequence through the parser's tables instead of the emulator's own
- * reading of the ground state (ground() in emu.c): the two emulators must
- * end equal (an abort otherwise). */
+ * reading of the ground state (ground() in emu.c), and never keeps a line
+ * as bytes (lazy_lines in emu.c): the two emulators must end equal, frame,
+ * replies and every scrollback line read back (an abort otherwise). */
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -50,6 +51,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "whole and byte-by-byte writes differ: %s\n",
 		        n != nb ? "replies" : why);
 		abort();
+	}
+	int sb = term_scrollback_count(t);
+	if (sb != term_scrollback_count(b)) {
+		fprintf(stderr, "whole and byte-by-byte writes differ: scrollback count\n");
+		abort();
+	}
+	for (int i = 0; i < sb; i++) {
+		static struct term_cell ct[TERM_MAX_COLS], cb[TERM_MAX_COLS];
+		int w = rows + 1 > TERM_MAX_COLS ? TERM_MAX_COLS : rows + 1;
+		if (term_scrollback_line(t, i, ct, w) != term_scrollback_line(b, i, cb, w) ||
+		    memcmp(ct, cb, (size_t)w * sizeof ct[0]) != 0) {
+			fprintf(stderr, "whole and byte-by-byte writes differ: scrollback line %d\n", i);
+			abort();
+		}
 	}
 	struct term_frame *f = term_frame_copy(term_frame(t));
 	term_frame_free(f);
