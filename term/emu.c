@@ -1933,7 +1933,10 @@ int term_lazy_lines = 1; /* see internal.h */
 #define LAZY_SGRS 16   /* SGRs from a kept line's last SGR 0 on */
 #define LAZY_BLOCKS 16  /* 64-byte blocks a kept line may touch */
 #define LAZY_HEAD 16    /* bytes before a kept line's: its pen */
-#define LAZY_ROOM 65    /* bytes lazy_lines reads from a block's start */
+/* Bytes lazy_lines may read from a block's start: the block's 64, the
+ * LF after a CR in its last byte, and the last 16-byte copy of a line
+ * that ends there (from a CR at 63, to 78). */
+#define LAZY_ROOM 80
 _Static_assert(sizeof(struct pen) <= LAZY_HEAD, "a pen fits the head");
 
 /* Sixteen times four bytes at b, as masks (bit i for b[i]): ESC; the
@@ -2159,8 +2162,7 @@ static inline bool lazy_ready(struct term *t, const uint8_t *s, const uint8_t *e
  * start of each run carries through it and stops on the byte after
  * (blocks pass the carry on). Its width is its length less those
  * sequences' bytes. Reading stops LAZY_ROOM bytes before end, which
- * leaves room for the loads (and the LF after a CR in a block's last
- * byte). */
+ * leaves room for the loads and copies. */
 static const uint8_t *lazy_lines(struct term *t, const uint8_t *s, const uint8_t *end)
 {
 	struct term_frame *f = t->f;

@@ -153,7 +153,8 @@ uint64_t term_scrollback_total(const struct term *t);
 /* Cells [0, n) of scrollback line i (0 the oldest) into cells, blanks
  * past what the line stores (a cell of combining characters gives its
  * first); returns how many cells it stores, or TERM_EINVAL when there is
- * no line i. */
+ * no line i. t is not const: a line kept as its bytes is made into cells
+ * the first time it is read. */
 int term_scrollback_line(struct term *t, int i, struct term_cell *cells, int n);
 
 /* Growable output buffer for the renderer. */
