@@ -31,6 +31,9 @@
  * only while less than this waits for it: a program that floods queries
  * and never reads its input gets no more, and the queue stays bounded. */
 #define REPLIES_MAX_QUEUED 65536
+/* A pty read this long or longer may have more behind it: the server
+ * reads on, up to 64 KiB, before the emulator gets the bytes. */
+#define PTY_FLOOD_READ 1024
 
 struct server_opts {
 	bool verbose;
@@ -431,17 +434,19 @@ static int serve(struct server_opts *o)
 		now = ssp_now_ms();
 
 		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			/* All the pty holds, up to 64 KiB, in one write: it
-			 * hands over at most 4095 bytes a read, and a write
-			 * of many lines lets the emulator keep those that
-			 * scroll off within it as bytes (lazy_lines in
-			 * term/emu.c), which floods of colour need. */
+			/* In a flood, all the pty holds, up to 64 KiB, in one
+			 * write: it hands over at most 4095 bytes a read, and
+			 * a write of many lines lets the emulator keep those
+			 * that scroll off within it as bytes (lazy_lines in
+			 * term/emu.c). A read shorter than PTY_FLOOD_READ is
+			 * not a flood: the output goes on at once, as it
+			 * always did (an echo, a prompt). */
 			uint8_t buf[65536];
 			size_t got = 0;
 			ssize_t n;
 			while ((n = read(master, buf + got, sizeof buf - got)) > 0) {
 				got += (size_t)n;
-				if (got == sizeof buf)
+				if (got == sizeof buf || n < PTY_FLOOD_READ)
 					break;
 			}
 			if (got > 0) {
