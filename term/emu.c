@@ -2050,19 +2050,23 @@ static inline int lazy_popcount(uint64_t x)
 #endif
 }
 
-/* An SGR of parameter bytes [p, f) (digits, ':' and ';') applied to t's
- * pen, as ground_csi or the tables apply it. */
-static void lazy_sgr(struct term *t, const uint8_t *p, const uint8_t *f,
-                     const uint8_t *end)
+/* The SGR of a kept line whose parameters (digits, ':' and ';') start
+ * at p applied to t's pen, as ground_csi or the tables apply it; returns
+ * its final 'm'. */
+static const uint8_t *lazy_sgr(struct term *t, const uint8_t *p, const uint8_t *end)
 {
+	const uint8_t *f = p;
 	struct term_seq q;
 
+	while (*f != 'm')
+		f++;
 	if (f == p || (f - p == 1 && *p == '0')) {
 		sgr_apply(&t->pen, sgr_op(0));
 	} else if (!sgr_fast(t, p, f, end)) {
 		term_seq_read(&q, p, f);
 		sgr(t, &q);
 	}
+	return f;
 }
 
 /* Whether the SGR whose parameters start at p begins with SGR 0. */
@@ -2072,9 +2076,10 @@ static inline bool lazy_sgr_resets(const uint8_t *p)
 }
 
 /* The pen after a kept line: its SGRs from the last that begins with SGR
- * 0 on (all of them when none does) applied to t's pen. The line starts
- * at s; esc[j] marks its ESCs in the 64 bytes at s0 + 64 j. False, the
- * pen unchanged, when more than LAZY_SGRS SGRs would be applied. */
+ * 0 on (all of them when none does) applied to t's pen. esc[j] marks the
+ * line's ESCs in the 64 bytes at s0 + 64 j (s0: the start of the block
+ * the line starts in). False, the pen unchanged, when more than
+ * LAZY_SGRS SGRs would be applied. */
 static bool lazy_pen(struct term *t, const uint8_t *s0, const uint64_t *esc,
                      int nb, const uint8_t *end)
 {
@@ -2082,8 +2087,10 @@ static bool lazy_pen(struct term *t, const uint8_t *s0, const uint64_t *esc,
 	int n = 0;
 
 	for (int j = nb - 1; j >= 0; j--)
-		for (uint64_t e = esc[j]; e != 0; e &= ~((uint64_t)1 << (63 - __builtin_clzll(e)))) {
-			const uint8_t *p = s0 + 64 * j + (63 - __builtin_clzll(e)) + 2;
+		for (uint64_t e = esc[j]; e != 0;) {
+			int last = 63 - __builtin_clzll(e);
+			e &= ~((uint64_t)1 << last);
+			const uint8_t *p = s0 + 64 * j + last + 2;
 			if (n == LAZY_SGRS)
 				return false;
 			at[n++] = p;
@@ -2091,12 +2098,8 @@ static bool lazy_pen(struct term *t, const uint8_t *s0, const uint64_t *esc,
 				goto apply;
 		}
 apply:
-	while (n > 0) {
-		const uint8_t *p = at[--n], *f = p;
-		while (*f != 'm')
-			f++;
-		lazy_sgr(t, p, f, end);
-	}
+	while (n > 0)
+		lazy_sgr(t, at[--n], end);
 	return true;
 }
 
@@ -2114,11 +2117,7 @@ static void lazy_replay(struct term *t, struct term_row *r)
 	for (const uint8_t *s = raw, *end = raw + n; s < end;) {
 		if (*s == 0x1b) {
 			/* an SGR, as lazy_lines found it */
-			const uint8_t *p = s + 2, *f = p;
-			while (*f != 'm')
-				f++;
-			lazy_sgr(t, p, f, end);
-			s = f + 1;
+			s = lazy_sgr(t, s + 2, end) + 1;
 			continue;
 		}
 		size_t k = term_ascii_run(s, end);
@@ -2219,15 +2218,14 @@ static const uint8_t *lazy_lines(struct term *t, const uint8_t *s, const uint8_t
 		struct pen pen = t->pen;
 		size_t n = (size_t)(cr - s);
 		int w = (int)n - in_sgrs;
-		if (w > f->cols || (escs != 0 && !lazy_pen(t, b0, esc, nb, end)))
+		if (w > f->cols ||
+		    (w > 0 && LAZY_HEAD + n + 16 > (size_t)r->cap * sizeof *r->cells) ||
+		    (escs != 0 && !lazy_pen(t, b0, esc, nb, end)))
 			goto done;
 		if (w > 0) {
 			/* The pen, then the bytes sixteen at a time (there
-			 * is room after the line in the buffer). */
-			if (LAZY_HEAD + n + 16 > (size_t)r->cap * sizeof *r->cells) {
-				t->pen = pen;
-				goto done;
-			}
+			 * is room after the line in the buffer, and in the
+			 * row's cells: checked above). */
 			char *d = (char *)r->cells;
 			memcpy(d, &pen, sizeof pen);
 			for (size_t i = 0; i < n; i += 16)

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "../../term/term.h"
+#include "../term_same.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,28 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	term_resize(b, rows + 1, cols > 1 ? cols - 1 : 2);
 	term_write(t, data + split, size - split);
 	write_bytewise(b, data + split, size - split);
-	size_t n, nb;
-	const uint8_t *r = term_replies(t, &n), *rb = term_replies(b, &nb);
 	char why[256];
-	if (!term_frame_equal(term_frame(t), term_frame(b), why, sizeof why) ||
-	    n != nb || (n > 0 && memcmp(r, rb, n) != 0)) {
-		fprintf(stderr, "whole and byte-by-byte writes differ: %s\n",
-		        n != nb ? "replies" : why);
+	if (!terms_same(t, b, why, sizeof why)) {
+		fprintf(stderr, "whole and byte-by-byte writes differ: %s\n", why);
 		abort();
-	}
-	int sb = term_scrollback_count(t);
-	if (sb != term_scrollback_count(b)) {
-		fprintf(stderr, "whole and byte-by-byte writes differ: scrollback count\n");
-		abort();
-	}
-	for (int i = 0; i < sb; i++) {
-		static struct term_cell ct[TERM_MAX_COLS], cb[TERM_MAX_COLS];
-		int w = rows + 1 > TERM_MAX_COLS ? TERM_MAX_COLS : rows + 1;
-		if (term_scrollback_line(t, i, ct, w) != term_scrollback_line(b, i, cb, w) ||
-		    memcmp(ct, cb, (size_t)w * sizeof ct[0]) != 0) {
-			fprintf(stderr, "whole and byte-by-byte writes differ: scrollback line %d\n", i);
-			abort();
-		}
 	}
 	struct term_frame *f = term_frame_copy(term_frame(t));
 	term_frame_free(f);
