@@ -27,6 +27,8 @@ static const struct role roles[] = {
 	  NULL, roles_server_main },
 	{ "client", "attach to a server: moshi client HOST PORT (key in MOSHI_KEY)",
 	  NULL, roles_client_main },
+	/* Hidden (what is NULL): ssh's ProxyCommand during connect. */
+	{ "proxy", NULL, NULL, roles_proxy_main },
 };
 
 /* Names the binary may be installed under, and the role each one means. */
@@ -48,11 +50,13 @@ static const struct role *find_role(const char *name)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: moshi ROLE [arguments]\n"
+	fprintf(f, "usage: moshi [options] [user@]host [command...]   (as mosh: moshi connect)\n"
+	           "       moshi ROLE [arguments]\n"
 	           "       moshi --help | --version\n\nroles:\n");
 	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-		fprintf(f, "  %-8s %s%s\n", roles[i].name, roles[i].what,
-		        roles[i].main ? "" : " (not built yet)");
+		if (roles[i].what != NULL)
+			fprintf(f, "  %-8s %s%s\n", roles[i].name, roles[i].what,
+			        roles[i].main ? "" : " (not built yet)");
 	fprintf(f, "\nInstalled as moshi-server or moshi-client, moshi runs "
 	           "that role directly.\n");
 }
@@ -91,9 +95,10 @@ int main(int argc, char **argv)
 	}
 	const struct role *r = find_role(argv[1]);
 	if (r == NULL) {
-		fprintf(stderr, "moshi: unknown role '%s'\n\n", argv[1]);
-		usage(stderr);
-		return 2;
+		/* As mosh: moshi [options] [user@]host [command...]. connect
+		 * says when the word was meant as a role. */
+		argv[0] = "connect";
+		return roles_connect_main(argc, argv);
 	}
 	return run(r, argc - 1, argv + 1);
 }

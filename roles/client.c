@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../crypto/crypto.h"
@@ -27,6 +28,12 @@
 
 #define BAR_AFTER_MS 6500       /* quiet this long: show the bar */
 #define NOTHING_YET_AFTER_MS 3000
+/* A client that has heard nothing from its server this long after it
+ * started gives up (MOSHI_CLIENT_CONTACT_TMOUT seconds, when set). */
+#define NO_CONTACT_GIVE_UP_MS 20000
+/* The longest the client sleeps: every timer it has is computed, so
+ * this only bounds a clock that jumped. */
+#define MAX_SLEEP_MS 60000
 
 static volatile sig_atomic_t got_winch = 1, got_end, got_cont;
 static int end_signal;
@@ -113,22 +120,144 @@ static int escape_key(void)
 	return 0x1e;
 }
 
+/* The escape key as the bar names it: "Ctrl-^", "Ctrl-?" for DEL. */
 static void key_name(int k, char *buf, size_t n)
 {
 	if (k < 0x20)
 		snprintf(buf, n, "Ctrl-%c", k + 0x40);
-	else
+	else if (k == 0x7f)
+		snprintf(buf, n, "Ctrl-?");
+	else if (k < 0x7f)
 		snprintf(buf, n, "%c", k);
+	else
+		snprintf(buf, n, "\\x%02x", k);
+}
+
+/* The bar's text for a terminal cols wide: the longest of the messages
+ * (longest first, NULL-terminated) that fits with the quit hint after
+ * it, else the shortest cut to fit; the hint is never cut unless it
+ * alone is wider than the terminal. hint may be "" (no escape key). */
+static void bar_text(char *out, size_t cap, int cols, const char *const *msgs,
+                     const char *hint)
+{
+	size_t h = strlen(hint), room = (size_t)cols > h ? (size_t)cols - h : 0;
+	const char *m = msgs[0];
+	for (int i = 0; msgs[i]; i++) {
+		m = msgs[i];
+		if (strlen(m) <= room)
+			break;
+	}
+	if (room == 0)
+		snprintf(out, cap, "%.*s", cols, hint[0] == ' ' ? hint + 1 : hint);
+	else
+		snprintf(out, cap, "%.*s%s", (int)room, m, hint);
 }
 
 /* The bar on the top row, drawn over the frame; the next frame is then
  * drawn in full. */
-static void draw_bar(int cols, const char *text)
+static void draw_bar(const char *text)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof buf, "\0337\033[1;1H\033[0;1;37;44m%.*s\033[K\033[m\0338",
-	                 cols, text);
-	write_all(1, buf, (size_t)n);
+	char buf[600];
+	int n = snprintf(buf, sizeof buf, "\0337\033[1;1H\033[0;1;37;44m%s\033[K\033[m\0338",
+	                 text);
+	if (n > 0)
+		write_all(1, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+/* What the bar says now ("" when nothing), and in *next_ms when that
+ * may change. quiet is ssp_conn_quiet_ms (UINT64_MAX: never heard). */
+static void bar_now(char *text, size_t cap, int cols, uint64_t quiet, uint64_t since_start,
+                    const char *host, const char *port, const char *hint, int *next_ms)
+{
+	char a[256], b[256], c[256];
+	text[0] = '\0';
+	if (strlen(host) > 64 || strlen(port) > 16) {
+		/* (A name that long is cut: the bar is one row.) */
+		static char h[65], pt[17];
+		snprintf(h, sizeof h, "%s", host);
+		snprintf(pt, sizeof pt, "%s", port);
+		host = h;
+		port = pt;
+	}
+	if (quiet == UINT64_MAX) {
+		if (since_start <= NOTHING_YET_AFTER_MS) {
+			*next_ms = (int)(NOTHING_YET_AFTER_MS + 1 - since_start);
+			return;
+		}
+		snprintf(a, sizeof a, "moshi: Nothing received from server on UDP port %s. "
+		         "(A firewall on %s may block UDP port %s.)", port, host, port);
+		snprintf(b, sizeof b, "moshi: Nothing received from server on UDP port %s.", port);
+		snprintf(c, sizeof c, "moshi: No reply on UDP port %s.", port);
+		*next_ms = -1;
+	} else {
+		if (quiet <= BAR_AFTER_MS) {
+			*next_ms = (int)(BAR_AFTER_MS + 1 - quiet);
+			return;
+		}
+		uint64_t s = quiet / 1000;
+		char ago[48];
+		if (s < 60)
+			snprintf(ago, sizeof ago, "%llu seconds", (unsigned long long)s);
+		else
+			snprintf(ago, sizeof ago, "%llu:%02llu", (unsigned long long)(s / 60),
+			         (unsigned long long)(s % 60));
+		snprintf(a, sizeof a, "moshi: Last contact %s ago.", ago);
+		snprintf(b, sizeof b, "Last contact %s ago.", ago);
+		snprintf(c, sizeof c, "%s ago.", ago);
+		*next_ms = (int)(1000 - quiet % 1000);
+	}
+	const char *msgs[] = { a, b, c, NULL };
+	bar_text(text, cap, cols, msgs, hint);
+}
+
+/* The one place that decides whether the server was ever reached:
+ * CONTACT_NONE once nothing has come from it for contact_ms since the
+ * client started (it gives up), else CONTACT_WAITING until something
+ * has. */
+enum contact { CONTACT_MADE, CONTACT_WAITING, CONTACT_NONE };
+
+static enum contact contact_state(uint64_t quiet, uint64_t since_start, uint64_t contact_ms,
+                                  int *next_ms)
+{
+	if (quiet != UINT64_MAX)
+		return CONTACT_MADE;
+	if (since_start >= contact_ms)
+		return CONTACT_NONE;
+	*next_ms = (int)(contact_ms - since_start);
+	return CONTACT_WAITING;
+}
+
+static uint64_t contact_timeout_ms(void)
+{
+	const char *v = getenv("MOSHI_CLIENT_CONTACT_TMOUT");
+	char *end;
+	long s = v && *v ? strtol(v, &end, 10) : -1;
+	return v && *v && *end == '\0' && s > 0 ? (uint64_t)s * 1000 : NO_CONTACT_GIVE_UP_MS;
+}
+
+/* The client's signals are blocked except while it sleeps (see
+ * sleep_until_event in server.c). */
+static sigset_t sleep_mask;
+
+static void block_signals(const int *sigs, size_t n)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < n; i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, &sleep_mask);
+}
+
+static int sleep_until_event(struct pollfd *fds, nfds_t n, int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	return ppoll(fds, n, ms < 0 ? NULL : &ts, &sleep_mask);
+}
+
+/* The smaller of a and b, where negative means "no limit". */
+static int min_wait(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
 static int run_client(const char *host, const char *port, bool no_init,
@@ -173,7 +302,8 @@ static int run_client(const char *host, const char *port, bool no_init,
 	crypto_wipe(&key, sizeof key);
 	if (rc != SSP_OK) {
 		fprintf(stderr, "moshi client: cannot reach %s port %s: %s\n", host, port,
-		        rc == SSP_EINVAL ? "bad address or port" : ssp_strerror(rc));
+		        rc == SSP_EINVAL ? "bad address or port" :
+		        rc == SSP_ESYSTEM ? strerror(errno) : ssp_strerror(rc));
 		return 1;
 	}
 	struct ssp_transport *t = ssp_transport_new(conn, false, &ssp_userstream_ops,
@@ -194,12 +324,17 @@ static int run_client(const char *host, const char *port, bool no_init,
 	int sigs[] = { SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGINT, SIGQUIT };
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		sigaction(sigs[i], &sa, NULL);
+	block_signals(sigs, sizeof sigs / sizeof sigs[0]);
 	signal(SIGPIPE, SIG_IGN);
 	tty_enter(&tty);
 
 	int esc = escape_key();
-	char esc_name[16];
-	key_name(esc < 0 ? 0x1e : esc, esc_name, sizeof esc_name);
+	char esc_name[16], hint[40] = "";
+	key_name(esc, esc_name, sizeof esc_name);
+	if (esc >= 0)
+		snprintf(hint, sizeof hint, " [To quit: %s .]", esc_name);
+	uint64_t contact_ms = contact_timeout_ms();
+	bool quit_while_gone = false;
 	bool prefix = getenv("MOSHI_TITLE_NOPREFIX") == NULL;
 	bool after_escape = false, repaint = true, bar = false;
 	struct term_frame *shown = NULL;
@@ -237,9 +372,19 @@ static int run_client(const char *host, const char *port, bool no_init,
 			ssp_userstream_push_resize(ssp_transport_local(t), cols, rows);
 			repaint = true;
 		}
-		int wait = ssp_transport_wait_ms(t, now);
-		if (wait < 0 || wait > 250)
-			wait = 250;
+		/* Sleep until the next timer: an idle client wakes for its
+		 * heartbeat, the server's, and the bar's seconds only. */
+		char text[300];
+		int wait = ssp_transport_wait_ms(t, now), bar_ms = -1;
+		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
+		bar_now(text, sizeof text, cols, quiet, now - start, host, port, hint, &bar_ms);
+		wait = min_wait(wait, bar_ms);
+		if (contact_state(quiet, now - start, contact_ms, &bar_ms) == CONTACT_NONE) {
+			end_reason = "nothing came from the server";
+			status = MOSHI_EXIT_NO_CONTACT;
+			break;
+		}
+		wait = min_wait(min_wait(wait, bar_ms), MAX_SLEEP_MS);
 		size_t room = ssp_flow_room(&flow) / 2; /* escapes can double it */
 		if (flow.len > 0 && wait > 20)
 			wait = 20; /* the backlog waits on acknowledgements */
@@ -248,7 +393,7 @@ static int run_client(const char *host, const char *port, bool no_init,
 			wait = due > now ? (int)(due - now) : 0;
 		struct pollfd fds[2] = { { room > 0 ? 0 : -1, POLLIN, 0 },
 		                         { ssp_conn_fd(conn), POLLIN, 0 } };
-		if (poll(fds, 2, wait) < 0 && errno != EINTR)
+		if (sleep_until_event(fds, 2, wait) < 0 && errno != EINTR)
 			break;
 		now = ssp_now_ms();
 
@@ -267,6 +412,7 @@ static int run_client(const char *host, const char *port, bool no_init,
 					after_escape = false;
 					if (c == '.') {
 						end_reason = "quit with the escape key";
+						quit_while_gone = ssp_conn_quiet_ms(conn, now) > BAR_AFTER_MS;
 						break;
 					}
 					if (c == 0x1a) { /* Ctrl-Z: suspend */
@@ -350,25 +496,10 @@ static int run_client(const char *host, const char *port, bool no_init,
 		ssp_transport_tick(t, now);
 
 		/* The notification bar when the link is quiet. */
-		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
-		char text[256];
-		text[0] = '\0';
-		if (quiet == UINT64_MAX && now - start > NOTHING_YET_AFTER_MS)
-			snprintf(text, sizeof text, "moshi: Nothing received from server on UDP port %s."
-			         " (A firewall on %s may block UDP port %s.) [To quit: %s .]",
-			         port, host, port, esc_name);
-		else if (quiet != UINT64_MAX && quiet > BAR_AFTER_MS) {
-			uint64_t s = quiet / 1000;
-			if (s < 60)
-				snprintf(text, sizeof text, "moshi: Last contact %llu seconds ago. "
-				         "[To quit: %s .]", (unsigned long long)s, esc_name);
-			else
-				snprintf(text, sizeof text, "moshi: Last contact %llu:%02llu ago. "
-				         "[To quit: %s .]", (unsigned long long)(s / 60),
-				         (unsigned long long)(s % 60), esc_name);
-		}
+		quiet = ssp_conn_quiet_ms(conn, now);
+		bar_now(text, sizeof text, cols, quiet, now - start, host, port, hint, &bar_ms);
 		if (text[0]) {
-			draw_bar(cols, text);
+			draw_bar(text);
 			bar = true;
 		} else if (bar) {
 			bar = false;
@@ -383,6 +514,10 @@ static int run_client(const char *host, const char *port, bool no_init,
 		ssp_transport_run(t, 50, NULL, NULL);
 	predict_free(pred);
 	bool never_heard = ssp_conn_quiet_ms(conn, ssp_now_ms()) == UINT64_MAX;
+	if (never_heard && status == 0)
+		status = MOSHI_EXIT_NO_CONTACT; /* quit before any contact */
+	else if (quit_while_gone && status == 0)
+		status = MOSHI_EXIT_SERVER_GONE;
 	tty_leave(&tty);
 	if (never_heard)
 		/* The most likely cause, and what to do about it, in full. */
@@ -393,6 +528,9 @@ static int run_client(const char *host, const char *port, bool no_init,
 		        host, port, host, port);
 	if (end_reason == NULL)
 		fprintf(stderr, "[moshi is exiting: the session ended]\n");
+	else if (status == MOSHI_EXIT_SERVER_GONE)
+		fprintf(stderr, "moshi: %s, the server silent for %llu s: it may be gone\n",
+		        end_reason, (unsigned long long)ssp_conn_quiet_ms(conn, ssp_now_ms()) / 1000);
 	else if (status != 0)
 		fprintf(stderr, "moshi: %s\n", end_reason);
 	else

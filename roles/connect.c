@@ -6,6 +6,7 @@
  */
 #include "roles.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -21,14 +22,21 @@
 
 #include "../crypto/crypto.h"
 #include "../ssp/ssp.h"
+#include "addr.h"
 #include "predict.h"
 
+/* Once the remote has said anything (ssh has done its work: host key,
+ * password, 2FA), the server must be up within this. Before that, ssh
+ * is in charge, however long the user takes to answer it. */
 #define BOOT_TIMEOUT_MS 60000
 
+enum remote_ip { REMOTE_IP_PROXY, REMOTE_IP_LOCAL, REMOTE_IP_REMOTE };
+
 struct connect_opts {
-	bool local, no_init, upload, predict_set;
-	const char *ssh, *server, *port, *predict, *family, *bind_server;
-	const char *remote_ip_mode;
+	bool local, no_init, upload, predict_set, verbose;
+	const char *ssh, *server, *client, *port, *predict, *bind_server;
+	enum addr_family family;
+	enum remote_ip remote_ip;
 	const char *host;
 	char **command;
 };
@@ -36,18 +44,23 @@ struct connect_opts {
 static void connect_usage(FILE *f)
 {
 	fprintf(f,
-	"usage: moshi connect [options] [user@]host [-- command...]\n"
+	"usage: moshi [connect] [options] [user@]host [command...]\n"
 	"  --local                run the server on this machine, no ssh\n"
 	"  --ssh=CMD              ssh command to use (default: ssh)\n"
-	"  --server=CMD           server command on the remote (default: moshi server)\n"
+	"  --server=CMD           the moshi to run on the remote (default: found or\n"
+	"                         uploaded; a path to a moshi binary, or CMD that takes\n"
+	"                         'new' as moshi-server does)\n"
+	"  --client=PATH          the moshi to run here as the client\n"
 	"  -p, --port=PORT[:PORT2] server UDP port or range\n"
 	"  --predict=adaptive|always|never|experimental, -a (always), -n (never)\n"
 	"  -4, -6, --family=inet|inet6|auto|all|prefer-inet|prefer-inet6\n"
+	"  --experimental-remote-ip=proxy|local|remote   how to find the address to\n"
+	"                         dial (default proxy: the one ssh connected to)\n"
 	"  --bind-server=ssh|any|IP   where the server listens\n"
 	"  --no-upload            never copy this moshi to the host (by default it is\n"
 	"                         uploaded to ~/.cache/moshi/ when the host lacks it)\n"
-	"  --no-ssh-pty, --no-init, --experimental-remote-ip=local|remote|proxy\n"
-	"  --help, --version\n");
+	"  -v                     say which address is dialled, and why\n"
+	"  --no-ssh-pty, --no-init, --help, --version\n");
 }
 
 static const char *opt_value(const char *arg, const char *name, int *i, int argc,
@@ -63,67 +76,139 @@ static const char *opt_value(const char *arg, const char *name, int *i, int argc
 	return NULL;
 }
 
+static int bad_value(const char *opt, const char *v, const char *want)
+{
+	fprintf(stderr, "moshi connect: %s takes %s, not '%s'\n", opt, want, v);
+	return MOSHI_EXIT_USAGE;
+}
+
+/* One option at argv[*i]: 0 taken, 1 help or version printed, 2 bad,
+ * -1 not an option. */
+static int connect_option(int argc, char **argv, int *i, struct connect_opts *o)
+{
+	const char *a = argv[*i], *v;
+	int lo, hi;
+	if (strcmp(a, "--local") == 0) o->local = true;
+	else if (strcmp(a, "--no-init") == 0) o->no_init = true;
+	else if (strcmp(a, "--no-ssh-pty") == 0) {
+		/* moshi's ssh never has a pty (its input carries the
+		 * upload): accepted for mosh users, nothing to change */
+	}
+	else if (strcmp(a, "--no-upload") == 0) o->upload = false;
+	else if (strcmp(a, "-v") == 0) o->verbose = true;
+	else if (strcmp(a, "-a") == 0) o->predict = "always", o->predict_set = true;
+	else if (strcmp(a, "-n") == 0) o->predict = "never", o->predict_set = true;
+	else if (strcmp(a, "-4") == 0) o->family = ADDR_INET;
+	else if (strcmp(a, "-6") == 0) o->family = ADDR_INET6;
+	else if ((v = opt_value(a, "--ssh", i, argc, argv))) o->ssh = v;
+	else if ((v = opt_value(a, "--server", i, argc, argv))) o->server = v;
+	else if ((v = opt_value(a, "--client", i, argc, argv))) o->client = v;
+	else if ((v = opt_value(a, "--port", i, argc, argv)) ||
+	         (v = opt_value(a, "-p", i, argc, argv))) {
+		if (roles_parse_ports(v, &lo, &hi) != 0)
+			return bad_value("--port", v, "a UDP port or range PORT:PORT2 (0-65535)");
+		o->port = v;
+	} else if ((v = opt_value(a, "--predict", i, argc, argv))) {
+		enum predict_mode m;
+		if (predict_mode_parse(v, &m) != 0)
+			return bad_value("--predict", v, "adaptive, always, never or experimental");
+		o->predict = v;
+		o->predict_set = true;
+	} else if ((v = opt_value(a, "--family", i, argc, argv))) {
+		if (addr_family_parse(v, &o->family) != 0)
+			return bad_value("--family", v,
+			                 "inet, inet6, auto, all, prefer-inet or prefer-inet6");
+	} else if ((v = opt_value(a, "--bind-server", i, argc, argv))) {
+		unsigned char ip[16];
+		if (strcmp(v, "ssh") != 0 && strcmp(v, "any") != 0 &&
+		    inet_pton(AF_INET, v, ip) != 1 && inet_pton(AF_INET6, v, ip) != 1)
+			return bad_value("--bind-server", v, "ssh, any or an IP address");
+		o->bind_server = v;
+	} else if ((v = opt_value(a, "--experimental-remote-ip", i, argc, argv))) {
+		if (strcmp(v, "proxy") == 0) o->remote_ip = REMOTE_IP_PROXY;
+		else if (strcmp(v, "local") == 0) o->remote_ip = REMOTE_IP_LOCAL;
+		else if (strcmp(v, "remote") == 0) o->remote_ip = REMOTE_IP_REMOTE;
+		else return bad_value("--experimental-remote-ip", v, "proxy, local or remote");
+	} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		connect_usage(stdout);
+		return 1;
+	} else if (strcmp(a, "--version") == 0) {
+		roles_print_version("moshi");
+		return 1;
+	} else if (a[0] == '-') {
+		fprintf(stderr, "moshi connect: unknown option '%s'\n", a);
+		connect_usage(stderr);
+		return MOSHI_EXIT_USAGE;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* The client's arguments for this connect: cargv[0..] with ip and port
+ * last (filled in later); returns how many. */
+static int client_args(const struct connect_opts *o, char **cargv, char *predict_opt,
+                       size_t n)
+{
+	int nc = 0;
+	cargv[nc++] = "moshi-client";
+	if (o->no_init)
+		cargv[nc++] = "--no-init";
+	/* --predict (or -a, -n) wins over MOSHI_PREDICTION_DISPLAY. */
+	if (o->predict_set) {
+		snprintf(predict_opt, n, "--predict=%s", o->predict);
+		cargv[nc++] = predict_opt;
+	}
+	cargv[nc++] = "HOST";
+	cargv[nc++] = "PORT";
+	cargv[nc] = NULL;
+	return nc;
+}
+
+/*
+ * mosh's command line: options, then [user@]host, then the command, with
+ * or without "--" before it (everything after the host is the command).
+ * Every value, and the client's environment (MOSHI_PREDICTION_DISPLAY),
+ * is checked here, before anything starts.
+ */
 static int parse_connect(int argc, char **argv, struct connect_opts *o)
 {
 	o->ssh = "ssh";
-	o->server = NULL;
 	o->predict = "adaptive";
 	o->upload = true;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		if (strcmp(a, "--") == 0) {
-			if (i + 1 < argc)
-				o->command = &argv[i + 1];
+	o->family = ADDR_PREFER_INET;
+	o->remote_ip = REMOTE_IP_PROXY;
+	int i;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
 			break;
-		} else if (strcmp(a, "--local") == 0) o->local = true;
-		else if (strcmp(a, "--no-init") == 0) o->no_init = true;
-		else if (strcmp(a, "--no-ssh-pty") == 0) {
-			/* accepted for mosh users: ssh never gets a pty here */
 		}
-		else if (strcmp(a, "--no-upload") == 0) o->upload = false;
-		else if (strcmp(a, "-a") == 0) o->predict = "always", o->predict_set = true;
-		else if (strcmp(a, "-n") == 0) o->predict = "never", o->predict_set = true;
-		else if (strcmp(a, "-4") == 0) o->family = "inet";
-		else if (strcmp(a, "-6") == 0) o->family = "inet6";
-		else if ((v = opt_value(a, "--ssh", &i, argc, argv))) o->ssh = v;
-		else if ((v = opt_value(a, "--server", &i, argc, argv))) o->server = v;
-		else if ((v = opt_value(a, "--port", &i, argc, argv)) ||
-		         (v = opt_value(a, "-p", &i, argc, argv))) o->port = v;
-		else if ((v = opt_value(a, "--predict", &i, argc, argv))) {
-			enum predict_mode m;
-			if (predict_mode_parse(v, &m) != 0) {
-				fprintf(stderr, "moshi connect: --predict takes adaptive, always, "
-				                "never or experimental, not '%s'\n", v);
-				return 2;
-			}
-			o->predict = v;
-			o->predict_set = true;
-		} else if ((v = opt_value(a, "--family", &i, argc, argv))) o->family = v;
-		else if ((v = opt_value(a, "--bind-server", &i, argc, argv))) o->bind_server = v;
-		else if ((v = opt_value(a, "--experimental-remote-ip", &i, argc, argv)))
-			o->remote_ip_mode = v;
-		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			connect_usage(stdout);
-			return 1;
-		} else if (strcmp(a, "--version") == 0) {
-			roles_print_version("moshi");
-			return 1;
-		} else if (a[0] == '-') {
-			fprintf(stderr, "moshi connect: unknown option '%s'\n", a);
-			connect_usage(stderr);
-			return 2;
-		} else if (o->host == NULL) {
-			o->host = a;
-		} else {
-			fprintf(stderr, "moshi connect: one host only ('%s' and '%s'); a command "
-			                "goes after --\n", o->host, a);
-			return 2;
-		}
+		int rc = connect_option(argc, argv, &i, o);
+		if (rc > 0)
+			return rc;
+		if (rc < 0)
+			break; /* the host */
 	}
+	if (i < argc && !o->local)
+		o->host = argv[i++];
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i < argc)
+		o->command = &argv[i];
 	if (o->host == NULL && !o->local) {
 		connect_usage(stderr);
-		return 2;
+		return MOSHI_EXIT_USAGE;
 	}
+	if (o->host != NULL && o->host[0] == '-') {
+		fprintf(stderr, "moshi connect: '%s' is not a host name\n", o->host);
+		return MOSHI_EXIT_USAGE;
+	}
+	/* The client's own checks (its environment included). */
+	char *cargv[8], popt[64];
+	int nc = client_args(o, cargv, popt, sizeof popt);
+	if (roles_client_parse(nc, cargv) != 0)
+		return MOSHI_EXIT_USAGE;
 	return 0;
 }
 
@@ -209,22 +294,61 @@ static bool scan_boot(struct boot *b)
 	       sscanf(c, "MOSHI CONNECT %15s %63s", b->port, b->key) == 2;
 }
 
+/* The names of the roles, for a hint when one was taken as a host. */
+static const char *const role_names[] = { "connect", "server", "serve", "client", NULL };
+
+/* Levenshtein distance, up to 3 (more is "far"). */
+static int distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 32 || lb > 32)
+		return 3;
+	int d[33][33];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
+			d[i][j] = c;
+		}
+	return d[la][lb] > 3 ? 3 : d[la][lb];
+}
+
+/* ssh could not reach host: if the word looks like a role name typed
+ * wrong, say so. */
+static void role_hint(const char *host)
+{
+	for (int i = 0; role_names[i]; i++)
+		if (strchr(host, '@') == NULL && distance(host, role_names[i]) <= 2) {
+			fprintf(stderr, "moshi: '%s' was taken as a host name: did you mean "
+			        "'moshi %s'?\n", host, role_names[i]);
+			return;
+		}
+}
+
 /*
  * Run argv with its stdin and stdout on pipes; collect its output until a
  * MOSHI CONNECT line (or the end), sending this program when it asks with
- * a MOSHI UPLOAD line. Returns 0, or 1 after saying what went wrong.
+ * a MOSHI UPLOAD line. `what` names the command for messages (the ssh
+ * the user gave, or the local server). The BOOT_TIMEOUT_MS clock starts
+ * with the remote's first byte: until then ssh may be asking the user
+ * something. Returns 0, or MOSHI_EXIT_SSH after saying what went wrong.
  */
-static int bootstrap(char **argv, const char *host, struct boot *b)
+static int bootstrap(char **argv, const char *what, const char *host, struct boot *b)
 {
 	int out[2], in[2];
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0) {
 		perror("moshi connect: pipe");
-		return 1;
+		return MOSHI_EXIT_ERROR;
 	}
 	pid_t p = fork();
 	if (p < 0) {
 		perror("moshi connect: fork");
-		return 1;
+		return MOSHI_EXIT_ERROR;
 	}
 	if (p == 0) {
 		dup2(in[0], 0);
@@ -237,17 +361,23 @@ static int bootstrap(char **argv, const char *host, struct boot *b)
 	close(in[0]);
 	/* A remote that goes away mid-upload must not kill us. */
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-	uint64_t until = ssp_now_ms() + BOOT_TIMEOUT_MS;
-	bool found = false;
+	uint64_t until = UINT64_MAX;
+	bool found = false, timed_out = false;
 	b->n = 0;
 	b->seen[0] = '\0';
-	while (!found && ssp_now_ms() < until) {
+	while (!found) {
+		if (ssp_now_ms() >= until) {
+			timed_out = true;
+			break;
+		}
 		struct pollfd pf = { out[0], POLLIN, 0 };
 		if (poll(&pf, 1, 200) <= 0)
 			continue;
 		ssize_t k = read(out[0], b->seen + b->n, sizeof b->seen - 1 - b->n);
 		if (k <= 0)
 			break;
+		if (until == UINT64_MAX)
+			until = ssp_now_ms() + BOOT_TIMEOUT_MS;
 		b->n += (size_t)k;
 		b->seen[b->n] = '\0';
 		found = scan_boot(b);
@@ -293,15 +423,23 @@ static int bootstrap(char **argv, const char *host, struct boot *b)
 	else if (b->upload_failed)
 		fprintf(stderr, "moshi connect: the upload to %s failed: is the remote home full, "
 		        "or mounted noexec? (--server=CMD names a moshi to use instead)\n", host);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		fprintf(stderr, "moshi connect: %s exited with status %d before a "
-		        "MOSHI CONNECT line\n", argv[0], WEXITSTATUS(status));
+	else if (timed_out)
+		fprintf(stderr, "moshi connect: the server did not start on %s within %d s of "
+		        "%s logging in\n", host, BOOT_TIMEOUT_MS / 1000, what);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 255) {
+		fprintf(stderr, "moshi connect: %s failed (status 255): see its message above\n",
+		        what);
+		role_hint(host);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		fprintf(stderr, "moshi connect: %s exited with status %d before the server "
+		        "started\n", what, WEXITSTATUS(status));
 	else
-		fprintf(stderr, "moshi connect: no MOSHI CONNECT line from %s\n", argv[0]);
+		fprintf(stderr, "moshi connect: the server did not start: no MOSHI CONNECT "
+		        "line from %s\n", what);
 	if (b->n > 0 && b->arch[0] == '\0' && !b->missing)
 		fprintf(stderr, "moshi connect: it printed: %.*s\n",
 		        (int)(b->n > 400 ? 400 : b->n), b->seen);
-	return 1;
+	return MOSHI_EXIT_SSH;
 }
 
 /*
@@ -313,6 +451,7 @@ static int bootstrap(char **argv, const char *host, struct boot *b)
  * printf arguments: version, machine, size, upload allowed, server args.
  */
 static const char boot_script[] =
+	"echo 'MOSHI BOOT'\n"
 	"v=%s a=%s n=%lld up=%d\n"
 	"d=\"${HOME:-.}/.cache/moshi\"; b=\"$d/moshi-$v\"\n"
 	"ok() { [ -x \"$1\" ] && [ \"$(\"$1\" --version 2>/dev/null | cut -d' ' -f1-2)\" = \"moshi $v\" ]; }\n"
@@ -376,13 +515,192 @@ int roles_connect_parse(int argc, char **argv)
 	return parse_connect(argc, argv, &o);
 }
 
+/* Run `SSH -G host` (OpenSSH's resolved configuration): the host name
+ * it would connect to, and whether it goes through a ProxyCommand or
+ * ProxyJump of the user's. False when ssh would not say (not OpenSSH). */
+struct ssh_cfg {
+	char hostname[256];
+	bool proxied;
+};
+
+static bool ssh_config(const struct connect_opts *o, struct ssh_cfg *c)
+{
+	char runssh[4096];
+	int fd[2];
+	memset(c, 0, sizeof *c);
+	snprintf(runssh, sizeof runssh, "exec %s \"$@\"", o->ssh);
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return false;
+	pid_t p = fork();
+	if (p < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return false;
+	}
+	if (p == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(fd[1], 1);
+		dup2(null, 2);
+		execl("/bin/sh", "sh", "-c", runssh, "moshi-ssh", "-G", o->host, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	static char buf[65536];
+	size_t n = 0;
+	ssize_t k;
+	while (n + 1 < sizeof buf && (k = read(fd[0], buf + n, sizeof buf - 1 - n)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	close(fd[0]);
+	int status;
+	while (waitpid(p, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return false;
+	bool named = false;
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "hostname ", 9) == 0)
+			named = snprintf(c->hostname, sizeof c->hostname, "%s", line + 9) > 0;
+		else if ((strncmp(line, "proxycommand ", 13) == 0 && strcmp(line + 13, "none") != 0) ||
+		         (strncmp(line, "proxyjump ", 10) == 0 && strcmp(line + 10, "none") != 0))
+			c->proxied = true;
+	}
+	return named;
+}
+
+/* A private directory for the proxy's report (0700, this user's):
+ * path and file are filled in; false if none could be made. */
+static bool report_file(char *dir, size_t dn, char *file, size_t fn)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, dn, "%s/moshi-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return false;
+	snprintf(file, fn, "%s/addr", dir);
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rmdir(dir);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* ssh's ProxyCommand that runs this very binary as the proxy. ssh
+ * expands % and hands the line to a shell: both are escaped. */
+static void proxy_command(char *out, size_t cap, enum addr_family f, const char *report)
+{
+	char self[4096], q[8300], e[8300];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	self[n > 0 ? n : 0] = '\0';
+	snprintf(e, sizeof e, "%s", self);
+	shell_quote(q, sizeof q, e);
+	size_t r = 0;
+	for (const char *c = q; *c && r + 2 < sizeof e; c++) {
+		if (*c == '%')
+			e[r++] = '%';
+		e[r++] = *c;
+	}
+	e[r] = '\0';
+	snprintf(out, cap, "ProxyCommand=%s proxy --family=%s --report=%s %%h %%p", e,
+	         addr_family_name(f), report);
+}
+
+/* The address to dial, by the chosen method; false after saying why
+ * there is none. `via` says where it came from, for -v. */
+static bool dial_address(const struct connect_opts *o, const struct ssh_cfg *cfg,
+                         enum remote_ip how, const char *reported, const struct boot *b,
+                         char *ip, size_t n, const char **via)
+{
+	if (how == REMOTE_IP_PROXY && reported[0] != '\0') {
+		snprintf(ip, n, "%s", reported);
+		*via = "the address ssh connected to";
+		return true;
+	}
+	if (how != REMOTE_IP_REMOTE) {
+		/* Resolve here what ssh would connect to. */
+		const char *at = strrchr(o->host, '@');
+		const char *name = cfg->hostname[0] ? cfg->hostname : at ? at + 1 : o->host;
+		struct addr_list l;
+		char err[512];
+		if (addr_resolve(name, NULL, SOCK_DGRAM, o->family, &l, err, sizeof err) == 0) {
+			addr_text(l.v[0]->ai_addr, ip, n);
+			addr_free(&l);
+			*via = how == REMOTE_IP_LOCAL ? "resolved here (--experimental-remote-ip=local)"
+			                              : "resolved here (ssh did not run the proxy)";
+			return true;
+		}
+		if (how == REMOTE_IP_LOCAL) {
+			fprintf(stderr, "moshi connect: %s\n", err);
+			return false;
+		}
+	}
+	if (b->ip[0] != '\0') {
+		snprintf(ip, n, "%s", b->ip);
+		*via = "the server's SSH_CONNECTION";
+		return true;
+	}
+	fprintf(stderr, "moshi connect: no address for %s: ssh did not say which it used, "
+	        "and the server did not say its own\n", o->host);
+	return false;
+}
+
+/* Become the client: this process, or the --client program. */
+static int run_client_role(const struct connect_opts *o, const char *ip, const char *port)
+{
+	char *cargv[10], popt[64];
+	int nc = client_args(o, cargv, popt, sizeof popt);
+	cargv[nc - 2] = (char *)ip;
+	cargv[nc - 1] = (char *)port;
+	if (o->client == NULL)
+		return roles_client_main(nc, cargv);
+	/* A moshi binary takes "client" first, unless installed as
+	 * moshi-client. */
+	char *xargv[12];
+	int nx = 0;
+	const char *base = strrchr(o->client, '/');
+	base = base ? base + 1 : o->client;
+	xargv[nx++] = (char *)o->client;
+	if (strcmp(base, "moshi-client") != 0)
+		xargv[nx++] = "client";
+	for (int i = 1; i <= nc; i++)
+		xargv[nx++] = cargv[i];
+	execvp(o->client, xargv);
+	fprintf(stderr, "moshi connect: cannot run --client=%s: %s\n", o->client, strerror(errno));
+	return MOSHI_EXIT_ERROR;
+}
+
+/* The remote command for a --server the user named: a moshi binary (or
+ * "moshi server") takes "server new", moshi-server takes "new". */
+static void named_server(char *out, size_t cap, const char *server, const char *sargs)
+{
+	const char *last = strrchr(server, ' ');
+	last = last ? last + 1 : server;
+	const char *base = strrchr(last, '/');
+	base = base ? base + 1 : last;
+	const char *verb = strcmp(base, "server") == 0 || strcmp(base, "moshi-server") == 0 ||
+	                   strcmp(base, "mosh-server") == 0 ? "new"
+	                 : strcmp(base, "serve") == 0 ? "" : "server new";
+	snprintf(out, cap, "echo 'MOSHI BOOT'; %s %s %s", server, verb, sargs);
+}
+
 int roles_connect_main(int argc, char **argv)
 {
 	struct connect_opts o;
 	static struct boot b;
 	char *args[64];
 	int na = 0, rc;
-	const char *host = "this machine";
+	const char *host = "this machine", *what;
+	static char report_dir[4096], report[4200];
+	bool proxied = false;
+	struct ssh_cfg cfg;
+	memset(&cfg, 0, sizeof cfg);
 
 	memset(&o, 0, sizeof o);
 	memset(&b, 0, sizeof b);
@@ -395,9 +713,10 @@ int roles_connect_main(int argc, char **argv)
 		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 		if (n <= 0) {
 			fprintf(stderr, "moshi connect: cannot find this program (/proc/self/exe)\n");
-			return 1;
+			return MOSHI_EXIT_ERROR;
 		}
 		self[n] = '\0';
+		what = "the local server";
 		args[na++] = self;
 		args[na++] = "server";
 		args[na++] = "new";
@@ -416,26 +735,42 @@ int roles_connect_main(int argc, char **argv)
 		snprintf(b.ip, sizeof b.ip, "127.0.0.1");
 	} else {
 		static char sargs[8192], script[12288], remote[32768];
-		static char runssh[4096];
+		static char runssh[4096], proxyopt[16384];
 		host = o.host;
+		what = o.ssh;
 		server_args(sargs, sizeof sargs, &o);
 		if (o.server != NULL) {
 			/* The user named the server: no lookup, no upload. */
-			snprintf(remote, sizeof remote, "%s new %s", o.server, sargs);
+			named_server(script, sizeof script, o.server, sargs);
 		} else {
 			struct stat st;
 			struct utsname u;
 			if (stat("/proc/self/exe", &st) < 0 || uname(&u) < 0) {
 				fprintf(stderr, "moshi connect: cannot read this program "
 				        "(/proc/self/exe): %s\n", strerror(errno));
-				return 1;
+				return MOSHI_EXIT_ERROR;
 			}
 			snprintf(script, sizeof script, boot_script, MOSHI_VERSION, u.machine,
 			         (long long)st.st_size, o.upload ? 1 : 0, sargs);
-			size_t r = 0;
-			append(remote, sizeof remote, &r, "sh -c ");
-			shell_quote(remote + r, sizeof remote - r, script);
 		}
+		size_t r = 0;
+		append(remote, sizeof remote, &r, "sh -c ");
+		shell_quote(remote + r, sizeof remote - r, script);
+		/* The address to dial is the one ssh reaches: this binary
+		 * is its ProxyCommand and says which. Not where the user's
+		 * own configuration proxies ssh (through a jump host the
+		 * address means nothing here). */
+		bool have_cfg = ssh_config(&o, &cfg);
+		if (o.remote_ip == REMOTE_IP_PROXY && have_cfg && !cfg.proxied &&
+		    report_file(report_dir, sizeof report_dir, report, sizeof report)) {
+			proxy_command(proxyopt, sizeof proxyopt, o.family, report);
+			proxied = true;
+		}
+		if (o.verbose && o.remote_ip == REMOTE_IP_PROXY && !proxied)
+			fprintf(stderr, "moshi: %s: not using moshi as ssh's ProxyCommand\n",
+			        !have_cfg ? "ssh -G said nothing" :
+			        cfg.proxied ? "ssh's configuration has its own ProxyCommand or ProxyJump"
+			                    : "no private directory for its report");
 		/* --ssh may be a command with arguments ("ssh -p 2222"): the
 		 * shell splits it, the rest are passed as they are. No pty for
 		 * the bootstrap: its stdin carries the upload, byte for byte. */
@@ -445,34 +780,41 @@ int roles_connect_main(int argc, char **argv)
 		args[na++] = runssh;
 		args[na++] = "moshi-ssh";
 		args[na++] = "-T";
+		if (proxied) {
+			args[na++] = "-o";
+			args[na++] = proxyopt;
+		} else if (o.family == ADDR_INET || o.family == ADDR_INET6) {
+			args[na++] = o.family == ADDR_INET ? "-4" : "-6";
+		}
 		args[na++] = (char *)o.host;
 		args[na++] = "--";
 		args[na++] = remote;
 		args[na] = NULL;
 	}
-	if (bootstrap(args, host, &b) != 0)
-		return 1;
-	if (b.ip[0] == '\0') {
-		/* No address from the server: use the host name, less user@. */
-		const char *at = strrchr(o.host, '@');
-		snprintf(b.ip, sizeof b.ip, "%s", at ? at + 1 : o.host);
+	rc = bootstrap(args, what, host, &b);
+	char reported[128] = "";
+	if (proxied) {
+		int fd = open(report, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = read(fd, reported, sizeof reported - 1);
+			reported[n > 0 ? n : 0] = '\0';
+			close(fd);
+		}
+		unlink(report);
+		rmdir(report_dir);
 	}
+	if (rc != 0)
+		return rc;
+	static char ip[128];
+	const char *via = "the local server";
+	if (o.local)
+		snprintf(ip, sizeof ip, "%s", b.ip);
+	else if (!dial_address(&o, &cfg, o.remote_ip, reported, &b, ip, sizeof ip, &via))
+		return MOSHI_EXIT_SSH;
+	if (o.verbose)
+		fprintf(stderr, "moshi: dialling %s port %s: %s\n", ip, b.port, via);
 	setenv("MOSHI_KEY", b.key, 1);
 	crypto_wipe(b.key, sizeof b.key);
 	crypto_wipe(b.seen, sizeof b.seen);
-	char *cargv[6];
-	static char predict_opt[64];
-	int nc = 0;
-	cargv[nc++] = "moshi-client";
-	if (o.no_init)
-		cargv[nc++] = "--no-init";
-	/* --predict (or -a, -n) wins over MOSHI_PREDICTION_DISPLAY. */
-	if (o.predict_set) {
-		snprintf(predict_opt, sizeof predict_opt, "--predict=%s", o.predict);
-		cargv[nc++] = predict_opt;
-	}
-	cargv[nc++] = b.ip;
-	cargv[nc++] = b.port;
-	cargv[nc] = NULL;
-	return roles_client_main(nc, cargv);
+	return run_client_role(&o, ip, b.port);
 }

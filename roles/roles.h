@@ -6,12 +6,25 @@
 #ifndef MOSHI_ROLES_H
 #define MOSHI_ROLES_H
 
+/* Exit statuses (moshi(1) lists them). */
+#define MOSHI_EXIT_OK 0         /* the session ended normally */
+#define MOSHI_EXIT_ERROR 1      /* anything else: a signal, no terminal, ... */
+#define MOSHI_EXIT_USAGE 2      /* a bad option or value; nothing was started */
+#define MOSHI_EXIT_SSH 3        /* ssh failed, or started no server */
+#define MOSHI_EXIT_NO_CONTACT 4 /* nothing ever came from the server */
+#define MOSHI_EXIT_SERVER_GONE 5 /* contact was lost, and the user quit */
+
 /* Printed by --version, and by roles that report their own version. */
 void roles_print_version(const char *prog);
+
+/* PORT or PORT:PORT2 (0-65535, PORT <= PORT2): 0, or -1. */
+int roles_parse_ports(const char *s, int *lo, int *hi);
 
 int roles_server_main(int argc, char **argv);
 int roles_client_main(int argc, char **argv);
 int roles_connect_main(int argc, char **argv);
+/* ssh's ProxyCommand for connect (roles/proxy.c): not listed in --help. */
+int roles_proxy_main(int argc, char **argv);
 
 /* Each role's command line, parsed and checked as its main does, but
  * nothing run: 0 when the role would start, 1 when it only printed what

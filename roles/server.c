@@ -9,12 +9,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +27,17 @@
 #include "../term/term.h"
 
 #define NO_CLIENT_TIMEOUT_MS 60000
+/* After the command exited, a client that is away gets this long (or
+ * MOSHI_SERVER_FINAL_TMOUT seconds) to come back for the final screen. */
+#define FINAL_TIMEOUT_S 3600
+/* The longest a server sleeps: every timer it has is computed, so this
+ * only bounds a clock that jumped. */
+#define MAX_SLEEP_MS 60000
+/* After the command is reaped, its last output is read from the pty
+ * until the pty says it ended, or nothing more came for this long (a
+ * program left in the background still holds it), or this much came. */
+#define DRAIN_QUIET_MS 20
+#define DRAIN_MAX (1u << 20)
 #define ECHO_ACK_DELAY_MS 50
 #define MAX_SETENV 64
 /* The terminal's replies (to DA, DSR, ...) are queued for the application
@@ -64,7 +77,7 @@ static void server_usage(FILE *f)
 	           "       moshi serve [same options]\n");
 }
 
-static int parse_ports(const char *s, int *lo, int *hi)
+int roles_parse_ports(const char *s, int *lo, int *hi)
 {
 	char *end;
 	long a = strtol(s, &end, 10), b;
@@ -113,7 +126,7 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
 			o->bind_ip = v;
 			i++;
 		} else if (strcmp(a, "-p") == 0 && v) {
-			if (parse_ports(v, &o->port_lo, &o->port_hi) < 0) {
+			if (roles_parse_ports(v, &o->port_lo, &o->port_hi) < 0) {
 				fprintf(stderr, "moshi server: bad port or range: %s\n", v);
 				return 2;
 			}
@@ -215,6 +228,64 @@ static unsigned quiet_ms(const struct applied *a, uint64_t reads)
 	                                       : SSP_SEND_MINDELAY_SERVER_MS;
 }
 
+/* The emulator and what it owes the application. */
+struct screen {
+	struct term *term;
+	struct outq toapp;
+};
+
+/*
+ * Read what the pty holds into the emulator: in a flood, all of it, up
+ * to 64 KiB, in one write (it hands over at most 4095 bytes a read, and
+ * a write of many lines lets the emulator keep those that scroll off
+ * within it as bytes: lazy_lines in term/emu.c). A read shorter than
+ * PTY_FLOOD_READ is not a flood: the output goes on at once (an echo, a
+ * prompt). Returns the bytes taken, 0 when there were none (EAGAIN), -1
+ * when the pty ended (EIO: the last program left it).
+ */
+static ssize_t pty_take(int master, struct screen *sc)
+{
+	uint8_t buf[65536];
+	size_t got = 0;
+	ssize_t n;
+	while ((n = read(master, buf + got, sizeof buf - got)) > 0) {
+		got += (size_t)n;
+		if (got == sizeof buf || n < PTY_FLOOD_READ)
+			break;
+	}
+	if (got == 0)
+		return n == 0 || (errno != EAGAIN && errno != EINTR) ? -1 : 0;
+	term_write(sc->term, buf, got);
+	size_t rl;
+	const uint8_t *r = term_replies(sc->term, &rl);
+	if (sc->toapp.len < REPLIES_MAX_QUEUED)
+		outq_add(&sc->toapp, r, rl);
+	term_replies_clear(sc->term);
+	return (ssize_t)got;
+}
+
+/* The command was reaped: its last output may still be in the pty (the
+ * kernel hands it over after the exit, and a poll may have woken for
+ * the SIGCHLD first). Read on until the pty ends, or stays quiet
+ * DRAIN_QUIET_MS. Returns the bytes taken. */
+static size_t pty_drain(int master, struct screen *sc)
+{
+	size_t total = 0;
+	while (total < DRAIN_MAX) {
+		ssize_t n = pty_take(master, sc);
+		if (n < 0)
+			break;
+		if (n > 0) {
+			total += (size_t)n;
+			continue;
+		}
+		struct pollfd p = { master, POLLIN, 0 };
+		if (poll(&p, 1, DRAIN_QUIET_MS) == 0)
+			break;
+	}
+	return total;
+}
+
 static void logf_(bool on, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(bool on, const char *fmt, ...)
 {
@@ -244,42 +315,93 @@ static bool final_screen_acked(struct ssp_transport *t)
 	return ssp_termstate_ops.equal(ssp_transport_acked(t), ssp_transport_local(t));
 }
 
-/* The client has been silent for MOSHI_SERVER_NETWORK_TMOUT seconds (a
- * negative net_tmout: the variable is not set). */
-static bool client_gone(long net_tmout, uint64_t quiet)
+/* The server's limits, from its environment: seconds, or -1 when the
+ * variable is not set. */
+struct limits {
+	long net;    /* MOSHI_SERVER_NETWORK_TMOUT: the client silent this long */
+	long sig;    /* MOSHI_SERVER_SIGNAL_TMOUT: SIGUSR1 ends it after this */
+	long final;  /* MOSHI_SERVER_FINAL_TMOUT: waiting after the command */
+};
+
+/* The client has been silent for MOSHI_SERVER_NETWORK_TMOUT seconds. */
+static bool client_gone(const struct limits *l, uint64_t quiet)
 {
-	return net_tmout >= 0 && quiet != UINT64_MAX && quiet > (uint64_t)net_tmout * 1000;
+	return l->net >= 0 && quiet != UINT64_MAX && quiet > (uint64_t)l->net * 1000;
+}
+
+/* Milliseconds until client_gone may turn true (INT_MAX: never). */
+static int client_gone_in(const struct limits *l, uint64_t quiet)
+{
+	if (l->net < 0 || quiet == UINT64_MAX)
+		return INT_MAX;
+	uint64_t at = (uint64_t)l->net * 1000 + 1;
+	return quiet >= at ? 0 : at - quiet > INT_MAX ? INT_MAX : (int)(at - quiet);
 }
 
 /* Why a signal ends the server now, or NULL: SIGTERM, SIGINT and SIGHUP
- * always; SIGUSR1 when the client has been silent for sig_tmout seconds
- * (at once when that is not set). */
-static const char *signal_end(long sig_tmout, uint64_t quiet)
+ * always; SIGUSR1 when the client has been silent for MOSHI_SERVER_
+ * SIGNAL_TMOUT seconds (at once when that is not set). */
+static const char *signal_end(const struct limits *l, uint64_t quiet)
 {
 	if (got_usr1) {
 		got_usr1 = 0;
-		if (sig_tmout < 0 || quiet == UINT64_MAX || quiet > (uint64_t)sig_tmout * 1000)
+		if (l->sig < 0 || quiet == UINT64_MAX || quiet > (uint64_t)l->sig * 1000)
 			return "SIGUSR1";
 	}
 	return got_term ? "a signal to end" : NULL;
 }
 
+/* The server's signals are blocked except while it sleeps here, so one
+ * that comes between a check of its flag and the sleep ends the sleep
+ * at once instead of waiting for the next event. */
+static sigset_t sleep_mask;
+
+static int sleep_until_event(struct pollfd *fds, nfds_t n, int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	return ppoll(fds, n, ms < 0 ? NULL : &ts, &sleep_mask);
+}
+
+/* Block the server's signals outside sleep_until_event. */
+static void block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &sleep_mask);
+}
+
+/* The smaller of a and b, where negative means "no limit". */
+static int min_wait(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
 /* The command exited: its final screen, and then the shutdown, must
  * reach the client, which may be away (a laptop asleep, a phone in a
  * tunnel). Wait for it as the session would have: until it has both, or
- * it has been silent for MOSHI_SERVER_NETWORK_TMOUT seconds, or a signal
- * ends the server (see signal_end). NULL when the client was told, else
- * why not. */
-static const char *farewell(struct ssp_transport *t, long net_tmout, long sig_tmout)
+ * it has been silent for MOSHI_SERVER_NETWORK_TMOUT seconds, or
+ * MOSHI_SERVER_FINAL_TMOUT seconds (FINAL_TIMEOUT_S unless set) have
+ * passed, or a signal ends the server (see signal_end). It sleeps
+ * between events. NULL when the client was told, else why not. */
+static const char *farewell(struct ssp_transport *t, const struct limits *l)
 {
 	struct ssp_conn *conn = ssp_transport_conn(t);
 	bool screen_acked = false;
+	uint64_t until = ssp_now_ms() + (uint64_t)(l->final >= 0 ? l->final : FINAL_TIMEOUT_S) * 1000;
 
 	for (;;) {
 		uint64_t now = ssp_now_ms();
-		int w = ssp_transport_wait_ms(t, now);
+		if (now >= until)
+			return "it did not come back within MOSHI_SERVER_FINAL_TMOUT seconds";
+		int w = min_wait(ssp_transport_wait_ms(t, now), (int)(until - now));
+		w = min_wait(w, client_gone_in(l, ssp_conn_quiet_ms(conn, now)));
 		struct pollfd p = { ssp_conn_fd(conn), POLLIN, 0 };
-		if (poll(&p, 1, w < 0 || w > 250 ? 250 : w) < 0 && errno != EINTR)
+		if (sleep_until_event(&p, 1, min_wait(w, MAX_SLEEP_MS)) < 0 && errno != EINTR)
 			return strerror(errno);
 		ssp_transport_recv(t);
 		now = ssp_now_ms();
@@ -295,9 +417,9 @@ static const char *farewell(struct ssp_transport *t, long net_tmout, long sig_tm
 		ssp_transport_tick(t, now);
 		if (ssp_transport_shutdown_acked(t) || ssp_transport_remote_shutdown(t))
 			return NULL;
-		if (client_gone(net_tmout, quiet))
+		if (client_gone(l, quiet))
 			return "it was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
-		const char *sig = signal_end(sig_tmout, quiet);
+		const char *sig = signal_end(l, quiet);
 		if (sig != NULL)
 			return sig;
 	}
@@ -329,8 +451,8 @@ static int serve(struct server_opts *o)
 	/* Over ssh, the address the client reached us on: ssh host aliases
 	 * need not resolve where the client runs. */
 	char sship[64];
-	const char *sc = getenv("SSH_CONNECTION");
-	if (sc != NULL && sscanf(sc, "%*s %*s %63s", sship) == 1)
+	const char *sshc = getenv("SSH_CONNECTION");
+	if (sshc != NULL && sscanf(sshc, "%*s %*s %63s", sship) == 1)
 		printf("\r\nMOSHI IP %s", sship);
 	printf("\r\nMOSHI CONNECT %d %s\r\n", ssp_conn_port(conn), keytext);
 	fflush(stdout);
@@ -378,15 +500,16 @@ static int serve(struct server_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 
 	int cols = 80, rows = 24;
-	struct term *screen = term_new(cols, rows);
+	struct screen sc = { term_new(cols, rows), { 0 } };
 	struct pty_spec spec = { cols, rows, o->colors == 8 ? "xterm" : "xterm-256color",
 	                         o->command, o->setenv };
 	int master = -1;
 	pid_t child = -1;
-	if (screen == NULL || pty_spawn(&spec, &master, &child) < 0) {
+	if (sc.term == NULL || pty_spawn(&spec, &master, &child) < 0) {
 		logf_(true, "cannot start the command: %s", strerror(errno));
 		return 1;
 	}
+	block_signals();
 	logf_(o->verbose, "running %s on a pty, pid %d, UDP port %d",
 	      o->command ? o->command[0] : pty_user_shell(), (int)child, ssp_conn_port(conn));
 
@@ -396,11 +519,11 @@ static int serve(struct server_opts *o)
 		logf_(true, "out of memory");
 		return 1;
 	}
-	struct outq toapp = { 0 };
 	struct applied applied = { .n = 0 };
 	uint64_t consumed = 0, ack = 0, start = ssp_now_ms(), input_bytes = 0;
-	long net_tmout = env_seconds("MOSHI_SERVER_NETWORK_TMOUT");
-	long sig_tmout = env_seconds("MOSHI_SERVER_SIGNAL_TMOUT");
+	struct limits lim = { env_seconds("MOSHI_SERVER_NETWORK_TMOUT"),
+	                      env_seconds("MOSHI_SERVER_SIGNAL_TMOUT"),
+	                      env_seconds("MOSHI_SERVER_FINAL_TMOUT") };
 	bool child_done = false, child_reaped = false, changed = false;
 	/* The application's output since it last went quiet is unsent. */
 	bool quiet_pending = false;
@@ -412,55 +535,38 @@ static int serve(struct server_opts *o)
 	static const char exited[] = "the command exited";
 
 	while (why == NULL) {
+		/* Sleep until the next timer: nothing wakes an idle server
+		 * but its heartbeat and the client's. */
 		uint64_t now = ssp_now_ms();
 		int wait = ssp_transport_wait_ms(t, now);
-		if (wait < 0 || wait > 250)
-			wait = 250;
-		if (applied.n > 0 && wait > ECHO_ACK_DELAY_MS)
-			wait = ECHO_ACK_DELAY_MS;
+		if (applied.n > 0)
+			wait = min_wait(wait, ECHO_ACK_DELAY_MS);
 		if (quiet_pending) {
 			/* Wake when the output has been quiet long enough. */
 			uint64_t q = last_output + quiet_ms(&applied, reads);
-			int qw = q > now ? (int)(q - now) : 0;
-			if (qw < wait)
-				wait = qw;
+			wait = min_wait(wait, q > now ? (int)(q - now) : 0);
 		}
+		if (!ssp_conn_has_remote(conn)) {
+			uint64_t q = start + NO_CLIENT_TIMEOUT_MS + 1;
+			wait = min_wait(wait, q > now ? (int)(q - now) : 0);
+		}
+		wait = min_wait(wait, client_gone_in(&lim, ssp_conn_quiet_ms(conn, now)));
 		struct pollfd fds[2] = {
 			{ ssp_conn_fd(conn), POLLIN, 0 },
-			{ child_done ? -1 : master, POLLIN | (toapp.len ? POLLOUT : 0), 0 },
+			{ child_done ? -1 : master, POLLIN | (sc.toapp.len ? POLLOUT : 0), 0 },
 		};
-		if (poll(fds, 2, wait) < 0 && errno != EINTR)
+		if (sleep_until_event(fds, 2, min_wait(wait, MAX_SLEEP_MS)) < 0 && errno != EINTR)
 			break;
 		now = ssp_now_ms();
 
 		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			/* In a flood, all the pty holds, up to 64 KiB, in one
-			 * write: it hands over at most 4095 bytes a read, and
-			 * a write of many lines lets the emulator keep those
-			 * that scroll off within it as bytes (lazy_lines in
-			 * term/emu.c). A read shorter than PTY_FLOOD_READ is
-			 * not a flood: the output goes on at once, as it
-			 * always did (an echo, a prompt). */
-			uint8_t buf[65536];
-			size_t got = 0;
-			ssize_t n;
-			while ((n = read(master, buf + got, sizeof buf - got)) > 0) {
-				got += (size_t)n;
-				if (got == sizeof buf || n < PTY_FLOOD_READ)
-					break;
-			}
-			if (got > 0) {
-				term_write(screen, buf, got);
-				size_t rl;
-				const uint8_t *r = term_replies(screen, &rl);
-				if (toapp.len < REPLIES_MAX_QUEUED)
-					outq_add(&toapp, r, rl);
-				term_replies_clear(screen);
+			ssize_t n = pty_take(master, &sc);
+			if (n > 0) {
 				changed = true;
 				quiet_pending = true;
 				last_output = now;
 				reads++;
-			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			} else if (n < 0) {
 				child_done = true; /* EIO: the last program left the pty */
 			}
 		}
@@ -471,10 +577,10 @@ static int serve(struct server_opts *o)
 			bool got = false;
 			while (ssp_userstream_get(in, consumed, &ev)) {
 				if (ev.type == SSP_USER_BYTES) {
-					outq_add(&toapp, ev.bytes, ev.len);
+					outq_add(&sc.toapp, ev.bytes, ev.len);
 					input_bytes += ev.len;
 				} else {
-					term_resize(screen, ev.cols, ev.rows);
+					term_resize(sc.term, ev.cols, ev.rows);
 					pty_resize(master, ev.cols, ev.rows);
 					changed = true;
 				}
@@ -490,9 +596,24 @@ static int serve(struct server_opts *o)
 				applied.when[applied.n++] = now;
 			}
 		}
-		if (toapp.len && !child_done)
-			outq_flush(&toapp, master);
-		bool settling = quiet_pending && now - last_output >= quiet_ms(&applied, reads);
+		if (sc.toapp.len && !child_done)
+			outq_flush(&sc.toapp, master);
+		/* The command was reaped: take its last output before the
+		 * final screen is made. */
+		if ((got_chld || child_done) && !child_reaped) {
+			got_chld = 0;
+			if (waitpid(child, &status, WNOHANG) == child) {
+				child_reaped = true;
+				if (!child_done && pty_drain(master, &sc) > 0) {
+					changed = true;
+					last_output = now;
+					quiet_pending = true;
+				}
+				child_done = true;
+			}
+		}
+		bool settling = quiet_pending && (child_done ||
+		                now - last_output >= quiet_ms(&applied, reads));
 		uint64_t a = echo_ack(&applied, now, ack, settling, reads);
 		bool answer = a != ack; /* the screen now shows input applied */
 		if (answer) {
@@ -500,9 +621,9 @@ static int serve(struct server_opts *o)
 			changed = true;
 		}
 		if (changed) {
-			struct ssp_termstate *s = ssp_termstate_from_frame(term_frame(screen), ack);
-			if (s != NULL)
-				ssp_transport_set_local(t, s);
+			struct ssp_termstate *st = ssp_termstate_from_frame(term_frame(sc.term), ack);
+			if (st != NULL)
+				ssp_transport_set_local(t, st);
 			changed = false;
 		}
 		if (settling) {
@@ -511,25 +632,17 @@ static int serve(struct server_opts *o)
 		}
 		ssp_transport_tick(t, now);
 
-		/* Why the session would end. */
-		if ((got_chld || child_done) && !child_reaped) {
-			got_chld = 0;
-			if (waitpid(child, &status, WNOHANG) == child) {
-				child_reaped = true;
-				child_done = true;
-			}
-		}
-		/* The command is gone (its pty closed): end once a client is
-		 * there to be told, which may be later (the no-client timeout
-		 * below still applies). */
+		/* Why the session would end. The command is gone (its pty
+		 * closed): end once a client is there to be told, which may
+		 * be later (the no-client timeout below still applies). */
 		if (child_done && ssp_conn_has_remote(conn))
 			why = exited;
 		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
 		if (!ssp_conn_has_remote(conn) && now - start > NO_CLIENT_TIMEOUT_MS)
 			why = "no client came within 60 seconds";
-		if (client_gone(net_tmout, quiet))
+		if (client_gone(&lim, quiet))
 			why = silent;
-		const char *sig = signal_end(sig_tmout, quiet);
+		const char *sig = signal_end(&lim, quiet);
 		if (sig != NULL)
 			why = sig;
 		if (ssp_transport_remote_shutdown(t))
@@ -539,8 +652,8 @@ static int serve(struct server_opts *o)
 
 	/* Tell the client, if there is one to tell. */
 	if (ssp_conn_has_remote(conn) && why == exited) {
-		ssp_transport_set_local(t, ssp_termstate_from_frame(term_frame(screen), ack));
-		const char *gave_up = farewell(t, net_tmout, sig_tmout);
+		ssp_transport_set_local(t, ssp_termstate_from_frame(term_frame(sc.term), ack));
+		const char *gave_up = farewell(t, &lim);
 		if (gave_up != NULL)
 			logf_(o->verbose, "the client was not told: %s", gave_up);
 	} else if (ssp_conn_has_remote(conn) && why != silent) {
@@ -570,8 +683,8 @@ static int serve(struct server_opts *o)
 		}
 	}
 	ssp_transport_free(t);
-	term_free(screen);
-	free(toapp.data);
+	term_free(sc.term);
+	free(sc.toapp.data);
 	return 0;
 }
 

@@ -578,6 +578,11 @@ void ssp_transport_full(struct ssp_transport *t)
 int ssp_transport_wait_ms(struct ssp_transport *t, uint64_t now)
 {
 	uint64_t when = next_send_time(t, now);
+	/* Shutting down, a tick sends the shutdown or nothing: no heartbeat
+	 * or acknowledgement is due (waking for one would spin once the
+	 * tries ran out). */
+	if (t->shutdown)
+		return when == NONE ? -1 : when <= now ? 0 : (int)(when - now);
 	if (t->ack_due < when)
 		when = t->ack_due;
 	if (ssp_conn_has_remote(t->conn) && t->next_ack_time < when)

@@ -574,6 +574,38 @@ TEST(a_typist_starts_no_probes)
 	pair_close(&p);
 }
 
+/* A server whose client is gone (its shutdown never acknowledged) waits
+ * on: once the tries ran out, nothing is due, so it must not ask to be
+ * woken at once, forever (an orphaned server spun a core that way). */
+TEST(a_shutdown_tried_out_asks_for_no_wakeup)
+{
+	struct pair p = { 0 };
+	REQUIRE(pair_open(&p));
+	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "k", 1) == SSP_OK);
+	pump(&p, 200);
+	REQUIRE(p.bytes_in == 1);
+	ssp_transport_start_shutdown(p.srv);
+	/* Only the server runs from here: the client is gone. */
+	uint64_t end = ssp_now_ms() + 20000;
+	while (!ssp_transport_shutdown_tried_out(p.srv) && ssp_now_ms() < end) {
+		struct pollfd fd = { ssp_conn_fd(ssp_transport_conn(p.srv)), POLLIN, 0 };
+		int w = ssp_transport_wait_ms(p.srv, ssp_now_ms());
+		poll(&fd, 1, w < 0 || w > 100 ? 100 : w);
+		ssp_transport_recv(p.srv);
+		ssp_transport_tick(p.srv, ssp_now_ms());
+	}
+	REQUIRE(ssp_transport_shutdown_tried_out(p.srv));
+	/* Now and in the ten seconds after (the heartbeat's time among
+	 * them), nothing is due at once. */
+	uint64_t now = ssp_now_ms();
+	for (int s = 0; s <= 10; s++) {
+		int w = ssp_transport_wait_ms(p.srv, now + (uint64_t)s * 1000);
+		CHECKF(w != 0, "a wakeup due at once %d s after the tries ran out", s);
+		ssp_transport_tick(p.srv, now + (uint64_t)s * 1000);
+	}
+	pair_close(&p);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(keystrokes_echo_and_shutdown),
 	TEST_ENTRY(a_lost_keystroke_does_not_stall_steady_typing),
@@ -587,6 +619,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(a_silent_stream_is_probed_and_the_screen_catches_up),
 	TEST_ENTRY(a_stream_that_ends_costs_at_most_four_probes),
 	TEST_ENTRY(a_typist_starts_no_probes),
+	TEST_ENTRY(a_shutdown_tried_out_asks_for_no_wakeup),
 };
 
 TEST_MAIN("ssp-transport", tests)

@@ -88,7 +88,7 @@ tmux -L "$sock" kill-server 2>/dev/null
 sleep 0.2
 tmux -L "$sock" -f /dev/null new-session -d -s s -x 100 -y 24 \
 	"'$MOSHI' connect --ssh='$sshcmd' --server=/nonexistent/moshi 127.0.0.1; echo EXIT=\$?; sleep 60"
-wait_screen '^EXIT=1' && screen | grep -q 'before a MOSHI CONNECT line' &&
+wait_screen '^EXIT=3' && screen | tr -d '\n' | grep -q 'exited with status 127 before the server started' &&
 	pass missing_server_reported || fail missing_server_reported "$(screen | grep -v '^$' | head -5)"
 
 # Self-upload: no --server, a fresh home, only an old moshi on PATH.
@@ -132,13 +132,13 @@ else
 	# --no-upload with nothing there: a clear refusal.
 	rm -rf "$uphome/.cache"
 	upload_session "$up" --no-upload
-	wait_screen '^EXIT=1' && screen | grep -q "has no moshi $ver .*--no-upload" &&
+	wait_screen '^EXIT=3' && screen | grep -q "has no moshi $ver .*--no-upload" &&
 		pass no_upload_refuses || fail no_upload_refuses "$(screen | grep -v '^$' | head -5)"
 	[ ! -e "$uphome/.cache/moshi/moshi-$ver" ] && pass no_upload_uploads_nothing ||
 		fail no_upload_uploads_nothing "$(ls -la "$uphome/.cache/moshi")"
 	# Another machine type: refused before anything is sent.
 	upload_session "$arch"
-	wait_screen '^EXIT=1' && screen | grep -q "is a aarch64 machine and this moshi is built for" &&
+	wait_screen '^EXIT=3' && screen | grep -q "is a aarch64 machine and this moshi is built for" &&
 		pass other_arch_refused || fail other_arch_refused "$(screen | grep -v '^$' | head -5)"
 	[ ! -d "$archhome/.cache/moshi" ] || [ -z "$(ls "$archhome/.cache/moshi")" ] &&
 		pass other_arch_nothing_uploaded ||

@@ -1,0 +1,97 @@
+# Servers whose client is gone: they sleep between events, they end once
+# the command has ended and the client stayed away past
+# MOSHI_SERVER_FINAL_TMOUT, and a command's last output always reaches
+# the client, even on a loaded machine.
+SUITE=orphans
+. "$(dirname "$0")/../lib.sh"
+
+if ! command -v tmux >/dev/null || ! command -v script >/dev/null; then
+	skip orphans "needs tmux and script(1)"
+	exit 0
+fi
+sock="moshi-orphans-$$"
+mark="MOSHI_E2E_ORPHANS=$$"
+CLEANUP='tmux -L "$sock" kill-server 2>/dev/null; pkill -f "$mark"; [ -n "${hogs:-}" ] && kill $hogs 2>/dev/null'
+
+# start_orphan ENV... -- COMMAND...: a server (its command line carries
+# $mark) and a client for it in a new tmux window, which is then killed
+# with SIGKILL once it has drawn the screen. Prints the server's pid.
+start_orphan() {
+	envs=""
+	while [ "$1" != "--" ]; do envs="$envs $1"; shift; done
+	shift
+	line=$(env $envs "$MOSHI" server new -i 127.0.0.1 -- env "$mark" "$@" 2>/dev/null | tr -d '\r')
+	port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
+	key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
+	if tmux -L "$sock" has-session 2>/dev/null; then
+		tmux -L "$sock" new-window -d "MOSHI_KEY=$key '$MOSHI' client 127.0.0.1 $port"
+	else
+		tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
+			"MOSHI_KEY=$key '$MOSHI' client 127.0.0.1 $port"
+	fi
+	pgrep -n -f "server new .*$mark"
+}
+
+# cpu_ticks PID...: user + system clock ticks the processes used so far.
+cpu_ticks() {
+	t=0
+	for p in "$@"; do
+		v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+		t=$((t + v))
+	done
+	echo "$t"
+}
+
+# Ten sessions whose command (sleep 3) ends after their client was
+# killed: the screen was acknowledged, the shutdown is not.
+pids=""
+for i in $(seq 1 10); do
+	pids="$pids $(start_orphan -- sleep 3)"
+done
+sleep 1
+pkill -KILL -f "^$MOSHI client 127.0.0.1"
+sleep 3
+t0=$(cpu_ticks $pids)
+sleep 20
+t1=$(cpu_ticks $pids)
+alive=0
+for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+hz=$(getconf CLK_TCK)
+cs=$(( (t1 - t0) * 100 / hz ))
+echo "orphans: 10 servers used ${cs} cs of CPU in 20 s ($alive alive)" >&2
+[ "$alive" -eq 10 ] && [ "$cs" -le 20 ] && pass ten_orphans_sleep ||
+	fail ten_orphans_sleep "$alive of 10 alive, ${cs} cs of CPU in 20 s (at most 20)"
+kill $pids 2>/dev/null
+
+# An orphan ends MOSHI_SERVER_FINAL_TMOUT seconds after its command did.
+p=$(start_orphan MOSHI_SERVER_FINAL_TMOUT=2 -- sleep 1)
+sleep 0.7
+pkill -KILL -f "^$MOSHI client 127.0.0.1"
+gone=""
+for i in $(seq 1 60); do
+	sleep 0.1
+	kill -0 "$p" 2>/dev/null || { gone=$i; break; }
+done
+[ -n "$gone" ] && [ "$gone" -ge 20 ] && pass final_wait_is_bounded ||
+	fail final_wait_is_bounded "ended after ${gone:-more than 60} tenths (want 2 s after the command's end)"
+kill "$p" 2>/dev/null
+
+# The last output of a command, 50 times, with two CPU hogs running.
+hogs=""
+for i in 1 2; do
+	sh -c 'while :; do :; done' &
+	hogs="$hogs $!"
+done
+lost=0
+for i in $(seq 1 50); do
+	script -qec "'$MOSHI' connect --local --no-init -- env $mark sh -c 'echo first; printf \"last-line-%s\\\\n\" $i'" \
+		"$TMP/typescript" > /dev/null 2>&1 < /dev/null
+	if ! tr -d '\r' < "$TMP/typescript" | grep -q "last-line-$i"; then
+		lost=$((lost + 1))
+		cp "$TMP/typescript" "$TMP/lost"
+	fi
+done
+kill $hogs 2>/dev/null
+hogs=""
+[ "$lost" -eq 0 ] && pass last_output_reaches_the_client ||
+	fail last_output_reaches_the_client "$lost of 50 sessions lost their last line: $(tr -d '\r\033' < "$TMP/lost" | tail -c 200)"
