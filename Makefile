@@ -214,7 +214,11 @@ fuzz-targets: $(FUZZ_BINS)
 run: $(MOSHI_BIN)
 	./$(MOSHI_BIN) connect --local
 
+# What the end-to-end tests need; installed when root (else they skip).
+CHECK_TOOLS := tmux:tmux python3:python3 script:bsdutils sshd:openssh-server \
+  ssh:openssh-client ip:iproute2 nft:nftables
 check: $(MOSHI_BIN) $(TEST_BINS) $(TOOL_BINS)
+	@sh deps/need.sh $(CHECK_TOOLS) || echo "moshi: tests that need those will be skipped"
 	@MOSHI=$(abspath $(MOSHI_BIN)) OUT=$(abspath $(OUT)) SANITIZE=$(SANITIZE) \
 	  sh tests/run.sh
 

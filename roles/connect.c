@@ -30,6 +30,15 @@
  * is in charge, however long the user takes to answer it. */
 #define BOOT_TIMEOUT_MS 60000
 
+/* BOOT_TIMEOUT_MS, or MOSHI_CONNECT_TMOUT seconds when set. */
+static uint64_t boot_timeout_ms(void)
+{
+	const char *v = getenv("MOSHI_CONNECT_TMOUT");
+	char *end;
+	long s = v && *v ? strtol(v, &end, 10) : -1;
+	return v && *v && *end == '\0' && s > 0 ? (uint64_t)s * 1000 : BOOT_TIMEOUT_MS;
+}
+
 enum remote_ip { REMOTE_IP_PROXY, REMOTE_IP_LOCAL, REMOTE_IP_REMOTE };
 
 struct connect_opts {
@@ -377,7 +386,7 @@ static int bootstrap(char **argv, const char *what, const char *host, struct boo
 		if (k <= 0)
 			break;
 		if (until == UINT64_MAX)
-			until = ssp_now_ms() + BOOT_TIMEOUT_MS;
+			until = ssp_now_ms() + boot_timeout_ms();
 		b->n += (size_t)k;
 		b->seen[b->n] = '\0';
 		found = scan_boot(b);
@@ -389,7 +398,7 @@ static int bootstrap(char **argv, const char *what, const char *host, struct boo
 				        (double)(ssp_now_ms() - t0) / 1000.0);
 			close(in[1]);
 			in[1] = -1;
-			until = ssp_now_ms() + BOOT_TIMEOUT_MS;
+			until = ssp_now_ms() + boot_timeout_ms();
 		}
 		if (b->n + 1 >= sizeof b->seen)
 			break;
@@ -424,8 +433,8 @@ static int bootstrap(char **argv, const char *what, const char *host, struct boo
 		fprintf(stderr, "moshi connect: the upload to %s failed: is the remote home full, "
 		        "or mounted noexec? (--server=CMD names a moshi to use instead)\n", host);
 	else if (timed_out)
-		fprintf(stderr, "moshi connect: the server did not start on %s within %d s of "
-		        "%s logging in\n", host, BOOT_TIMEOUT_MS / 1000, what);
+		fprintf(stderr, "moshi connect: the server did not start on %s within %llu s of "
+		        "%s logging in\n", host, (unsigned long long)boot_timeout_ms() / 1000, what);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 255) {
 		fprintf(stderr, "moshi connect: %s failed (status 255): see its message above\n",
 		        what);

@@ -454,24 +454,28 @@ static int serve(struct server_opts *o)
 	const char *sshc = getenv("SSH_CONNECTION");
 	if (sshc != NULL && sscanf(sshc, "%*s %*s %63s", sship) == 1)
 		printf("\r\nMOSHI IP %s", sship);
-	printf("\r\nMOSHI CONNECT %d %s\r\n", ssp_conn_port(conn), keytext);
-	fflush(stdout);
-	crypto_wipe(keytext, sizeof keytext);
-
 	if (!o->verbose) {
 		/* Under ssh -t the session's end sends SIGHUP to the terminal's
 		 * process group, which the child is in until setsid(): ignore
 		 * it across the detach (the handler is set up later). */
 		signal(SIGHUP, SIG_IGN);
+		fflush(stdout);
 		pid_t p = fork();
 		if (p < 0) {
 			perror("moshi server: fork");
 			return 1;
 		}
 		if (p > 0) {
+			/* The detach line first, then the CONNECT line: the
+			 * client starts on the second, so the first can never
+			 * land in (or after) its session. */
 			fprintf(stderr, "\n[moshi-server detached, pid = %d]\n", (int)p);
+			printf("\r\nMOSHI CONNECT %d %s\r\n", ssp_conn_port(conn), keytext);
+			fflush(stdout);
+			crypto_wipe(keytext, sizeof keytext);
 			_exit(0);
 		}
+		crypto_wipe(keytext, sizeof keytext);
 		setsid();
 		int null = open("/dev/null", O_RDWR);
 		if (null >= 0) {
@@ -481,6 +485,10 @@ static int serve(struct server_opts *o)
 			if (null > 2)
 				close(null);
 		}
+	} else {
+		printf("\r\nMOSHI CONNECT %d %s\r\n", ssp_conn_port(conn), keytext);
+		fflush(stdout);
+		crypto_wipe(keytext, sizeof keytext);
 	}
 
 	/* Keep nothing inherited from whoever started us (their pipes would
