@@ -334,6 +334,10 @@ struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
  * count as a stream when they come within PROBE_STREAM_MS of each other. */
 #define SSP_PROBE_MIN_MS 250
 #define SSP_PROBE_STREAM_MS 1000
+/* A client whose input waits for a silent server resends it every
+ * max(RTO, PROBE_MIN) for this long into the silence, then every
+ * ACK_INTERVAL (see probe_time). */
+#define SSP_PROBE_FAST_MS 60000
 #define SSP_SHUTDOWN_TRIES 16
 #define SSP_MAX_SENT_STATES 32
 /* After a resend (a sign of loss on the way out), a small state goes out

@@ -387,15 +387,27 @@ static uint64_t probe_time(const struct ssp_transport *t, uint64_t now,
 {
 	uint64_t quiet = ssp_conn_quiet_ms(t->conn, now);
 
-	if (t->server || t->shutdown || t->peer_run < 2 || quiet == NONE)
+	if (t->server || t->shutdown || quiet == NONE)
 		return NONE;
 	int k = ssp_conn_stats(t->conn)->received == t->probe_received ? t->probes : 0;
 	unsigned base = ssp_rtt_rto(ssp_conn_rtt(t->conn));
 	if (base < SSP_PROBE_MIN_MS)
 		base = SSP_PROBE_MIN_MS;
-	if (k >= 8 || (uint64_t)base << k >= SSP_ACK_INTERVAL_MS)
-		return NONE;
 	*k_out = k;
+	if (t->lops->stream && t->nsent > 1) {
+		/* Input waits for the server, which is silent (an outage, a
+		 * roam): each probe carries it, every `base` for the first
+		 * SSP_PROBE_FAST_MS of the silence, then at the heartbeat's
+		 * pace. The path's return is then noticed within one of
+		 * those, not at the next heartbeat; once the keys are
+		 * acknowledged, nothing is probed (an idle client costs
+		 * nothing). */
+		uint64_t every = quiet < SSP_PROBE_FAST_MS ? base : SSP_ACK_INTERVAL_MS;
+		uint64_t a = now - quiet + base, b = t->last_send + every;
+		return a > b ? a : b;
+	}
+	if (t->peer_run < 2 || k >= 8 || (uint64_t)base << k >= SSP_ACK_INTERVAL_MS)
+		return NONE;
 	return now - quiet + ((uint64_t)base << k);
 }
 
@@ -495,6 +507,18 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 		t->probes = k + 1;
 		t->probe_received = ssp_conn_stats(t->conn)->received;
 		t->stats.probes++;
+		if (t->lops->stream && t->nsent > 1 && !t->shutdown) {
+			/* The probe is the input that waits: every hop not
+			 * acknowledged, oldest first. */
+			for (int i = 1; i < t->nsent; i++) {
+				t->sent[i].when = now;
+				int rc = send_instruction(t, now, i - 1, t->sent[i].num,
+				                          t->sent[i].state);
+				if (rc != SSP_OK)
+					return rc;
+			}
+			return SSP_OK;
+		}
 	}
 
 	if (t->shutdown) {

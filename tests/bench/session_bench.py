@@ -576,6 +576,55 @@ def connect_times(systems):
         sshd.stop()
 
 
+def wakeups(pid):
+    """Times the process has gone to sleep and woken so far."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def idle(system, seconds=30):
+    """An idle session: wakeups a second of the client and of the server,
+    and datagrams a minute each way, over `seconds` after it settled (3 s
+    after the prompt). Datagrams are counted from the test relay's log
+    (on loopback; between the namespaces, tunrelay has no log: skipped)."""
+    n = system.name
+    log = os.path.join(tempfile.mkdtemp(), "relay.log")
+    os.environ["RELAY_LOG"] = log
+    t_start = time.time()
+    try:
+        s = Session(system)
+    finally:
+        del os.environ["RELAY_LOG"]
+    time.sleep(3)
+    pids = {"client": s.client_pid, "server": s.server_pids[0]}
+    before = {k: wakeups(p) for k, p in pids.items()}
+    t0 = time.time()
+    time.sleep(seconds)
+    took = time.time() - t0
+    after = {k: wakeups(p) for k, p in pids.items()}
+    s.end()
+    for k in pids:
+        bench("%s_idle_%s_wakeups" % (n, k), (after[k] - before[k]) / took, "per_s")
+    if L3 or not os.path.exists(log):
+        return
+    lo, hi = t0 - t_start - 0.5, t0 - t_start - 0.5 + took
+    sent = {"up": 0, "down": 0}
+    with open(log) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 3 and w[2] == "send" and lo <= float(w[0]) < hi:
+                sent[w[1]] += 1
+    shutil.rmtree(os.path.dirname(log), ignore_errors=True)
+    for d in ("up", "down"):
+        bench("%s_idle_datagrams_%s" % (n, d), sent[d] * 60.0 / took, "per_min")
+
+
 def main():
     if not shutil.which("tmux"):
         print("bench: session benchmarks need tmux; skipped", file=sys.stderr)
@@ -596,12 +645,16 @@ def main():
         for s in systems:
             paste(s)
         connect_times(systems)
+        for s in systems:
+            idle(s)
     finally:
         tmux("kill-server")
     bench("moshi_flood_vs_floor", results["moshi_flood_seconds"] / floor, "ratio")
     for m in ("idle_server_rss", "idle_client_rss", "flood_seconds", "flood_server_cpu",
               "flood_wire_down", "ctrl_c_0ms", "ctrl_c_100ms", "typing_up_bytes",
-              "typing_down_bytes", "connect_to_prompt", "paste_64k_loss10"):
+              "typing_down_bytes", "connect_to_prompt", "paste_64k_loss10",
+              "idle_client_wakeups", "idle_server_wakeups", "idle_datagrams_up",
+              "idle_datagrams_down"):
         ratio("moshi_vs_mosh_" + m, "moshi_" + m, "mosh_" + m)
     ratio("moshi_vs_ssh_connect_to_prompt", "moshi_connect_to_prompt", "ssh_connect_to_prompt")
 

@@ -95,3 +95,18 @@ kill $hogs 2>/dev/null
 hogs=""
 [ "$lost" -eq 0 ] && pass last_output_reaches_the_client ||
 	fail last_output_reaches_the_client "$lost of 50 sessions lost their last line: $(tr -d '\r\033' < "$TMP/lost" | tail -c 200)"
+
+# An idle session wakes each side at most once a second (its heartbeat
+# and the peer's): counted by the kernel, not timed.
+tmux -L "$sock" kill-server 2>/dev/null
+sleep 0.2
+sp=$(start_orphan -- sh)
+sleep 3
+cp=$(pgrep -n -f "^$MOSHI client 127.0.0.1")
+ctx() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+c0=$(ctx "$cp") s0=$(ctx "$sp")
+sleep 10
+c1=$(ctx "$cp") s1=$(ctx "$sp")
+echo "orphans: idle session over 10 s: client $((c1 - c0)), server $((s1 - s0)) wakeups" >&2
+[ -n "$cp" ] && [ $((c1 - c0)) -le 10 ] && [ $((s1 - s0)) -le 10 ] && pass idle_session_sleeps ||
+	fail idle_session_sleeps "client $((c1 - c0)), server $((s1 - s0)) wakeups in 10 s (at most 10 each)"

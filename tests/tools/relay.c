@@ -21,7 +21,9 @@
  *   --duration S    exit after S seconds (default: run until SIGTERM)
  *
  * SIGUSR2 starts a blackout of the down direction (everything the server
- * sends is dropped, counted as dropped), and the next SIGUSR2 ends it.
+ * sends is dropped, counted as dropped), and the next SIGUSR2 ends it;
+ * with --blackout-both, of both directions (an outage). SIGUSR1 with
+ * the second SIGUSR2 ends it from a new source address (a roam).
  *
  * With RELAY_LOG=FILE in the environment it also writes a line to FILE
  * for every packet received, dropped, sent or forged, and every roam,
@@ -76,6 +78,7 @@ static int port_of(int fd)
 	fputc('\n', trace); } } while (0)
 static int nq;
 static volatile sig_atomic_t stop, roam_now, blackout;
+static int blackout_both; /* --blackout-both */
 static uint64_t rng = 1;
 
 static double frand(void)
@@ -111,7 +114,7 @@ static void enqueue(struct dir *d, int up, const uint8_t *data, size_t len,
 
 	d->rx++;
 	d->rx_bytes += len;
-	if (frand() < d->loss || (!up && blackout)) {
+	if (frand() < d->loss || ((!up || blackout_both) && blackout)) {
 		TRACE("%s drop %zu", up ? "up" : "down", len);
 		d->dropped++;
 		return;
@@ -241,6 +244,10 @@ int main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(o, "--blackout-both")) {
+			blackout_both = 1;
+			continue;
+		}
 		if (v == NULL) {
 			fprintf(stderr, "relay: %s needs a value\n", o);
 			return 2;
@@ -301,6 +308,8 @@ int main(int argc, char **argv)
 	int ufd = upstream_socket(family);
 	if (getenv("RELAY_LOG") != NULL) {
 		trace = fopen(getenv("RELAY_LOG"), "w");
+		if (trace != NULL)
+			setvbuf(trace, NULL, _IOLBF, 0); /* read while it runs */
 		trace_start = now_us();
 	}
 	if (atk.every > 0)
