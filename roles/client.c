@@ -169,7 +169,7 @@ static void draw_bar(const char *text)
 static void bar_now(char *text, size_t cap, int cols, uint64_t quiet, uint64_t since_start,
                     const char *host, const char *port, const char *hint, int *next_ms)
 {
-	char a[256], b[256], c[256];
+	char a[256], b[256], c[256], d[256];
 	text[0] = '\0';
 	if (strlen(host) > 64 || strlen(port) > 16) {
 		/* (A name that long is cut: the bar is one row.) */
@@ -186,8 +186,10 @@ static void bar_now(char *text, size_t cap, int cols, uint64_t quiet, uint64_t s
 		}
 		snprintf(a, sizeof a, "moshi: Nothing received from server on UDP port %s. "
 		         "(A firewall on %s may block UDP port %s.)", port, host, port);
-		snprintf(b, sizeof b, "moshi: Nothing received from server on UDP port %s.", port);
-		snprintf(c, sizeof c, "moshi: No reply on UDP port %s.", port);
+		snprintf(b, sizeof b, "moshi: Nothing received from server on UDP port %s (a "
+		         "firewall on %s may block it).", port, host);
+		snprintf(c, sizeof c, "moshi: Nothing received from %s on UDP port %s.", host, port);
+		snprintf(d, sizeof d, "moshi: No reply on UDP port %s.", port);
 		*next_ms = -1;
 	} else {
 		if (quiet <= BAR_AFTER_MS) {
@@ -204,9 +206,10 @@ static void bar_now(char *text, size_t cap, int cols, uint64_t quiet, uint64_t s
 		snprintf(a, sizeof a, "moshi: Last contact %s ago.", ago);
 		snprintf(b, sizeof b, "Last contact %s ago.", ago);
 		snprintf(c, sizeof c, "%s ago.", ago);
+		d[0] = '\0';
 		*next_ms = (int)(1000 - quiet % 1000);
 	}
-	const char *msgs[] = { a, b, c, NULL };
+	const char *msgs[] = { a, b, c, d[0] ? d : NULL, NULL };
 	bar_text(text, cap, cols, msgs, hint);
 }
 
@@ -385,17 +388,25 @@ static int run_client(const char *host, const char *port, bool no_init,
 			break;
 		}
 		wait = min_wait(min_wait(wait, bar_ms), MAX_SLEEP_MS);
+		wait = min_wait(wait, ssp_conn_route_wait_ms(conn, now));
 		size_t room = ssp_flow_room(&flow) / 2; /* escapes can double it */
 		if (flow.len > 0 && wait > 20)
 			wait = 20; /* the backlog waits on acknowledgements */
 		uint64_t due = predict_next_change(pred, pred_checked);
 		if (due != 0 && due < now + (uint64_t)wait)
 			wait = due > now ? (int)(due - now) : 0;
-		struct pollfd fds[2] = { { room > 0 ? 0 : -1, POLLIN, 0 },
-		                         { ssp_conn_fd(conn), POLLIN, 0 } };
-		if (sleep_until_event(fds, 2, wait) < 0 && errno != EINTR)
+		struct pollfd fds[3] = { { room > 0 ? 0 : -1, POLLIN, 0 },
+		                         { ssp_conn_fd(conn), POLLIN, 0 },
+		                         { ssp_conn_route_fd(conn), POLLIN, 0 } };
+		if (sleep_until_event(fds, 3, wait) < 0 && errno != EINTR)
 			break;
 		now = ssp_now_ms();
+		/* This machine's addresses or routes changed (Wi-Fi to mobile
+		 * data): a fresh socket, and a probe at once, so the server
+		 * learns the new address now, not after a silence. */
+		if (((fds[2].revents & POLLIN) || ssp_conn_route_wait_ms(conn, now) == 0) &&
+		    ssp_conn_route_changed(conn, now))
+			ssp_transport_probe_now(t);
 
 		if (fds[0].revents & (POLLIN | POLLHUP)) {
 			uint8_t in[4096], keep[4096 * 2];

@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,8 @@ struct ssp_conn {
 	bool have_saved_ts;
 	uint64_t last_heard;      /* when the last authentic datagram came */
 	uint64_t last_hop;
+	int route_fd;             /* client: rtnetlink, or -1 */
+	uint64_t route_settled_at; /* a change to act on then (0: none) */
 	struct ssp_stats stats;
 };
 
@@ -155,6 +158,7 @@ static int conn_new(struct ssp_conn **out, const struct crypto_key *key,
 	if (c == NULL)
 		return SSP_ENOMEM;
 	c->fd = -1;
+	c->route_fd = -1;
 	c->server = server;
 	if (crypto_session_new(&c->crypto, key, server ? CRYPTO_TO_CLIENT
 	                                               : CRYPTO_TO_SERVER) != CRYPTO_OK) {
@@ -174,6 +178,8 @@ void ssp_conn_free(struct ssp_conn *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->route_fd >= 0)
+		close(c->route_fd);
 	crypto_session_free(c->crypto);
 	crypto_wipe(c, sizeof *c);
 	free(c);
@@ -268,6 +274,72 @@ static int client_socket(struct ssp_conn *c)
 	return SSP_OK;
 }
 
+/*
+ * Watching this machine's addresses and routes (Linux rtnetlink). The
+ * kernel's ABI, from linux/netlink.h and linux/rtnetlink.h, which musl
+ * does not ship: a netlink socket of protocol NETLINK_ROUTE bound to the
+ * groups of IPv4 and IPv6 address and route changes. Nothing it sends
+ * is parsed: any message means something changed.
+ */
+#define ROUTE_NETLINK_ROUTE 0
+#define ROUTE_GROUPS (0x10 | 0x40 | 0x100 | 0x400) /* RTMGRP_IPV{4,6}_{IFADDR,ROUTE} */
+struct route_sockaddr_nl {
+	sa_family_t nl_family;
+	unsigned short nl_pad;
+	uint32_t nl_pid;
+	uint32_t nl_groups;
+};
+
+static int route_watch_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, ROUTE_NETLINK_ROUTE);
+	if (fd < 0)
+		return -1;
+	struct route_sockaddr_nl sa;
+	memset(&sa, 0, sizeof sa);
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = ROUTE_GROUPS;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int ssp_conn_route_fd(const struct ssp_conn *c)
+{
+	return c->route_fd;
+}
+
+int ssp_conn_route_changed(struct ssp_conn *c, uint64_t now)
+{
+	char buf[8192];
+	if (c->route_fd < 0)
+		return 0;
+	/* A change comes as a burst (an address, then its routes): the
+	 * move waits until the burst has been quiet SSP_ROUTE_SETTLE_MS. */
+	while (recv(c->route_fd, buf, sizeof buf, 0) > 0)
+		c->route_settled_at = now + SSP_ROUTE_SETTLE_MS;
+	if (c->route_settled_at == 0 || now < c->route_settled_at)
+		return 0;
+	c->route_settled_at = 0;
+	/* A connected socket keeps the source address the route gave it
+	 * when it was made: a fresh one gets the new route's. */
+	if (client_socket(c) != SSP_OK)
+		return 0;
+	c->last_hop = now;
+	c->stats.port_hops++;
+	c->stats.route_changes++;
+	return 1;
+}
+
+int ssp_conn_route_wait_ms(const struct ssp_conn *c, uint64_t now)
+{
+	if (c->route_settled_at == 0)
+		return -1;
+	return c->route_settled_at > now ? (int)(c->route_settled_at - now) : 0;
+}
+
 int ssp_conn_client(struct ssp_conn **out, const struct crypto_key *key,
                     const char *host, const char *port, int family)
 {
@@ -296,6 +368,7 @@ int ssp_conn_client(struct ssp_conn **out, const struct crypto_key *key,
 		ssp_conn_free(c);
 		return rc;
 	}
+	c->route_fd = route_watch_open(); /* where it cannot, ports hop on silence */
 	*out = c;
 	return SSP_OK;
 }

@@ -192,6 +192,7 @@ struct ssp_stats {
 	uint64_t dropped_replayed;          /* seen before, or too old */
 	uint64_t roams;                     /* server: client address changed */
 	uint64_t port_hops;                 /* client: new source port */
+	uint64_t route_changes;             /* client: ... of those, for a new route */
 	uint64_t send_errors;
 };
 
@@ -231,6 +232,19 @@ int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len);
 /* Client: open a fresh source port if nothing came back for a while.
  * Returns 1 when it hopped. */
 int ssp_conn_maybe_hop(struct ssp_conn *c, uint64_t now);
+/* Client: a descriptor that turns readable when this machine's
+ * addresses or routes change (Linux rtnetlink), or -1 where there is
+ * none. Poll it with the socket, and call ssp_conn_route_changed when it
+ * is readable or ssp_conn_route_wait_ms (-1: never) has passed: it reads
+ * what came, and once a burst of changes has been quiet for
+ * SSP_ROUTE_SETTLE_MS, moves the endpoint to a fresh socket (whose
+ * source address the kernel picks anew) and returns 1: then probe the
+ * server at once (ssp_transport_probe_now), so it learns the new address
+ * without waiting for a silence. */
+#define SSP_ROUTE_SETTLE_MS 50
+int ssp_conn_route_fd(const struct ssp_conn *c);
+int ssp_conn_route_changed(struct ssp_conn *c, uint64_t now);
+int ssp_conn_route_wait_ms(const struct ssp_conn *c, uint64_t now);
 
 /* ---- state objects --------------------------------------------------- */
 
@@ -470,6 +484,9 @@ int ssp_flow_send(struct ssp_flow *f, struct ssp_transport *t, uint64_t now);
 int ssp_transport_recv(struct ssp_transport *t);
 /* Send whatever is due now. */
 int ssp_transport_tick(struct ssp_transport *t, uint64_t now);
+/* The path may have changed (ssp_conn_route_changed): the next tick
+ * probes at once, as probe_time would, with any input that waits. */
+void ssp_transport_probe_now(struct ssp_transport *t);
 /* Milliseconds until the next tick has something to do (-1: nothing). */
 int ssp_transport_wait_ms(struct ssp_transport *t, uint64_t now);
 

@@ -68,6 +68,7 @@ struct ssp_transport {
 	uint64_t last_state_at;
 	int probes;
 	uint64_t probe_received;
+	bool probe_now;                            /* ssp_transport_probe_now */
 
 	struct kept recv[SSP_MAX_RECEIVED_STATES]; /* when: its last copy came */
 	int nrecv;
@@ -389,6 +390,8 @@ static uint64_t probe_time(const struct ssp_transport *t, uint64_t now,
 
 	if (t->server || t->shutdown || quiet == NONE)
 		return NONE;
+	if (t->probe_now)
+		return now;
 	int k = ssp_conn_stats(t->conn)->received == t->probe_received ? t->probes : 0;
 	unsigned base = ssp_rtt_rto(ssp_conn_rtt(t->conn));
 	if (base < SSP_PROBE_MIN_MS)
@@ -504,6 +507,7 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 	if (probe_time(t, now, &k) <= now) {
 		/* Whatever goes out now is the probe. */
 		ack = true;
+		t->probe_now = false;
 		t->probes = k + 1;
 		t->probe_received = ssp_conn_stats(t->conn)->received;
 		t->stats.probes++;
@@ -655,6 +659,12 @@ static void assume_nothing(struct ssp_transport *t)
 {
 	for (int i = 1; i < t->nsent; i++)
 		t->sent[i].when = 0;
+}
+
+void ssp_transport_probe_now(struct ssp_transport *t)
+{
+	t->probe_now = true;
+	assume_nothing(t); /* what went out the old way may be lost */
 }
 
 static int find_recv(const struct ssp_transport *t, uint64_t num)

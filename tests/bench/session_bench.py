@@ -74,8 +74,11 @@ class Link:
     {up|down: (packets, bytes)}: whole IP packets through tunrelay, UDP
     payloads through relay."""
 
-    def __init__(self, server_port, delay_ms=0, loss=0.0, roam=0, seed=5, loss_later=False):
-        """loss_later: the loss starts at start_loss(), not at once."""
+    def __init__(self, server_port, delay_ms=0, loss=0.0, roam=0, seed=5, loss_later=False,
+                 outages=False):
+        """loss_later: the loss starts at start_loss(), not at once.
+        outages: blackout() starts and ends outages of both directions
+        (the test relay on loopback only)."""
         self.loss = loss
         self.loss_later = loss_later and L3
         if L3:
@@ -87,6 +90,8 @@ class Link:
             argv = [RELAY, "--to", "127.0.0.1:%d" % server_port]
             self.host = "127.0.0.1"
         argv += ["--delay", str(delay_ms), "--loss", str(loss), "--seed", str(seed)]
+        if outages:
+            argv.append("--blackout-both")
         if roam:
             argv += ["--roam-every", str(roam)]
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -97,6 +102,12 @@ class Link:
                 raise RuntimeError("tunrelay did not start: %s" % self.proc.stderr.read())
         else:
             self.port = int(line.split()[3])
+
+    def blackout(self, roam=False):
+        """Start an outage, or end it (from a new address when roam)."""
+        if roam:
+            self.proc.send_signal(signal.SIGUSR1)
+        self.proc.send_signal(signal.SIGUSR2)
 
     def start_loss(self):
         """With loss_later (tunrelay only), the loss starts now."""
@@ -244,7 +255,7 @@ class Session:
     or mosh-server; for ssh, the sshd processes of this session, not the
     listener)."""
 
-    def __init__(self, system, delay_ms=0, loss=0.0, roam=0):
+    def __init__(self, system, delay_ms=0, loss=0.0, roam=0, outages=False):
         self.system = system
         self.link = None
         if system.name == "ssh":
@@ -263,7 +274,7 @@ class Session:
         else:
             port, key, pid = system.start_server()
             self.server_pids = [pid]
-            self.link = Link(port, delay_ms, loss, roam)
+            self.link = Link(port, delay_ms, loss, roam, outages=outages)
             cmd = system.client_cmd(self.link.host, self.link.port, key)
         tmux("kill-server")
         time.sleep(0.2)
@@ -625,6 +636,35 @@ def idle(system, seconds=30):
         bench("%s_idle_datagrams_%s" % (n, d), sent[d] * 60.0 / took, "per_min")
 
 
+def outage(system, seconds=20, delay_ms=50):
+    """Recovery after a 20 s outage at 100 ms RTT (the test relay on
+    loopback): from the path's return until the screen shows the output
+    of a command typed during the outage, with the client back at the
+    same address and at a new one (a roam), and of one typed right after
+    an idle outage."""
+    n = system.name
+    if L3:
+        print("bench: outages need the loopback relay; skipped", file=sys.stderr)
+        return
+    for case in ("same_address", "new_address", "idle"):
+        s = Session(system, delay_ms=delay_ms, outages=True)
+        mark = "back-" + case
+        s.link.blackout()
+        time.sleep(seconds - 2)
+        if case != "idle":
+            s.keys("echo %s" % mark, "Enter")
+        time.sleep(2)
+        s.link.blackout(roam=case == "new_address")
+        if case == "idle":
+            s.keys("echo %s" % mark, "Enter")
+        took = wait_for(lambda sc: any(l.strip() == mark for l in sc.splitlines()), 20)
+        s.end()
+        if took is None:
+            print("bench: %s %s: the output never came" % (n, case), file=sys.stderr)
+            continue
+        bench("%s_outage_%s_recovery" % (n, case), took, "s")
+
+
 def main():
     if not shutil.which("tmux"):
         print("bench: session benchmarks need tmux; skipped", file=sys.stderr)
@@ -647,6 +687,8 @@ def main():
         connect_times(systems)
         for s in systems:
             idle(s)
+        for s in systems:
+            outage(s)
     finally:
         tmux("kill-server")
     bench("moshi_flood_vs_floor", results["moshi_flood_seconds"] / floor, "ratio")
@@ -654,7 +696,8 @@ def main():
               "flood_wire_down", "ctrl_c_0ms", "ctrl_c_100ms", "typing_up_bytes",
               "typing_down_bytes", "connect_to_prompt", "paste_64k_loss10",
               "idle_client_wakeups", "idle_server_wakeups", "idle_datagrams_up",
-              "idle_datagrams_down"):
+              "idle_datagrams_down", "outage_same_address_recovery",
+              "outage_new_address_recovery", "outage_idle_recovery"):
         ratio("moshi_vs_mosh_" + m, "moshi_" + m, "mosh_" + m)
     ratio("moshi_vs_ssh_connect_to_prompt", "moshi_connect_to_prompt", "ssh_connect_to_prompt")
 

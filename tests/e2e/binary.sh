@@ -22,7 +22,7 @@ fi
 expect version 0 '^moshi [0-9]+\.[0-9]+\.[0-9]+ \(mbedTLS 2\.28\.[0-9]+, libtermkey 0\.22\)$' "$MOSHI" --version
 expect help 0 'connect' "$MOSHI" --help
 expect help_lists_roles 0 'client .*MOSHI_KEY' "$MOSHI" --help
-expect unknown_role_exit_2 2 "unknown role 'bogus'" "$MOSHI" bogus
+expect unknown_option_exit_2 2 "unknown option '--bogus'" "$MOSHI" --bogus host
 expect no_args_exit_2 2 '^usage: moshi' "$MOSHI"
 
 # Dispatch by name: symlinks called moshi-server and moshi-client reach
@@ -32,7 +32,7 @@ ln -s "$MOSHI" "$TMP/moshi-client"
 expect argv0_server 0 '^usage: moshi server new' "$TMP/moshi-server" --help
 expect argv0_client 0 '^usage: moshi client' "$TMP/moshi-client" --help
 expect argv0_client_needs_host 2 '^usage: moshi client' "$TMP/moshi-client"
-expect subcommand_connect_needs_host 2 '^usage: moshi connect' "$MOSHI" connect
+expect subcommand_connect_needs_host 2 '^usage: moshi \[connect\]' "$MOSHI" connect
 expect subcommand_serve_bad_option 2 "unknown or incomplete option '-x'" "$MOSHI" serve -x
 expect subcommand_server_bad_port 2 'bad port or range' "$MOSHI" server new -p 70000
 expect client_without_key 1 'MOSHI_KEY is not set' env -u MOSHI_KEY "$MOSHI" client 127.0.0.1 60001

@@ -47,3 +47,43 @@ outage() {
 }
 outage same_address 0
 outage new_address 1
+
+# Beyond mosh: the client's machine changes address (a new network), and
+# the client notices it through rtnetlink: it moves to a fresh socket and
+# probes at once, where waiting for 10 s of silence to change port would
+# take that long. A client in a network namespace; its address changes
+# from 10.202.0.2 to 10.203.0.2; a command typed right after must show
+# its output within 5 s (without the watch: 7 to 10 s).
+if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
+	skip route_change_probes_at_once "needs root and ip"
+	exit 0
+fi
+ns="moshiout$$" vh="mo$$h" vn="mo$$n"
+CLEANUP="$CLEANUP; ip netns del $ns 2>/dev/null; ip link del $vh 2>/dev/null"
+in_ns() { ip netns exec "$ns" "$@"; }
+if ! { ip netns add "$ns" && ip link add "$vh" type veth peer name "$vn" &&
+       ip link set "$vn" netns "$ns" && ip addr add 10.202.0.1/24 dev "$vh" &&
+       ip addr add 10.203.0.1/24 dev "$vh" && ip link set "$vh" up &&
+       in_ns ip link set lo up && in_ns ip addr add 10.202.0.2/24 dev "$vn" &&
+       in_ns ip link set "$vn" up; }; then
+	fail route_change_setup "could not make the namespace and veth"
+	exit 0
+fi
+tmux -L "$sock" kill-server 2>/dev/null
+[ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null
+line=$(env PS1='rt$ ' "$MOSHI" server new -i 10.202.0.1 -- env "$mark" bash --norc --noprofile 2>/dev/null | tr -d '\r')
+port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
+key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
+tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
+	"MOSHI_KEY=$key ip netns exec $ns '$MOSHI' client 10.202.0.1 $port; echo EXIT=\$?; sleep 60"
+if ! wait_screen '^rt\$'; then
+	fail route_change_probes_at_once "no prompt: $(shown)"
+	exit 0
+fi
+sleep 1
+in_ns ip addr add 10.203.0.2/24 dev "$vn"
+in_ns ip addr del 10.202.0.2/24 dev "$vn"
+in_ns ip route add 10.202.0.1/32 dev "$vn" src 10.203.0.2
+tmux -L "$sock" send-keys -t s 'echo moved-$((6*7))' Enter
+wait_screen '^moved-42' 50 && pass route_change_probes_at_once ||
+	fail route_change_probes_at_once "no output 5 s after the address changed: $(shown)"

@@ -169,7 +169,7 @@ for i in $(seq 1 100); do
 	screen | grep -q "Nothing received from server on UDP port $deadport" && break
 	sleep 0.1
 done
-screen | grep -q "Nothing received from server on UDP port $deadport. (A firewall on 127.0.0.1 may block UDP port $deadport.)" &&
+screen | grep -Fq "Nothing received from server on UDP port $deadport (a firewall on 127.0.0.1 may block it). [To quit: Ctrl-^ .]" &&
 	pass no_reply_bar_names_port_and_host || fail no_reply_bar_names_port_and_host "$(shown)"
 t send-keys -t s C-^ .
 wait_screen '^EXIT=' 
