@@ -412,7 +412,9 @@ static int run_client(const char *host, const char *port, bool no_init,
 			uint8_t in[4096], keep[4096 * 2];
 			size_t kn = 0;
 			ssize_t n = read(0, in, room < sizeof in ? room : sizeof in);
-			if (n <= 0 && errno != EINTR && errno != EAGAIN) {
+			/* (errno is only read when read failed: after an end
+			 * of file it holds whatever failed last, an EAGAIN.) */
+			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
 				end_reason = "the terminal closed";
 				status = 1;
 				break;

@@ -769,7 +769,7 @@ int roles_connect_main(int argc, char **argv)
 		 * is its ProxyCommand and says which. Not where the user's
 		 * own configuration proxies ssh (through a jump host the
 		 * address means nothing here). */
-		bool have_cfg = ssh_config(&o, &cfg);
+		bool have_cfg = o.remote_ip != REMOTE_IP_REMOTE && ssh_config(&o, &cfg);
 		if (o.remote_ip == REMOTE_IP_PROXY && have_cfg && !cfg.proxied &&
 		    report_file(report_dir, sizeof report_dir, report, sizeof report)) {
 			proxy_command(proxyopt, sizeof proxyopt, o.family, report);

@@ -110,3 +110,32 @@ c1=$(ctx "$cp") s1=$(ctx "$sp")
 echo "orphans: idle session over 10 s: client $((c1 - c0)), server $((s1 - s0)) wakeups" >&2
 [ -n "$cp" ] && [ $((c1 - c0)) -le 10 ] && [ $((s1 - s0)) -le 10 ] && pass idle_session_sleeps ||
 	fail idle_session_sleeps "client $((c1 - c0)), server $((s1 - s0)) wakeups in 10 s (at most 10 each)"
+
+# A client whose terminal goes away (its tmux killed) ends, and does not
+# spin on the terminal's end of file. It runs in a session of its own
+# (setsid), as a client whose terminal is not its controlling one: no
+# SIGHUP comes, only the end of file.
+tmux -L "$sock" kill-server 2>/dev/null
+sleep 0.2
+line=$("$MOSHI" server new -i 127.0.0.1 -- env "$mark" sh 2>/dev/null | tr -d '\r')
+port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
+key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
+sp=$(pgrep -n -f "server new .*$mark")
+tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
+	"MOSHI_KEY=$key setsid -w '$MOSHI' client 127.0.0.1 $port"
+sleep 2
+cp=$(pgrep -n -f "^$MOSHI client 127.0.0.1 $port")
+tmux -L "$sock" kill-server 2>/dev/null
+for i in $(seq 1 30); do
+	kill -0 "$cp" 2>/dev/null || break
+	sleep 0.1
+done
+if [ -z "$cp" ]; then
+	fail client_ends_with_its_terminal "no client started"
+elif kill -0 "$cp" 2>/dev/null; then
+	fail client_ends_with_its_terminal "still running 3 s after its terminal closed ($(cpu_ticks "$cp") ticks of CPU)"
+	kill "$cp"
+else
+	pass client_ends_with_its_terminal
+fi
+kill "$sp" 2>/dev/null
