@@ -18,22 +18,19 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../crypto/crypto.h"
 #include "../ssp/ssp.h"
 #include "../term/term.h"
 #include "predict.h"
+#include "sleep.h"
 
 #define BAR_AFTER_MS 6500       /* quiet this long: show the bar */
 #define NOTHING_YET_AFTER_MS 3000
 /* A client that has heard nothing from its server this long after it
  * started gives up (MOSHI_CLIENT_CONTACT_TMOUT seconds, when set). */
 #define NO_CONTACT_GIVE_UP_MS 20000
-/* The longest the client sleeps: every timer it has is computed, so
- * this only bounds a clock that jumped. */
-#define MAX_SLEEP_MS 60000
 
 static volatile sig_atomic_t got_winch = 1, got_end, got_cont;
 static int end_signal;
@@ -238,31 +235,6 @@ static uint64_t contact_timeout_ms(void)
 	return v && *v && *end == '\0' && s > 0 ? (uint64_t)s * 1000 : NO_CONTACT_GIVE_UP_MS;
 }
 
-/* The client's signals are blocked except while it sleeps (see
- * sleep_until_event in server.c). */
-static sigset_t sleep_mask;
-
-static void block_signals(const int *sigs, size_t n)
-{
-	sigset_t set;
-	sigemptyset(&set);
-	for (size_t i = 0; i < n; i++)
-		sigaddset(&set, sigs[i]);
-	sigprocmask(SIG_BLOCK, &set, &sleep_mask);
-}
-
-static int sleep_until_event(struct pollfd *fds, nfds_t n, int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	return ppoll(fds, n, ms < 0 ? NULL : &ts, &sleep_mask);
-}
-
-/* The smaller of a and b, where negative means "no limit". */
-static int min_wait(int a, int b)
-{
-	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
-}
-
 static int run_client(const char *host, const char *port, bool no_init,
                       enum predict_mode mode)
 {
@@ -327,7 +299,7 @@ static int run_client(const char *host, const char *port, bool no_init,
 	int sigs[] = { SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGINT, SIGQUIT };
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		sigaction(sigs[i], &sa, NULL);
-	block_signals(sigs, sizeof sigs / sizeof sigs[0]);
+	sleep_block_signals(sigs, sizeof sigs / sizeof sigs[0]);
 	signal(SIGPIPE, SIG_IGN);
 	tty_enter(&tty);
 
@@ -378,17 +350,17 @@ static int run_client(const char *host, const char *port, bool no_init,
 		/* Sleep until the next timer: an idle client wakes for its
 		 * heartbeat, the server's, and the bar's seconds only. */
 		char text[300];
-		int wait = ssp_transport_wait_ms(t, now), bar_ms = -1;
+		int bar_ms = -1, contact_ms_left = -1;
 		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
 		bar_now(text, sizeof text, cols, quiet, now - start, host, port, hint, &bar_ms);
-		wait = min_wait(wait, bar_ms);
-		if (contact_state(quiet, now - start, contact_ms, &bar_ms) == CONTACT_NONE) {
+		if (contact_state(quiet, now - start, contact_ms, &contact_ms_left) == CONTACT_NONE) {
 			end_reason = "nothing came from the server";
 			status = MOSHI_EXIT_NO_CONTACT;
 			break;
 		}
-		wait = min_wait(min_wait(wait, bar_ms), MAX_SLEEP_MS);
-		wait = min_wait(wait, ssp_conn_route_wait_ms(conn, now));
+		int wait = sleep_min(ssp_transport_wait_ms(t, now), bar_ms);
+		wait = sleep_min(wait, contact_ms_left);
+		wait = sleep_min(wait, ssp_conn_route_wait_ms(conn, now));
 		size_t room = ssp_flow_room(&flow) / 2; /* escapes can double it */
 		if (flow.len > 0 && wait > 20)
 			wait = 20; /* the backlog waits on acknowledgements */

@@ -9,14 +9,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,14 +23,12 @@
 #include "../pty/pty.h"
 #include "../ssp/ssp.h"
 #include "../term/term.h"
+#include "sleep.h"
 
 #define NO_CLIENT_TIMEOUT_MS 60000
 /* After the command exited, a client that is away gets this long (or
  * MOSHI_SERVER_FINAL_TMOUT seconds) to come back for the final screen. */
 #define FINAL_TIMEOUT_S 3600
-/* The longest a server sleeps: every timer it has is computed, so this
- * only bounds a clock that jumped. */
-#define MAX_SLEEP_MS 60000
 /* After the command is reaped, its last output is read from the pty
  * until the pty says it ended, or nothing more came for this long (a
  * program left in the background still holds it), or this much came. */
@@ -329,13 +325,12 @@ static bool client_gone(const struct limits *l, uint64_t quiet)
 	return l->net >= 0 && quiet != UINT64_MAX && quiet > (uint64_t)l->net * 1000;
 }
 
-/* Milliseconds until client_gone may turn true (INT_MAX: never). */
+/* Milliseconds until client_gone may turn true (-1: never). */
 static int client_gone_in(const struct limits *l, uint64_t quiet)
 {
 	if (l->net < 0 || quiet == UINT64_MAX)
-		return INT_MAX;
-	uint64_t at = (uint64_t)l->net * 1000 + 1;
-	return quiet >= at ? 0 : at - quiet > INT_MAX ? INT_MAX : (int)(at - quiet);
+		return -1;
+	return sleep_until((uint64_t)l->net * 1000 + 1, quiet);
 }
 
 /* Why a signal ends the server now, or NULL: SIGTERM, SIGINT and SIGHUP
@@ -349,36 +344,6 @@ static const char *signal_end(const struct limits *l, uint64_t quiet)
 			return "SIGUSR1";
 	}
 	return got_term ? "a signal to end" : NULL;
-}
-
-/* The server's signals are blocked except while it sleeps here, so one
- * that comes between a check of its flag and the sleep ends the sleep
- * at once instead of waiting for the next event. */
-static sigset_t sleep_mask;
-
-static int sleep_until_event(struct pollfd *fds, nfds_t n, int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	return ppoll(fds, n, ms < 0 ? NULL : &ts, &sleep_mask);
-}
-
-/* Block the server's signals outside sleep_until_event. */
-static void block_signals(void)
-{
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, &sleep_mask);
-}
-
-/* The smaller of a and b, where negative means "no limit". */
-static int min_wait(int a, int b)
-{
-	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
 /* The command exited: its final screen, and then the shutdown, must
@@ -398,10 +363,10 @@ static const char *farewell(struct ssp_transport *t, const struct limits *l)
 		uint64_t now = ssp_now_ms();
 		if (now >= until)
 			return "it did not come back within MOSHI_SERVER_FINAL_TMOUT seconds";
-		int w = min_wait(ssp_transport_wait_ms(t, now), (int)(until - now));
-		w = min_wait(w, client_gone_in(l, ssp_conn_quiet_ms(conn, now)));
+		int w = sleep_min(ssp_transport_wait_ms(t, now), sleep_until(until, now));
+		w = sleep_min(w, client_gone_in(l, ssp_conn_quiet_ms(conn, now)));
 		struct pollfd p = { ssp_conn_fd(conn), POLLIN, 0 };
-		if (sleep_until_event(&p, 1, min_wait(w, MAX_SLEEP_MS)) < 0 && errno != EINTR)
+		if (sleep_until_event(&p, 1, w) < 0 && errno != EINTR)
 			return strerror(errno);
 		ssp_transport_recv(t);
 		now = ssp_now_ms();
@@ -517,7 +482,8 @@ static int serve(struct server_opts *o)
 		logf_(true, "cannot start the command: %s", strerror(errno));
 		return 1;
 	}
-	block_signals();
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
+	sleep_block_signals(sigs, sizeof sigs / sizeof sigs[0]);
 	logf_(o->verbose, "running %s on a pty, pid %d, UDP port %d",
 	      o->command ? o->command[0] : pty_user_shell(), (int)child, ssp_conn_port(conn));
 
@@ -548,22 +514,19 @@ static int serve(struct server_opts *o)
 		uint64_t now = ssp_now_ms();
 		int wait = ssp_transport_wait_ms(t, now);
 		if (applied.n > 0)
-			wait = min_wait(wait, ECHO_ACK_DELAY_MS);
+			wait = sleep_min(wait, ECHO_ACK_DELAY_MS);
 		if (quiet_pending) {
 			/* Wake when the output has been quiet long enough. */
-			uint64_t q = last_output + quiet_ms(&applied, reads);
-			wait = min_wait(wait, q > now ? (int)(q - now) : 0);
+			wait = sleep_min(wait, sleep_until(last_output + quiet_ms(&applied, reads), now));
 		}
-		if (!ssp_conn_has_remote(conn)) {
-			uint64_t q = start + NO_CLIENT_TIMEOUT_MS + 1;
-			wait = min_wait(wait, q > now ? (int)(q - now) : 0);
-		}
-		wait = min_wait(wait, client_gone_in(&lim, ssp_conn_quiet_ms(conn, now)));
+		if (!ssp_conn_has_remote(conn))
+			wait = sleep_min(wait, sleep_until(start + NO_CLIENT_TIMEOUT_MS + 1, now));
+		wait = sleep_min(wait, client_gone_in(&lim, ssp_conn_quiet_ms(conn, now)));
 		struct pollfd fds[2] = {
 			{ ssp_conn_fd(conn), POLLIN, 0 },
 			{ child_done ? -1 : master, POLLIN | (sc.toapp.len ? POLLOUT : 0), 0 },
 		};
-		if (sleep_until_event(fds, 2, min_wait(wait, MAX_SLEEP_MS)) < 0 && errno != EINTR)
+		if (sleep_until_event(fds, 2, wait) < 0 && errno != EINTR)
 			break;
 		now = ssp_now_ms();
 
