@@ -139,3 +139,28 @@ else
 	pass client_ends_with_its_terminal
 fi
 kill "$sp" 2>/dev/null
+
+# The same race made certain: the server is stopped while its command
+# prints its last line and exits, so on waking it finds SIGCHLD pending
+# with the line still in the pty (a poll that wakes for the signal sees
+# no input). The line must still reach the client's screen.
+tmux -L "$sock" kill-server 2>/dev/null
+sleep 0.2
+line=$("$MOSHI" server new -i 127.0.0.1 -- env "$mark" sh -c 'sleep 2; echo final-line-$((6*7))' 2>/dev/null | tr -d '\r')
+port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
+key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
+sp=$(pgrep -n -f "server new .*$mark")
+tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
+	"MOSHI_KEY=$key '$MOSHI' client --no-init 127.0.0.1 $port; sleep 60"
+sleep 1
+kill -STOP "$sp"
+sleep 2
+kill -CONT "$sp"
+for i in $(seq 1 30); do
+	tmux -L "$sock" capture-pane -p -t s 2>/dev/null | grep -q '^final-line-42' && break
+	sleep 0.1
+done
+tmux -L "$sock" capture-pane -p -t s 2>/dev/null | grep -q '^final-line-42' &&
+	pass last_output_read_after_the_exit ||
+	fail last_output_read_after_the_exit "screen: $(tmux -L "$sock" capture-pane -p -t s 2>/dev/null | grep -v '^$' | tail -3 | tr '\n' '|')"
+kill "$sp" 2>/dev/null
