@@ -601,24 +601,32 @@ static bool report_file(char *dir, size_t dn, char *file, size_t fn)
 	return true;
 }
 
-/* ssh's ProxyCommand that runs this very binary as the proxy. ssh
- * expands % and hands the line to a shell: both are escaped. */
+/* One word of a ProxyCommand: quoted for the shell ssh hands the line
+ * to, with ssh's % escaped. */
+static void proxy_word(char *out, size_t cap, const char *word)
+{
+	char q[8300];
+	shell_quote(q, sizeof q, word);
+	size_t r = 0;
+	for (const char *c = q; *c && r + 3 < cap; c++) {
+		if (*c == '%')
+			out[r++] = '%';
+		out[r++] = *c;
+	}
+	out[r] = '\0';
+}
+
+/* ssh's ProxyCommand that runs this very binary as the proxy. */
 static void proxy_command(char *out, size_t cap, enum addr_family f, const char *report)
 {
-	char self[4096], q[8300], e[8300];
+	char self[4096], s[8300], r[8600], opt[4300];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	self[n > 0 ? n : 0] = '\0';
-	snprintf(e, sizeof e, "%s", self);
-	shell_quote(q, sizeof q, e);
-	size_t r = 0;
-	for (const char *c = q; *c && r + 2 < sizeof e; c++) {
-		if (*c == '%')
-			e[r++] = '%';
-		e[r++] = *c;
-	}
-	e[r] = '\0';
-	snprintf(out, cap, "ProxyCommand=%s proxy --family=%s --report=%s %%h %%p", e,
-	         addr_family_name(f), report);
+	proxy_word(s, sizeof s, self);
+	snprintf(opt, sizeof opt, "--report=%.4200s", report);
+	proxy_word(r, sizeof r, opt);
+	snprintf(out, cap, "ProxyCommand=%.8290s proxy --family=%s %.8590s %%h %%p", s,
+	         addr_family_name(f), r);
 }
 
 /* The address to dial, by the chosen method; false after saying why
@@ -744,7 +752,7 @@ int roles_connect_main(int argc, char **argv)
 		snprintf(b.ip, sizeof b.ip, "127.0.0.1");
 	} else {
 		static char sargs[8192], script[12288], remote[32768];
-		static char runssh[4096], proxyopt[16384];
+		static char runssh[4096], proxyopt[20000];
 		host = o.host;
 		what = o.ssh;
 		server_args(sargs, sizeof sargs, &o);
