@@ -214,9 +214,12 @@ fuzz-targets: $(FUZZ_BINS)
 run: $(MOSHI_BIN)
 	./$(MOSHI_BIN) connect --local
 
-# What the end-to-end tests need; installed when root (else they skip).
+# What the end-to-end tests need, and the programs the oracle and
+# fidelity suites record; installed when root (else the command to run
+# is printed, and those tests skip).
 CHECK_TOOLS := tmux:tmux python3:python3 script:bsdutils sshd:openssh-server \
-  ssh:openssh-client ip:iproute2 nft:nftables
+  ssh:openssh-client ip:iproute2 nft:nftables pgrep:procps less:less \
+  man:man-db vi:vim nano:nano
 check: $(MOSHI_BIN) $(TEST_BINS) $(TOOL_BINS)
 	@sh deps/need.sh $(CHECK_TOOLS) || echo "moshi: tests that need those will be skipped"
 	@MOSHI=$(abspath $(MOSHI_BIN)) OUT=$(abspath $(OUT)) SANITIZE=$(SANITIZE) \
