@@ -238,10 +238,13 @@ install: $(MOSHI_BIN)
 	ln -sf moshi $(DESTDIR)$(PREFIX)/bin/moshi-client
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 moshi.1 $(DESTDIR)$(PREFIX)/share/man/man1/moshi.1
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 contrib/moshi.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/moshi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/moshi $(DESTDIR)$(PREFIX)/bin/moshi-server \
-	  $(DESTDIR)$(PREFIX)/bin/moshi-client $(DESTDIR)$(PREFIX)/share/man/man1/moshi.1
+	  $(DESTDIR)$(PREFIX)/bin/moshi-client $(DESTDIR)$(PREFIX)/share/man/man1/moshi.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/moshi
 
 clean:
 	rm -rf $(BUILD)/musl $(BUILD)/san $(BUILD)/fuzz moshi moshi-server moshi-client

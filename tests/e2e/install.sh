@@ -25,6 +25,11 @@ if [ -f "$TMP/prefix/share/man/man1/moshi.1" ]; then
 else
 	fail man_page_installed "no share/man/man1/moshi.1 under PREFIX"
 fi
+if [ -f "$TMP/prefix/share/bash-completion/completions/moshi" ]; then
+	pass completion_installed
+else
+	fail completion_installed "no share/bash-completion/completions/moshi under PREFIX"
+fi
 # The page renders, and names every role and environment variable.
 if command -v man >/dev/null 2>&1; then
 	man -l "$TMP/prefix/share/man/man1/moshi.1" > "$TMP/man.txt" 2>/dev/null
