@@ -92,7 +92,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(OUT)/fuzz/%)
 DEP_STAMP := $(MBEDTLS_SRC)/include/mbedtls/version.h $(TERMKEY_SRC)/termkey.h
 TOOL_STAMP := $(OUT)/.tools
 
-.PHONY: all run check bench bench-report fuzz fuzz-targets install uninstall clean distclean
+.PHONY: all run check bench bench-report fuzz fuzz-targets install uninstall deb clean distclean
 all: $(MOSHI_BIN)
 
 $(TOOL_STAMP):
@@ -219,7 +219,7 @@ run: $(MOSHI_BIN)
 # is printed, and those tests skip).
 CHECK_TOOLS := tmux:tmux python3:python3 script:bsdutils sshd:openssh-server \
   ssh:openssh-client ip:iproute2 nft:nftables pgrep:procps less:less \
-  man:man-db vi:vim nano:nano
+  man:man-db vi:vim nano:nano lintian:lintian
 check: $(MOSHI_BIN) $(TEST_BINS) $(TOOL_BINS)
 	@sh deps/need.sh $(CHECK_TOOLS) || echo "moshi: tests that need those will be skipped"
 	@MOSHI=$(abspath $(MOSHI_BIN)) OUT=$(abspath $(OUT)) SANITIZE=$(SANITIZE) \
@@ -240,6 +240,12 @@ install: $(MOSHI_BIN)
 	install -m 644 moshi.1 $(DESTDIR)$(PREFIX)/share/man/man1/moshi.1
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 644 contrib/moshi.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/moshi
+
+# A Debian package of the static binary (deps/deb/build.sh says what is
+# in it): $(BUILD)/moshi_VERSION_ARCH.deb.
+deb: all
+	@sh deps/need.sh dpkg-deb:dpkg
+	@sh deps/deb/build.sh moshi $(VERSION) $(abspath $(BUILD))
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/moshi $(DESTDIR)$(PREFIX)/bin/moshi-server \
