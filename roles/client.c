@@ -498,6 +498,7 @@ static int run_client(const char *host, const char *port, bool no_init,
 		/* The server ended: acknowledge its shutdown before going. */
 		ssp_transport_run(t, 50, NULL, NULL);
 	predict_free(pred);
+	sleep_unblock_signals();
 	bool never_heard = ssp_conn_quiet_ms(conn, ssp_now_ms()) == UINT64_MAX;
 	if (never_heard && status == 0)
 		status = MOSHI_EXIT_NO_CONTACT; /* quit before any contact */

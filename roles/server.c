@@ -653,6 +653,7 @@ static int serve(struct server_opts *o)
 			waitpid(child, &status, 0);
 		}
 	}
+	sleep_unblock_signals();
 	ssp_transport_free(t);
 	term_free(sc.term);
 	free(sc.toapp.data);

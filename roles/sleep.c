@@ -16,6 +16,11 @@ void sleep_block_signals(const int *sigs, size_t n)
 	sigprocmask(SIG_BLOCK, &set, &awake_mask);
 }
 
+void sleep_unblock_signals(void)
+{
+	sigprocmask(SIG_SETMASK, &awake_mask, NULL);
+}
+
 int sleep_until_event(struct pollfd *fds, nfds_t n, int ms)
 {
 	ms = sleep_min(ms, SLEEP_MAX_MS);

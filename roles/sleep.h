@@ -18,6 +18,10 @@
 /* Block these signals except while sleeping (their handlers are the
  * caller's). A child forked later inherits the block: call it after. */
 void sleep_block_signals(const int *sigs, size_t n);
+/* Unblock them again: a role does this on its way out, so that a signal
+ * left pending (a terminal's hangup sends SIGHUP and SIGCONT) is taken
+ * by its handler, not left to whatever runs at exit. */
+void sleep_unblock_signals(void);
 /* ppoll for at most ms (negative: no limit, which SLEEP_MAX_MS caps). */
 int sleep_until_event(struct pollfd *fds, nfds_t n, int ms);
 /* The smaller of two waits in ms, where negative means "no limit". */

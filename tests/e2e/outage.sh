@@ -44,6 +44,16 @@ outage() {
 		fail "${1}_client_kept_trying" "$n datagrams in the outage's last 2 s (at least 4)"
 	screen | grep -q 'Last contact' && fail "${1}_bar_gone" "the bar is still up: $(screen | head -1)" ||
 		pass "${1}_bar_gone"
+	end_session
+}
+
+# The session ends by its shell's exit, not by killing its terminal: a
+# sanitizer build's client hung at exit, its leak checker's tracer
+# waiting for a stop that the terminal's hangup (SIGHUP, then SIGCONT)
+# had cancelled.
+end_session() {
+	tmux -L "$sock" send-keys -t s 'exit' Enter
+	wait_screen '^EXIT=' 100
 }
 outage same_address 0
 outage new_address 1
@@ -87,3 +97,4 @@ in_ns ip route add 10.202.0.1/32 dev "$vn" src 10.203.0.2
 tmux -L "$sock" send-keys -t s 'echo moved-$((6*7))' Enter
 wait_screen '^moved-42' 50 && pass route_change_probes_at_once ||
 	fail route_change_probes_at_once "no output 5 s after the address changed: $(shown)"
+end_session
