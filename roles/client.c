@@ -50,20 +50,6 @@ struct tty {
 	bool init; /* alternate screen in use */
 };
 
-static void write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n > 0) {
-		ssize_t k = write(fd, c, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return;
-		c += k;
-		n -= (size_t)k;
-	}
-}
-
 static void tty_enter(struct tty *t)
 {
 	struct termios raw = t->saved;
@@ -71,7 +57,7 @@ static void tty_enter(struct tty *t)
 	tcsetattr(0, TCSADRAIN, &raw);
 	t->raw = true;
 	if (t->init)
-		write_all(1, "\033[?1049h\033[H\033[2J", 15);
+		roles_write_all(1, "\033[?1049h\033[H\033[2J", 15);
 }
 
 /* Undo everything a frame may have switched on, then the terminal modes. */
@@ -81,11 +67,11 @@ static void tty_leave(struct tty *t)
 		"\033[?9;1000;1002;1003;1004;1005;1006;1015;2004l\033]8;;\033\\";
 	if (!t->raw)
 		return;
-	write_all(1, reset, sizeof reset - 1);
+	roles_write_all(1, reset, sizeof reset - 1);
 	if (t->init)
-		write_all(1, "\033[?1049l", 8);
+		roles_write_all(1, "\033[?1049l", 8);
 	else
-		write_all(1, "\r\n", 2);
+		roles_write_all(1, "\r\n", 2);
 	tcsetattr(0, TCSADRAIN, &t->saved);
 	t->raw = false;
 }
@@ -158,7 +144,7 @@ static void draw_bar(const char *text)
 	int n = snprintf(buf, sizeof buf, "\0337\033[1;1H\033[0;1;37;44m%s\033[K\033[m\0338",
 	                 text);
 	if (n > 0)
-		write_all(1, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+		roles_write_all(1, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 /* What the bar says now ("" when nothing), and in *next_ms when that
@@ -229,10 +215,8 @@ static enum contact contact_state(uint64_t quiet, uint64_t since_start, uint64_t
 
 static uint64_t contact_timeout_ms(void)
 {
-	const char *v = getenv("MOSHI_CLIENT_CONTACT_TMOUT");
-	char *end;
-	long s = v && *v ? strtol(v, &end, 10) : -1;
-	return v && *v && *end == '\0' && s > 0 ? (uint64_t)s * 1000 : NO_CONTACT_GIVE_UP_MS;
+	long s = roles_env_seconds("MOSHI_CLIENT_CONTACT_TMOUT");
+	return s > 0 ? (uint64_t)s * 1000 : NO_CONTACT_GIVE_UP_MS;
 }
 
 static int run_client(const char *host, const char *port, bool no_init,
@@ -309,6 +293,7 @@ static int run_client(const char *host, const char *port, bool no_init,
 	if (esc >= 0)
 		snprintf(hint, sizeof hint, " [To quit: %s .]", esc_name);
 	uint64_t contact_ms = contact_timeout_ms();
+	uint64_t bar_due = 0; /* when the bar may change next (UINT64_MAX: never) */
 	bool quit_while_gone = false;
 	bool prefix = getenv("MOSHI_TITLE_NOPREFIX") == NULL;
 	bool after_escape = false, repaint = true, bar = false;
@@ -349,10 +334,9 @@ static int run_client(const char *host, const char *port, bool no_init,
 		}
 		/* Sleep until the next timer: an idle client wakes for its
 		 * heartbeat, the server's, and the bar's seconds only. */
-		char text[300];
-		int bar_ms = -1, contact_ms_left = -1;
+		int bar_ms = bar_due == UINT64_MAX ? -1 : sleep_until(bar_due, now);
+		int contact_ms_left = -1;
 		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
-		bar_now(text, sizeof text, cols, quiet, now - start, host, port, hint, &bar_ms);
 		if (contact_state(quiet, now - start, contact_ms, &contact_ms_left) == CONTACT_NONE) {
 			end_reason = "nothing came from the server";
 			status = MOSHI_EXIT_NO_CONTACT;
@@ -466,7 +450,7 @@ static int run_client(const char *host, const char *port, bool no_init,
 				}
 				out.len = 0;
 				term_render(repaint ? NULL : shown, f, &out);
-				write_all(1, out.data, out.len);
+				roles_write_all(1, out.data, out.len);
 				term_frame_free(shown);
 				shown = f;
 				shown_num = num;
@@ -480,9 +464,13 @@ static int run_client(const char *host, const char *port, bool no_init,
 		ssp_conn_maybe_hop(conn, now);
 		ssp_transport_tick(t, now);
 
-		/* The notification bar when the link is quiet. */
+		/* The notification bar when the link is quiet, and when it
+		 * changes next. */
+		char text[300];
+		bar_ms = -1;
 		quiet = ssp_conn_quiet_ms(conn, now);
 		bar_now(text, sizeof text, cols, quiet, now - start, host, port, hint, &bar_ms);
+		bar_due = bar_ms < 0 ? UINT64_MAX : now + (uint64_t)bar_ms;
 		if (text[0]) {
 			draw_bar(text);
 			bar = true;

@@ -33,10 +33,8 @@
 /* BOOT_TIMEOUT_MS, or MOSHI_CONNECT_TMOUT seconds when set. */
 static uint64_t boot_timeout_ms(void)
 {
-	const char *v = getenv("MOSHI_CONNECT_TMOUT");
-	char *end;
-	long s = v && *v ? strtol(v, &end, 10) : -1;
-	return v && *v && *end == '\0' && s > 0 ? (uint64_t)s * 1000 : BOOT_TIMEOUT_MS;
+	long s = roles_env_seconds("MOSHI_CONNECT_TMOUT");
+	return s > 0 ? (uint64_t)s * 1000 : BOOT_TIMEOUT_MS;
 }
 
 enum remote_ip { REMOTE_IP_PROXY, REMOTE_IP_LOCAL, REMOTE_IP_REMOTE };
@@ -268,18 +266,8 @@ static int upload_self(int fd, const char *host)
 	char buf[65536];
 	ssize_t k;
 	int rc = 0;
-	while (rc == 0 && (k = read(in, buf, sizeof buf)) > 0) {
-		for (ssize_t off = 0; off < k;) {
-			ssize_t w = write(fd, buf + off, (size_t)(k - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				rc = -1;
-				break;
-			}
-			off += w;
-		}
-	}
+	while (rc == 0 && (k = read(in, buf, sizeof buf)) > 0)
+		rc = roles_write_all(fd, buf, (size_t)k);
 	close(in);
 	return rc;
 }

@@ -128,17 +128,7 @@ static bool pass_on(int from, int to)
 	ssize_t n = read(from, buf, sizeof buf);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return true;
-	if (n <= 0)
-		return false;
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = write(to, buf + off, (size_t)(n - off));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		off += w;
-	}
-	return true;
+	return n > 0 && roles_write_all(to, buf, (size_t)n) == 0;
 }
 
 /* Relay stdin to s and s to stdout until both directions have ended. */

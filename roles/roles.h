@@ -6,6 +6,8 @@
 #ifndef MOSHI_ROLES_H
 #define MOSHI_ROLES_H
 
+#include <stddef.h>
+
 /* Exit statuses (moshi(1) lists them). */
 #define MOSHI_EXIT_OK 0         /* the session ended normally */
 #define MOSHI_EXIT_ERROR 1      /* anything else: a signal, no terminal, ... */
@@ -17,8 +19,14 @@
 /* Printed by --version, and by roles that report their own version. */
 void roles_print_version(const char *prog);
 
+/* Helpers the roles share (roles/io.c). */
+/* Write all n bytes (through EINTR): 0, or -1. */
+int roles_write_all(int fd, const void *p, size_t n);
 /* PORT or PORT:PORT2 (0-65535, PORT <= PORT2): 0, or -1. */
 int roles_parse_ports(const char *s, int *lo, int *hi);
+/* The environment variable name as whole seconds (>= 0), or -1 when it
+ * is unset, empty or not a number. */
+long roles_env_seconds(const char *name);
 
 int roles_server_main(int argc, char **argv);
 int roles_client_main(int argc, char **argv);

@@ -73,26 +73,6 @@ static void server_usage(FILE *f)
 	           "       moshi serve [same options]\n");
 }
 
-int roles_parse_ports(const char *s, int *lo, int *hi)
-{
-	char *end;
-	long a = strtol(s, &end, 10), b;
-	if (end == s || a < 0 || a > 65535)
-		return -1;
-	b = a;
-	if (*end == ':') {
-		const char *t = end + 1;
-		b = strtol(t, &end, 10);
-		if (end == t || b < a || b > 65535)
-			return -1;
-	}
-	if (*end != '\0')
-		return -1;
-	*lo = (int)a;
-	*hi = (int)b;
-	return 0;
-}
-
 /* Parse argv (after "new", or after "serve"); 0, or 2 for a usage error. */
 static int parse_server_args(int argc, char **argv, struct server_opts *o)
 {
@@ -295,16 +275,6 @@ static void logf_(bool on, const char *fmt, ...)
 	va_end(ap);
 }
 
-static long env_seconds(const char *name)
-{
-	const char *v = getenv(name);
-	if (v == NULL || *v == '\0')
-		return -1;
-	char *end;
-	long s = strtol(v, &end, 10);
-	return *end == '\0' && s >= 0 ? s : -1;
-}
-
 /* The client acknowledged the screen the server has now. */
 static bool final_screen_acked(struct ssp_transport *t)
 {
@@ -390,6 +360,15 @@ static const char *farewell(struct ssp_transport *t, const struct limits *l)
 	}
 }
 
+/* The CONNECT line, which the client starts on; the key text is wiped
+ * once it is out. */
+static void say_connect(const struct ssp_conn *conn, char *keytext)
+{
+	printf("\r\nMOSHI CONNECT %d %s\r\n", ssp_conn_port(conn), keytext);
+	fflush(stdout);
+	crypto_wipe(keytext, CRYPTO_KEY_B64_LEN + 1);
+}
+
 static int serve(struct server_opts *o)
 {
 	struct crypto_key key;
@@ -435,9 +414,7 @@ static int serve(struct server_opts *o)
 			 * client starts on the second, so the first can never
 			 * land in (or after) its session. */
 			fprintf(stderr, "\n[moshi-server detached, pid = %d]\n", (int)p);
-			printf("\r\nMOSHI CONNECT %d %s\r\n", ssp_conn_port(conn), keytext);
-			fflush(stdout);
-			crypto_wipe(keytext, sizeof keytext);
+			say_connect(conn, keytext);
 			_exit(0);
 		}
 		crypto_wipe(keytext, sizeof keytext);
@@ -451,9 +428,7 @@ static int serve(struct server_opts *o)
 				close(null);
 		}
 	} else {
-		printf("\r\nMOSHI CONNECT %d %s\r\n", ssp_conn_port(conn), keytext);
-		fflush(stdout);
-		crypto_wipe(keytext, sizeof keytext);
+		say_connect(conn, keytext);
 	}
 
 	/* Keep nothing inherited from whoever started us (their pipes would
@@ -495,9 +470,9 @@ static int serve(struct server_opts *o)
 	}
 	struct applied applied = { .n = 0 };
 	uint64_t consumed = 0, ack = 0, start = ssp_now_ms(), input_bytes = 0;
-	struct limits lim = { env_seconds("MOSHI_SERVER_NETWORK_TMOUT"),
-	                      env_seconds("MOSHI_SERVER_SIGNAL_TMOUT"),
-	                      env_seconds("MOSHI_SERVER_FINAL_TMOUT") };
+	struct limits lim = { roles_env_seconds("MOSHI_SERVER_NETWORK_TMOUT"),
+	                      roles_env_seconds("MOSHI_SERVER_SIGNAL_TMOUT"),
+	                      roles_env_seconds("MOSHI_SERVER_FINAL_TMOUT") };
 	bool child_done = false, child_reaped = false, changed = false;
 	/* The application's output since it last went quiet is unsent. */
 	bool quiet_pending = false;
