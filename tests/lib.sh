@@ -88,12 +88,50 @@ relayed_session() {
 # TENTHS/10 s (5 s unless given) for a line matching the grep -E PATTERN.
 screen() { tmux -L "$sock" capture-pane -t s -p; }
 shown() { screen | grep -v '^$' | tail -4 | tr '\n' '|'; }
-wait_screen() { # PATTERN [TENTHS]
-	for i in $(seq 1 "${2:-50}"); do
+wait_screen() { # PATTERN [TENTHS], default WAIT_TENTHS (50)
+	for i in $(seq 1 "${2:-${WAIT_TENTHS:-50}}"); do
 		screen | grep -Eq -- "$1" && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# sshd_setup PORT ADDRESS: throwaway host and user keys in $TMP, and
+# $TMP/sshd_config for an sshd on ADDRESS:PORT that lets this machine's
+# root in with the user key only (its AuthorizedKeysFile is in $TMP:
+# nobody's ~/.ssh is touched); a caller appends what else it needs.
+sshd_setup() {
+	# sshd reads authorized_keys as the user logging in.
+	chmod 755 "$TMP"
+	ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey"
+	ssh-keygen -q -t ed25519 -N '' -f "$TMP/userkey"
+	cp "$TMP/userkey.pub" "$TMP/authorized_keys"
+	cat > "$TMP/sshd_config" <<CONF
+Port $1
+ListenAddress $2
+HostKey $TMP/hostkey
+PidFile $TMP/sshd.pid
+AuthorizedKeysFile $TMP/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+CONF
+	mkdir -p /run/sshd
+}
+
+# start_server [NAME=VALUE...] -- COMMAND...: `moshi server new` on
+# 127.0.0.1 with that environment, running COMMAND with $mark on its
+# command line; sets port, key and spid (each empty if missing).
+start_server() {
+	envs=""
+	while [ "$1" != "--" ]; do envs="$envs $1"; shift; done
+	shift
+	line=$(env $envs "$MOSHI" server new -i 127.0.0.1 -- env "$mark" "$@" 2>/dev/null | tr -d '\r')
+	port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
+	key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
+	spid=$(pgrep -n -f "server new .*$mark")
 }
 
 # hand_session [NAME=VALUE...] -- COMMAND...: a server started by hand
@@ -103,13 +141,7 @@ wait_screen() { # PATTERN [TENTHS]
 # shown as EXIT=N when it ends. Sets spid (the server), apid (its
 # program), cpid (the client), port and key; fails if any is missing.
 hand_session() {
-	envs=""
-	while [ "$1" != "--" ]; do envs="$envs $1"; shift; done
-	shift
-	line=$(env $envs PS1='moshi$ ' "$MOSHI" server new -i 127.0.0.1 -- env "$mark" "$@" 2>/dev/null | tr -d '\r')
-	port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
-	key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
-	spid=$(pgrep -n -f "server new .*$mark")
+	start_server PS1='moshi$ ' "$@"
 	apid=$(pgrep -P "${spid:-1}" | head -n 1)
 	tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
 		"MOSHI_KEY=$key '$MOSHI' client 127.0.0.1 $port; echo EXIT=\$?; sleep 60"

@@ -55,36 +55,15 @@ if [ $? -ne 0 ]; then
 	exit 0
 fi
 
-chmod 755 "$TMP"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/userkey"
-cp "$TMP/userkey.pub" "$TMP/authorized_keys"
-cat > "$TMP/sshd_config" <<CONF
-Port 22
-ListenAddress 10.201.5.5
-HostKey $TMP/hostkey
-PidFile $TMP/sshd.pid
-AuthorizedKeysFile $TMP/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PermitTTY no
-CONF
-mkdir -p /run/sshd
+sshd_setup 22 10.201.5.5
+echo 'PermitTTY no' >> "$TMP/sshd_config"
 in_ns "$sshd" -f "$TMP/sshd_config" -E "$TMP/sshd.log" || { fail sshd_starts "$(cat "$TMP/sshd.log")"; exit 0; }
 sshcmd="ssh -i $TMP/userkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes -o ConnectTimeout=5"
 me=$(id -un)
 
+# Long lines joined (-J): messages wrap at 120 columns.
 screen() { tmux -L "$sock" capture-pane -t s -p -J; }
-wait_screen() { # PATTERN [TENTHS]
-	for i in $(seq 1 "${2:-100}"); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+WAIT_TENTHS=100
 # run_tmux COMMAND: COMMAND in a fresh tmux pane, 120x30, its exit status
 # shown as EXIT=N when it ends.
 run_tmux() {
@@ -92,7 +71,6 @@ run_tmux() {
 	sleep 0.2
 	tmux -L "$sock" -f /dev/null new-session -d -s s -x 120 -y 30 "$1; echo EXIT=\$?; sleep 60"
 }
-shown() { screen | grep -v '^$' | tail -6 | tr '\n' '|'; }
 
 # 1. mosh's habits: no "connect", --server=/path/to/moshi, -v.
 run_tmux "'$MOSHI' -v --ssh='$sshcmd' --server='$MOSHI' $me@10.201.0.2 -- env $mark PS1='nat\$ ' bash --norc --noprofile 2>$TMP/v.err"

@@ -17,19 +17,14 @@ CLEANUP='tmux -L "$sock" kill-server 2>/dev/null; pkill -f "$mark"; [ -n "${hogs
 # $mark) and a client for it in a new tmux window, which is then killed
 # with SIGKILL once it has drawn the screen. Prints the server's pid.
 start_orphan() {
-	envs=""
-	while [ "$1" != "--" ]; do envs="$envs $1"; shift; done
-	shift
-	line=$(env $envs "$MOSHI" server new -i 127.0.0.1 -- env "$mark" "$@" 2>/dev/null | tr -d '\r')
-	port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
-	key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
+	start_server "$@"
 	if tmux -L "$sock" has-session 2>/dev/null; then
 		tmux -L "$sock" new-window -d "MOSHI_KEY=$key '$MOSHI' client 127.0.0.1 $port"
 	else
 		tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
 			"MOSHI_KEY=$key '$MOSHI' client 127.0.0.1 $port"
 	fi
-	pgrep -n -f "server new .*$mark"
+	echo "$spid"
 }
 
 # cpu_ticks PID...: user + system clock ticks the processes used so far.
@@ -117,10 +112,8 @@ echo "orphans: idle session over 10 s: client $((c1 - c0)), server $((s1 - s0)) 
 # SIGHUP comes, only the end of file.
 tmux -L "$sock" kill-server 2>/dev/null
 sleep 0.2
-line=$("$MOSHI" server new -i 127.0.0.1 -- env "$mark" sh 2>/dev/null | tr -d '\r')
-port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
-key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
-sp=$(pgrep -n -f "server new .*$mark")
+start_server -- sh
+sp=$spid
 tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
 	"MOSHI_KEY=$key setsid -w '$MOSHI' client 127.0.0.1 $port"
 sleep 2
@@ -146,21 +139,14 @@ kill "$sp" 2>/dev/null
 # no input). The line must still reach the client's screen.
 tmux -L "$sock" kill-server 2>/dev/null
 sleep 0.2
-line=$("$MOSHI" server new -i 127.0.0.1 -- env "$mark" sh -c 'sleep 2; echo final-line-$((6*7))' 2>/dev/null | tr -d '\r')
-port=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $3 }')
-key=$(echo "$line" | awk '/^MOSHI CONNECT/ { print $4 }')
-sp=$(pgrep -n -f "server new .*$mark")
+start_server -- sh -c 'sleep 2; echo final-line-$((6*7))'
+sp=$spid
 tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
 	"MOSHI_KEY=$key '$MOSHI' client --no-init 127.0.0.1 $port; sleep 60"
 sleep 1
 kill -STOP "$sp"
 sleep 2
 kill -CONT "$sp"
-for i in $(seq 1 30); do
-	tmux -L "$sock" capture-pane -p -t s 2>/dev/null | grep -q '^final-line-42' && break
-	sleep 0.1
-done
-tmux -L "$sock" capture-pane -p -t s 2>/dev/null | grep -q '^final-line-42' &&
-	pass last_output_read_after_the_exit ||
-	fail last_output_read_after_the_exit "screen: $(tmux -L "$sock" capture-pane -p -t s 2>/dev/null | grep -v '^$' | tail -3 | tr '\n' '|')"
+wait_screen '^final-line-42' 30 && pass last_output_read_after_the_exit ||
+	fail last_output_read_after_the_exit "screen: $(shown)"
 kill "$sp" 2>/dev/null

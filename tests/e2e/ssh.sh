@@ -13,24 +13,8 @@ if [ "$(id -u)" != 0 ] || [ ! -x "$sshd" ] || ! command -v ssh >/dev/null ||
 	skip connect_over_ssh "needs root, sshd, ssh and tmux (apt-get install openssh-server tmux)"
 	exit 0
 fi
-# sshd reads authorized_keys as the user logging in.
-chmod 755 "$TMP"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/userkey"
-cp "$TMP/userkey.pub" "$TMP/authorized_keys"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$TMP/sshd_config" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/sshd.pid
-AuthorizedKeysFile $TMP/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-CONF
+sshd_setup "$port" 127.0.0.1
 # Two throwaway users for the self-upload: fresh homes, no moshi on PATH
 # (the first finds a moshi of another version there; the second, a uname
 # that says aarch64). "*" is a password nobody has, but not a locked one.
@@ -55,20 +39,12 @@ Match User $up
 Match User $arch
 	SetEnv PATH=$TMP/archpath:/usr/bin:/bin
 CONF
-mkdir -p /run/sshd
 "$sshd" -f "$TMP/sshd_config" -E "$TMP/sshd.log" || { fail sshd_starts "$(cat "$TMP/sshd.log")"; exit 0; }
 sock="moshi-ssh-$$"
 mark="MOSHI_E2E_SSH=$$"
 CLEANUP='tmux -L "$sock" kill-server 2>/dev/null; kill $(cat "$TMP/sshd.pid") 2>/dev/null; pkill -f "server new .*$mark"; drop_users'
 sshcmd="ssh -p $port -i $TMP/userkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes"
-screen() { tmux -L "$sock" capture-pane -t s -p; }
-wait_screen() {
-	for i in $(seq 1 80); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+WAIT_TENTHS=80
 
 tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
 	"'$MOSHI' connect --ssh='$sshcmd' --server='$MOSHI server' $(id -un)@127.0.0.1 -- env $mark PS1='remote\$ ' bash --norc --noprofile; echo EXIT=\$?; sleep 60"
