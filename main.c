@@ -11,24 +11,20 @@
 
 struct role {
 	const char *name;      /* subcommand, or the binary's name */
-	const char *what;      /* one line for --help */
-	const char *needs;     /* the issue that builds a missing role */
+	const char *what;      /* one line for --help; NULL: hidden */
 	int (*main)(int argc, char **argv);
 };
 
-/* Roles whose main is NULL are not built yet: the one place in moshi where
- * "not yet" is allowed. */
 static const struct role roles[] = {
 	{ "connect", "start a server over ssh (or --local) and attach to it",
-	  NULL, roles_connect_main },
+	  roles_connect_main },
 	{ "server", "start a server: moshi server new [options] [-- command]",
-	  NULL, roles_server_main },
-	{ "serve", "short for: moshi server new",
-	  NULL, roles_server_main },
+	  roles_server_main },
+	{ "serve", "short for: moshi server new", roles_server_main },
 	{ "client", "attach to a server: moshi client HOST PORT (key in MOSHI_KEY)",
-	  NULL, roles_client_main },
-	/* Hidden (what is NULL): ssh's ProxyCommand during connect. */
-	{ "proxy", NULL, NULL, roles_proxy_main },
+	  roles_client_main },
+	/* Hidden: ssh's ProxyCommand during connect. */
+	{ "proxy", NULL, roles_proxy_main },
 };
 
 /* Names the binary may be installed under, and the role each one means. */
@@ -55,20 +51,9 @@ static void usage(FILE *f)
 	           "       moshi --help | --version\n\nroles:\n");
 	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
 		if (roles[i].what != NULL)
-			fprintf(f, "  %-8s %s%s\n", roles[i].name, roles[i].what,
-			        roles[i].main ? "" : " (not built yet)");
+			fprintf(f, "  %-8s %s\n", roles[i].name, roles[i].what);
 	fprintf(f, "\nInstalled as moshi-server or moshi-client, moshi runs "
 	           "that role directly.\n");
-}
-
-static int run(const struct role *r, int argc, char **argv)
-{
-	if (r->main == NULL) {
-		fprintf(stderr, "moshi: the %s role is not built yet (%s)\n",
-		        r->name, r->needs);
-		return 1;
-	}
-	return r->main(argc, argv);
 }
 
 int main(int argc, char **argv)
@@ -79,7 +64,7 @@ int main(int argc, char **argv)
 	base = base ? base + 1 : prog;
 	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
 		if (strcmp(base, aliases[i].prog) == 0)
-			return run(find_role(aliases[i].role), argc, argv);
+			return find_role(aliases[i].role)->main(argc, argv);
 
 	if (argc < 2) {
 		usage(stderr);
@@ -100,5 +85,5 @@ int main(int argc, char **argv)
 		argv[0] = "connect";
 		return roles_connect_main(argc, argv);
 	}
-	return run(r, argc - 1, argv + 1);
+	return r->main(argc - 1, argv + 1);
 }

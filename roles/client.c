@@ -219,299 +219,420 @@ static uint64_t contact_timeout_ms(void)
 	return s > 0 ? (uint64_t)s * 1000 : NO_CONTACT_GIVE_UP_MS;
 }
 
-static int run_client(const char *host, const char *port, bool no_init,
-                      enum predict_mode mode)
+/* A client's session: its link to the server, the terminal, what it
+ * has drawn, and what it waits for. */
+struct client {
+	const char *host, *port;
+	struct ssp_conn *conn;
+	struct ssp_transport *t;
+	struct tty tty;
+	/* Typed and pasted input waits here for room in the window; keys
+	 * are still read (and the escape key seen) while the backlog has
+	 * room, so a paste stalled on a bad link can be quit. */
+	struct ssp_flow flow;
+	/* Local echo; input_offset counts the bytes given to the stream. */
+	struct predict *pred;
+	uint64_t input_offset, pred_checked;
+	bool pred_dirty;
+	int esc;                 /* the escape key, -1 for none */
+	char hint[40];           /* the bar's quit hint, "" without a key */
+	bool after_escape;
+	bool prefix;             /* "[moshi] " before the window title */
+	uint64_t start, contact_ms;
+	uint64_t bar_due;        /* when the bar may change next (UINT64_MAX: never) */
+	bool bar;                /* the bar is drawn */
+	int cols, rows;
+	struct term_frame *shown; /* what the terminal shows */
+	uint64_t shown_num;
+	bool repaint;            /* draw the next frame in full */
+	struct term_buf out;
+	/* How it ends: done, with end_reason NULL when the server ended
+	 * the session, else why the client did, and the exit status. */
+	bool done, quit_while_gone;
+	const char *end_reason;
+	int status;
+};
+
+/* The session key, from MOSHI_KEY, which leaves the environment before
+ * anything else happens. unsetenv() alone only edits environ[]: the text
+ * stays in the block the kernel shows as /proc/PID/environ, so it is
+ * overwritten in place first (the string stays a valid "MOSHI_KEY="). */
+static int take_key(struct crypto_key *key)
 {
-	struct crypto_key key;
-	struct rlimit nocore = { 0, 0 };
 	const char *ktext = getenv("MOSHI_KEY");
 	char kcopy[64] = "";
 
-	/*
-	 * The key leaves the environment before anything else happens.
-	 * unsetenv() alone only edits environ[]: the text stays in the
-	 * block the kernel shows as /proc/PID/environ, so it is overwritten
-	 * in place first (the string stays a valid "MOSHI_KEY=").
-	 */
 	if (ktext != NULL) {
 		snprintf(kcopy, sizeof kcopy, "%s", ktext);
 		crypto_wipe((char *)ktext, strlen(ktext));
 	}
 	unsetenv("MOSHI_KEY");
-	setrlimit(RLIMIT_CORE, &nocore);
 	if (kcopy[0] == '\0') {
 		fprintf(stderr, "moshi client: MOSHI_KEY is not set (the server prints it "
 		                "in its MOSHI CONNECT line)\n");
-		return 1;
+		return -1;
 	}
-	int rc = crypto_key_decode(&key, kcopy);
+	int rc = crypto_key_decode(key, kcopy);
 	crypto_wipe(kcopy, sizeof kcopy);
 	if (rc != CRYPTO_OK) {
 		fprintf(stderr, "moshi client: MOSHI_KEY is not a valid key (22 characters "
 		                "of base64)\n");
-		return 1;
+		return -1;
 	}
+	return 0;
+}
+
+static const int client_signals[] = { SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGINT, SIGQUIT };
+
+/* The link to host and port with key (wiped), and the terminal in raw
+ * mode, with the signals the loop waits for. */
+static int client_open(struct client *c, struct crypto_key *key, bool no_init,
+                       enum predict_mode mode)
+{
 	if (!isatty(0) || !isatty(1)) {
-		crypto_wipe(&key, sizeof key);
+		crypto_wipe(key, sizeof *key);
 		fprintf(stderr, "moshi client: standard input and output must be a terminal\n");
-		return 1;
+		return -1;
 	}
-	struct ssp_conn *conn = NULL;
-	rc = ssp_conn_client(&conn, &key, host, port, AF_UNSPEC);
-	crypto_wipe(&key, sizeof key);
+	int rc = ssp_conn_client(&c->conn, key, c->host, c->port, AF_UNSPEC);
+	crypto_wipe(key, sizeof *key);
 	if (rc != SSP_OK) {
-		fprintf(stderr, "moshi client: cannot reach %s port %s: %s\n", host, port,
+		fprintf(stderr, "moshi client: cannot reach %s port %s: %s\n", c->host, c->port,
 		        rc == SSP_EINVAL ? "bad address or port" :
 		        rc == SSP_ESYSTEM ? strerror(errno) : ssp_strerror(rc));
-		return 1;
+		return -1;
 	}
-	struct ssp_transport *t = ssp_transport_new(conn, false, &ssp_userstream_ops,
+	c->t = ssp_transport_new(c->conn, false, &ssp_userstream_ops,
 		ssp_userstream_new(), &ssp_termstate_ops, ssp_termstate_new(80, 24));
-	if (t == NULL) {
+	c->pred = predict_new(mode);
+	if (c->t == NULL || c->pred == NULL) {
 		fprintf(stderr, "moshi client: out of memory\n");
-		return 1;
+		return -1;
 	}
-
-	struct tty tty = { .raw = false, .init = !no_init };
-	if (tcgetattr(0, &tty.saved) < 0) {
+	c->tty.init = !no_init;
+	if (tcgetattr(0, &c->tty.saved) < 0) {
 		fprintf(stderr, "moshi client: cannot read the terminal's modes\n");
-		return 1;
+		return -1;
 	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
-	int sigs[] = { SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGINT, SIGQUIT };
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaction(sigs[i], &sa, NULL);
-	sleep_block_signals(sigs, sizeof sigs / sizeof sigs[0]);
+	for (size_t i = 0; i < sizeof client_signals / sizeof client_signals[0]; i++)
+		sigaction(client_signals[i], &sa, NULL);
+	sleep_block_signals(client_signals, sizeof client_signals / sizeof client_signals[0]);
 	signal(SIGPIPE, SIG_IGN);
-	tty_enter(&tty);
+	tty_enter(&c->tty);
 
-	int esc = escape_key();
-	char esc_name[16], hint[40] = "";
-	key_name(esc, esc_name, sizeof esc_name);
-	if (esc >= 0)
-		snprintf(hint, sizeof hint, " [To quit: %s .]", esc_name);
-	uint64_t contact_ms = contact_timeout_ms();
-	uint64_t bar_due = 0; /* when the bar may change next (UINT64_MAX: never) */
-	bool quit_while_gone = false;
-	bool prefix = getenv("MOSHI_TITLE_NOPREFIX") == NULL;
-	bool after_escape = false, repaint = true, bar = false;
-	struct term_frame *shown = NULL;
-	uint64_t shown_num = UINT64_MAX, start = ssp_now_ms();
-	int cols = 80, rows = 24;
-	const char *end_reason = NULL;
-	int status = 0;
-	struct term_buf out = { 0 };
-	/* Typed and pasted input waits here for room in the window; keys
-	 * are still read (and the escape key seen) while the backlog has
-	 * room, so a paste stalled on a bad link can be quit. */
-	static struct ssp_flow flow;
-	ssp_flow_init(&flow, start);
-	/* Local echo; input_offset counts the bytes given to the stream. */
-	struct predict *pred = predict_new(mode);
-	uint64_t input_offset = 0, pred_checked = 0;
-	bool pred_dirty = false;
-	if (pred == NULL) {
-		tty_leave(&tty);
-		fprintf(stderr, "moshi client: out of memory\n");
+	c->esc = escape_key();
+	if (c->esc >= 0) {
+		char name[16];
+		key_name(c->esc, name, sizeof name);
+		snprintf(c->hint, sizeof c->hint, " [To quit: %s .]", name);
+	}
+	c->prefix = getenv("MOSHI_TITLE_NOPREFIX") == NULL;
+	c->contact_ms = contact_timeout_ms();
+	c->start = ssp_now_ms();
+	ssp_flow_init(&c->flow, c->start);
+	c->shown_num = UINT64_MAX;
+	c->cols = 80;
+	c->rows = 24;
+	c->repaint = true;
+	return 0;
+}
+
+/* Ends the session for why with status. */
+static void client_end(struct client *c, const char *why, int status)
+{
+	c->done = true;
+	c->end_reason = why;
+	c->status = status;
+}
+
+/* Signals since the last wake: the end, or a new window size. */
+static void client_signals_seen(struct client *c)
+{
+	if (got_end) {
+		client_end(c, end_signal == SIGHUP ? "the terminal hung up" :
+		           "ended by a signal", 1);
+		return;
+	}
+	if (got_winch) {
+		got_winch = 0;
+		window_size(&c->cols, &c->rows);
+		ssp_userstream_push_resize(ssp_transport_local(c->t), c->cols, c->rows);
+		c->repaint = true;
+	}
+}
+
+/* Milliseconds until the next timer (an idle client wakes for its
+ * heartbeat, the server's, and the bar's seconds only), or the end when
+ * the server was never reached. */
+static int client_wait_ms(struct client *c, uint64_t now)
+{
+	int contact_left = -1;
+	uint64_t quiet = ssp_conn_quiet_ms(c->conn, now);
+	if (contact_state(quiet, now - c->start, c->contact_ms, &contact_left) == CONTACT_NONE) {
+		client_end(c, "nothing came from the server", MOSHI_EXIT_NO_CONTACT);
+		return 0;
+	}
+	int wait = sleep_min(ssp_transport_wait_ms(c->t, now),
+	                     c->bar_due == UINT64_MAX ? -1 : sleep_until(c->bar_due, now));
+	wait = sleep_min(wait, contact_left);
+	wait = sleep_min(wait, ssp_conn_route_wait_ms(c->conn, now));
+	if (c->flow.len > 0 && wait > 20)
+		wait = 20; /* the backlog waits on acknowledgements */
+	uint64_t due = predict_next_change(c->pred, c->pred_checked);
+	if (due != 0 && due < now + (uint64_t)wait)
+		wait = due > now ? (int)(due - now) : 0;
+	return wait;
+}
+
+/* One key typed after the escape key: '.' quits, Ctrl-Z suspends, '^'
+ * or the escape key again sends the escape key, anything else goes on
+ * with the escape key before it. Bytes to send go to keep. */
+static size_t after_escape(struct client *c, uint8_t k, uint8_t *keep, uint64_t now)
+{
+	if (k == '.') {
+		client_end(c, "quit with the escape key", 0);
+		c->quit_while_gone = ssp_conn_quiet_ms(c->conn, now) > BAR_AFTER_MS;
+		return 0;
+	}
+	if (k == 0x1a) { /* Ctrl-Z: suspend */
+		tty_leave(&c->tty);
+		raise(SIGTSTP);
+		tty_enter(&c->tty);
+		c->repaint = true;
+		return 0;
+	}
+	keep[0] = (uint8_t)c->esc;
+	if (k == '^' || (int)k == c->esc)
 		return 1;
+	keep[1] = k;
+	return 2;
+}
+
+/* Keys from the terminal, at most room bytes: the escape key's commands
+ * handled, the rest guessed at (local echo) and queued for the server. */
+static void client_read_keys(struct client *c, size_t room, uint64_t now)
+{
+	uint8_t in[4096], keep[4096 * 2];
+	size_t kn = 0;
+	ssize_t n = read(0, in, room < sizeof in ? room : sizeof in);
+	/* (errno is only read when read failed: after an end of file it
+	 * holds whatever failed last, an EAGAIN.) */
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+		client_end(c, "the terminal closed", 1);
+		return;
 	}
-
-	while (end_reason == NULL) {
-		uint64_t now = ssp_now_ms();
-		if (got_end) {
-			end_reason = end_signal == SIGHUP ? "the terminal hung up" :
-			             "ended by a signal";
-			status = 1;
-			break;
-		}
-		if (got_winch) {
-			got_winch = 0;
-			window_size(&cols, &rows);
-			ssp_userstream_push_resize(ssp_transport_local(t), cols, rows);
-			repaint = true;
-		}
-		/* Sleep until the next timer: an idle client wakes for its
-		 * heartbeat, the server's, and the bar's seconds only. */
-		int bar_ms = bar_due == UINT64_MAX ? -1 : sleep_until(bar_due, now);
-		int contact_ms_left = -1;
-		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
-		if (contact_state(quiet, now - start, contact_ms, &contact_ms_left) == CONTACT_NONE) {
-			end_reason = "nothing came from the server";
-			status = MOSHI_EXIT_NO_CONTACT;
-			break;
-		}
-		int wait = sleep_min(ssp_transport_wait_ms(t, now), bar_ms);
-		wait = sleep_min(wait, contact_ms_left);
-		wait = sleep_min(wait, ssp_conn_route_wait_ms(conn, now));
-		size_t room = ssp_flow_room(&flow) / 2; /* escapes can double it */
-		if (flow.len > 0 && wait > 20)
-			wait = 20; /* the backlog waits on acknowledgements */
-		uint64_t due = predict_next_change(pred, pred_checked);
-		if (due != 0 && due < now + (uint64_t)wait)
-			wait = due > now ? (int)(due - now) : 0;
-		struct pollfd fds[3] = { { room > 0 ? 0 : -1, POLLIN, 0 },
-		                         { ssp_conn_fd(conn), POLLIN, 0 },
-		                         { ssp_conn_route_fd(conn), POLLIN, 0 } };
-		if (sleep_until_event(fds, 3, wait) < 0 && errno != EINTR)
-			break;
-		now = ssp_now_ms();
-		/* This machine's addresses or routes changed (Wi-Fi to mobile
-		 * data): a fresh socket, and a probe at once, so the server
-		 * learns the new address now, not after a silence. */
-		if (((fds[2].revents & POLLIN) || ssp_conn_route_wait_ms(conn, now) == 0) &&
-		    ssp_conn_route_changed(conn, now))
-			ssp_transport_probe_now(t);
-
-		if (fds[0].revents & (POLLIN | POLLHUP)) {
-			uint8_t in[4096], keep[4096 * 2];
-			size_t kn = 0;
-			ssize_t n = read(0, in, room < sizeof in ? room : sizeof in);
-			/* (errno is only read when read failed: after an end
-			 * of file it holds whatever failed last, an EAGAIN.) */
-			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
-				end_reason = "the terminal closed";
-				status = 1;
-				break;
-			}
-			for (ssize_t i = 0; i < n; i++) {
-				uint8_t c = in[i];
-				if (after_escape) {
-					after_escape = false;
-					if (c == '.') {
-						end_reason = "quit with the escape key";
-						quit_while_gone = ssp_conn_quiet_ms(conn, now) > BAR_AFTER_MS;
-						break;
-					}
-					if (c == 0x1a) { /* Ctrl-Z: suspend */
-						tty_leave(&tty);
-						raise(SIGTSTP);
-						tty_enter(&tty);
-						repaint = true;
-						continue;
-					}
-					if (c == '^' || (int)c == esc) {
-						keep[kn++] = (uint8_t)esc;
-						continue;
-					}
-					keep[kn++] = (uint8_t)esc;
-					keep[kn++] = c;
-					continue;
-				}
-				if ((int)c == esc) {
-					after_escape = true;
-					continue;
-				}
-				if (c == 0x0c)
-					repaint = true; /* Ctrl-L: repaint, and pass it on */
-				keep[kn++] = c;
-			}
-			if (kn > 0) {
-				const struct ssp_termstate *cur = ssp_transport_remote(t);
-				pred_dirty |= predict_input(pred, cur->frame, keep, kn,
-				                            input_offset, now);
-				input_offset += ssp_flow_add(&flow, keep, kn);
-			}
-			if (end_reason)
-				break;
-		}
-		ssp_transport_recv(t);
-		if (ssp_transport_remote_shutdown(t)) {
-			end_reason = NULL;
-			break;
-		}
-
-		/* Draw the newest frame once it has this terminal's size. */
-		const struct ssp_termstate *st = ssp_transport_remote(t);
-		bool fits = term_frame_cols(st->frame) == cols && term_frame_rows(st->frame) == rows;
-		uint64_t num = ssp_transport_remote_num(t);
-		predict_set_interval(pred, ssp_rtt_send_interval(ssp_conn_rtt(conn)));
-		if (num != shown_num)
-			pred_dirty |= predict_server(pred, st->frame, st->echo_ack, now);
-		/* Guesses waiting can change how they are shown with time
-		 * alone: once at each such moment. */
-		due = predict_next_change(pred, pred_checked);
-		if (due != 0 && now >= due) {
-			pred_dirty = true;
-			pred_checked = now;
-		}
-		if (fits && (num != shown_num || repaint || pred_dirty)) {
-			struct term_frame *f = predict_overlay(pred, st->frame, now);
-			if (f == NULL)
-				f = term_frame_copy(st->frame);
-			pred_dirty = false;
-			if (f != NULL) {
-				if (prefix && term_frame_title(f)[0] != '\0') {
-					char title[1100], icon[1100];
-					snprintf(title, sizeof title, "[moshi] %s", term_frame_title(f));
-					snprintf(icon, sizeof icon, "[moshi] %s", term_frame_icon(f));
-					term_frame_set_titles(f, title, icon);
-				}
-				out.len = 0;
-				term_render(repaint ? NULL : shown, f, &out);
-				roles_write_all(1, out.data, out.len);
-				term_frame_free(shown);
-				shown = f;
-				shown_num = num;
-				repaint = false;
-			}
-		}
-		/* A key's local echo is drawn above; now it leaves; and a
-		 * paste's full datagrams leave one after another while the
-		 * flow window has room. */
-		ssp_flow_send(&flow, t, now);
-		ssp_conn_maybe_hop(conn, now);
-		ssp_transport_tick(t, now);
-
-		/* The notification bar when the link is quiet, and when it
-		 * changes next. */
-		char text[300];
-		bar_ms = -1;
-		quiet = ssp_conn_quiet_ms(conn, now);
-		bar_now(text, sizeof text, cols, quiet, now - start, host, port, hint, &bar_ms);
-		bar_due = bar_ms < 0 ? UINT64_MAX : now + (uint64_t)bar_ms;
-		if (text[0]) {
-			draw_bar(text);
-			bar = true;
-		} else if (bar) {
-			bar = false;
-			repaint = true;
+	for (ssize_t i = 0; i < n && !c->done; i++) {
+		uint8_t k = in[i];
+		if (c->after_escape) {
+			c->after_escape = false;
+			kn += after_escape(c, k, keep + kn, now);
+		} else if ((int)k == c->esc) {
+			c->after_escape = true;
+		} else {
+			if (k == 0x0c)
+				c->repaint = true; /* Ctrl-L: repaint, and pass it on */
+			keep[kn++] = k;
 		}
 	}
-	/* Tell the server we are going, briefly. */
-	if (end_reason != NULL && end_reason[0] == 'q')
-		ssp_transport_shutdown(t, 500);
-	else if (end_reason == NULL)
+	if (kn > 0) {
+		const struct ssp_termstate *cur = ssp_transport_remote(c->t);
+		c->pred_dirty |= predict_input(c->pred, cur->frame, keep, kn,
+		                               c->input_offset, now);
+		c->input_offset += ssp_flow_add(&c->flow, keep, kn);
+	}
+}
+
+/* The window title as the user's terminal shows it: "[moshi] " first,
+ * unless MOSHI_TITLE_NOPREFIX is set. */
+static void title_prefix(const struct client *c, struct term_frame *f)
+{
+	if (!c->prefix || term_frame_title(f)[0] == '\0')
+		return;
+	char title[1100], icon[1100];
+	snprintf(title, sizeof title, "[moshi] %s", term_frame_title(f));
+	snprintf(icon, sizeof icon, "[moshi] %s", term_frame_icon(f));
+	term_frame_set_titles(f, title, icon);
+}
+
+/* Draw the newest frame, with the local echo over it, once it has this
+ * terminal's size and something changed. */
+static void client_draw(struct client *c, uint64_t now)
+{
+	const struct ssp_termstate *st = ssp_transport_remote(c->t);
+	bool fits = term_frame_cols(st->frame) == c->cols &&
+	            term_frame_rows(st->frame) == c->rows;
+	uint64_t num = ssp_transport_remote_num(c->t);
+
+	predict_set_interval(c->pred, ssp_rtt_send_interval(ssp_conn_rtt(c->conn)));
+	if (num != c->shown_num)
+		c->pred_dirty |= predict_server(c->pred, st->frame, st->echo_ack, now);
+	/* Guesses waiting can change how they are shown with time alone:
+	 * once at each such moment. */
+	uint64_t due = predict_next_change(c->pred, c->pred_checked);
+	if (due != 0 && now >= due) {
+		c->pred_dirty = true;
+		c->pred_checked = now;
+	}
+	if (!fits || (num == c->shown_num && !c->repaint && !c->pred_dirty))
+		return;
+	struct term_frame *f = predict_overlay(c->pred, st->frame, now);
+	if (f == NULL)
+		f = term_frame_copy(st->frame);
+	c->pred_dirty = false;
+	if (f == NULL)
+		return;
+	title_prefix(c, f);
+	c->out.len = 0;
+	term_render(c->repaint ? NULL : c->shown, f, &c->out);
+	roles_write_all(1, c->out.data, c->out.len);
+	term_frame_free(c->shown);
+	c->shown = f;
+	c->shown_num = num;
+	c->repaint = false;
+}
+
+/* The notification bar when the link is quiet, and when it changes
+ * next. */
+static void client_draw_bar(struct client *c, uint64_t now)
+{
+	char text[300];
+	int bar_ms = -1;
+	bar_now(text, sizeof text, c->cols, ssp_conn_quiet_ms(c->conn, now), now - c->start,
+	        c->host, c->port, c->hint, &bar_ms);
+	c->bar_due = bar_ms < 0 ? UINT64_MAX : now + (uint64_t)bar_ms;
+	if (text[0]) {
+		draw_bar(text);
+		c->bar = true;
+	} else if (c->bar) {
+		c->bar = false;
+		c->repaint = true;
+	}
+}
+
+/* One wake of the client: sleep until something happens, then read the
+ * keys, take what the server sent, draw, and send. */
+static void client_step(struct client *c)
+{
+	uint64_t now = ssp_now_ms();
+	client_signals_seen(c);
+	if (c->done)
+		return;
+	size_t room = ssp_flow_room(&c->flow) / 2; /* escapes can double it */
+	int wait = client_wait_ms(c, now);
+	if (c->done)
+		return;
+	struct pollfd fds[3] = { { room > 0 ? 0 : -1, POLLIN, 0 },
+	                         { ssp_conn_fd(c->conn), POLLIN, 0 },
+	                         { ssp_conn_route_fd(c->conn), POLLIN, 0 } };
+	if (sleep_until_event(fds, 3, wait) < 0 && errno != EINTR) {
+		client_end(c, NULL, 0);
+		return;
+	}
+	now = ssp_now_ms();
+	/* This machine's addresses or routes changed (Wi-Fi to mobile data):
+	 * a fresh socket, and a probe at once, so the server learns the new
+	 * address now, not after a silence. */
+	if (((fds[2].revents & POLLIN) || ssp_conn_route_wait_ms(c->conn, now) == 0) &&
+	    ssp_conn_route_changed(c->conn, now))
+		ssp_transport_probe_now(c->t);
+	if (fds[0].revents & (POLLIN | POLLHUP)) {
+		client_read_keys(c, room, now);
+		if (c->done)
+			return;
+	}
+	ssp_transport_recv(c->t);
+	if (ssp_transport_remote_shutdown(c->t)) {
+		client_end(c, NULL, 0);
+		return;
+	}
+	client_draw(c, now);
+	/* A key's local echo is drawn above; now it leaves; and a paste's
+	 * full datagrams leave one after another while the flow window has
+	 * room. */
+	ssp_flow_send(&c->flow, c->t, now);
+	ssp_conn_maybe_hop(c->conn, now);
+	ssp_transport_tick(c->t, now);
+	client_draw_bar(c, now);
+}
+
+/* The end: the server told (or its end acknowledged), the terminal given
+ * back, and a line saying why. Returns the exit status. */
+static int client_close(struct client *c)
+{
+	if (c->end_reason != NULL && c->end_reason[0] == 'q')
+		ssp_transport_shutdown(c->t, 500); /* tell the server, briefly */
+	else if (c->end_reason == NULL)
 		/* The server ended: acknowledge its shutdown before going. */
-		ssp_transport_run(t, 50, NULL, NULL);
-	predict_free(pred);
+		ssp_transport_run(c->t, 50, NULL, NULL);
 	sleep_unblock_signals();
-	bool never_heard = ssp_conn_quiet_ms(conn, ssp_now_ms()) == UINT64_MAX;
+	bool never_heard = ssp_conn_quiet_ms(c->conn, ssp_now_ms()) == UINT64_MAX;
+	int status = c->status;
 	if (never_heard && status == 0)
 		status = MOSHI_EXIT_NO_CONTACT; /* quit before any contact */
-	else if (quit_while_gone && status == 0)
+	else if (c->quit_while_gone && status == 0)
 		status = MOSHI_EXIT_SERVER_GONE;
-	tty_leave(&tty);
+	tty_leave(&c->tty);
 	if (never_heard)
 		/* The most likely cause, and what to do about it, in full. */
 		fprintf(stderr, "moshi: nothing ever came back from %s on UDP port %s: a "
 		        "firewall may block it. On %s, allow it with, for example:\n"
 		        "    iptables -I INPUT -p udp --dport %s -j ACCEPT\n"
 		        "or start the server with -p to pick a port that is open.\n",
-		        host, port, host, port);
-	if (end_reason == NULL)
+		        c->host, c->port, c->host, c->port);
+	if (c->end_reason == NULL)
 		fprintf(stderr, "[moshi is exiting: the session ended]\n");
 	else if (status == MOSHI_EXIT_SERVER_GONE)
 		fprintf(stderr, "moshi: %s, the server silent for %llu s: it may be gone\n",
-		        end_reason, (unsigned long long)ssp_conn_quiet_ms(conn, ssp_now_ms()) / 1000);
+		        c->end_reason,
+		        (unsigned long long)ssp_conn_quiet_ms(c->conn, ssp_now_ms()) / 1000);
 	else if (status != 0)
-		fprintf(stderr, "moshi: %s\n", end_reason);
+		fprintf(stderr, "moshi: %s\n", c->end_reason);
 	else
 		fprintf(stderr, "[moshi is exiting]\n");
-	term_frame_free(shown);
-	term_buf_free(&out);
-	ssp_transport_free(t);
+	return status;
+}
+
+static void client_free(struct client *c)
+{
+	predict_free(c->pred);
+	term_frame_free(c->shown);
+	term_buf_free(&c->out);
+	if (c->t != NULL)
+		ssp_transport_free(c->t);
+	else
+		ssp_conn_free(c->conn);
+	free(c);
+}
+
+static int run_client(const char *host, const char *port, bool no_init,
+                      enum predict_mode mode)
+{
+	struct crypto_key key;
+	struct rlimit nocore = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &nocore); /* no core dump may hold the key */
+	if (take_key(&key) < 0)
+		return 1;
+	struct client *c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		crypto_wipe(&key, sizeof key);
+		fprintf(stderr, "moshi client: out of memory\n");
+		return 1;
+	}
+	c->host = host;
+	c->port = port;
+	int status = 1;
+	if (client_open(c, &key, no_init, mode) == 0) {
+		while (!c->done)
+			client_step(c);
+		status = client_close(c);
+	} else {
+		tty_leave(&c->tty);
+	}
+	client_free(c);
 	return status;
 }
 

@@ -41,7 +41,7 @@
  * and never reads its input gets no more, and the queue stays bounded. */
 #define REPLIES_MAX_QUEUED 65536
 /* A pty read this long or longer may have more behind it: the server
- * reads on, up to 64 KiB, before the emulator gets the bytes. */
+ * reads on, up to TERM_WRITE_FLOOD bytes, before the emulator gets them. */
 #define PTY_FLOOD_READ 1024
 
 struct server_opts {
@@ -212,16 +212,16 @@ struct screen {
 
 /*
  * Read what the pty holds into the emulator: in a flood, all of it, up
- * to 64 KiB, in one write (it hands over at most 4095 bytes a read, and
- * a write of many lines lets the emulator keep those that scroll off
- * within it as bytes: lazy_lines in term/emu.c). A read shorter than
+ * to TERM_WRITE_FLOOD bytes, in one write (the pty hands over at most
+ * 4095 bytes a read, and term_write is cheaper a line in larger pieces:
+ * term.h). A read shorter than
  * PTY_FLOOD_READ is not a flood: the output goes on at once (an echo, a
  * prompt). Returns the bytes taken, 0 when there were none (EAGAIN), -1
  * when the pty ended (EIO: the last program left it).
  */
 static ssize_t pty_take(int master, struct screen *sc)
 {
-	uint8_t buf[65536];
+	uint8_t buf[TERM_WRITE_FLOOD];
 	size_t got = 0;
 	ssize_t n;
 	while ((n = read(master, buf + got, sizeof buf - got)) > 0) {
@@ -369,269 +369,373 @@ static void say_connect(const struct ssp_conn *conn, char *keytext)
 	crypto_wipe(keytext, CRYPTO_KEY_B64_LEN + 1);
 }
 
-static int serve(struct server_opts *o)
+/* A fresh key and a UDP port in the options' range; keytext gets the
+ * key's text for the CONNECT line (the key itself is wiped). */
+static int server_bind(const struct server_opts *o, struct ssp_conn **conn,
+                       char keytext[CRYPTO_KEY_B64_LEN + 1])
 {
 	struct crypto_key key;
-	struct ssp_conn *conn = NULL;
-	char keytext[CRYPTO_KEY_B64_LEN + 1];
-	struct rlimit nocore = { 0, 0 };
-
-	/* No core dump may ever hold the key. */
-	setrlimit(RLIMIT_CORE, &nocore);
 	if (crypto_key_generate(&key) != CRYPTO_OK) {
 		fprintf(stderr, "moshi server: no randomness for a key\n");
-		return 1;
+		return -1;
 	}
-	int rc = ssp_conn_server(&conn, &key, o->bind_ip, o->port_lo, o->port_hi);
+	int rc = ssp_conn_server(conn, &key, o->bind_ip, o->port_lo, o->port_hi);
 	if (rc != SSP_OK) {
+		crypto_wipe(&key, sizeof key);
 		fprintf(stderr, "moshi server: cannot bind a UDP port in %d-%d%s%s: %s\n",
 		        o->port_lo, o->port_hi, o->bind_ip ? " on " : "",
 		        o->bind_ip ? o->bind_ip : "",
 		        rc == SSP_ESYSTEM ? strerror(errno) : ssp_strerror(rc));
-		return 1;
+		return -1;
 	}
 	crypto_key_encode(&key, keytext);
 	crypto_wipe(&key, sizeof key);
+	return 0;
+}
+
+/* Print the lines connect reads (the address ssh reached, then CONNECT),
+ * and, unless verbose, detach: the parent prints and exits, the child
+ * goes on in a session of its own with its standard streams on
+ * /dev/null. Returns -1 when the fork failed. */
+static int server_detach(const struct server_opts *o, const struct ssp_conn *conn,
+                         char *keytext)
+{
 	/* Over ssh, the address the client reached us on: ssh host aliases
 	 * need not resolve where the client runs. */
 	char sship[64];
 	const char *sshc = getenv("SSH_CONNECTION");
 	if (sshc != NULL && sscanf(sshc, "%*s %*s %63s", sship) == 1)
 		printf("\r\nMOSHI IP %s", sship);
-	if (!o->verbose) {
-		/* Under ssh -t the session's end sends SIGHUP to the terminal's
-		 * process group, which the child is in until setsid(): ignore
-		 * it across the detach (the handler is set up later). */
-		signal(SIGHUP, SIG_IGN);
-		fflush(stdout);
-		pid_t p = fork();
-		if (p < 0) {
-			perror("moshi server: fork");
-			return 1;
-		}
-		if (p > 0) {
-			/* The detach line first, then the CONNECT line: the
-			 * client starts on the second, so the first can never
-			 * land in (or after) its session. */
-			fprintf(stderr, "\n[moshi-server detached, pid = %d]\n", (int)p);
-			say_connect(conn, keytext);
-			_exit(0);
-		}
-		crypto_wipe(keytext, sizeof keytext);
-		setsid();
-		int null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-			if (null > 2)
-				close(null);
-		}
-	} else {
+	if (o->verbose) {
 		say_connect(conn, keytext);
+		return 0;
 	}
+	/* Under ssh -t the session's end sends SIGHUP to the terminal's
+	 * process group, which the child is in until setsid(): ignore it
+	 * across the detach (the handler is set up later). */
+	signal(SIGHUP, SIG_IGN);
+	fflush(stdout);
+	pid_t p = fork();
+	if (p < 0) {
+		perror("moshi server: fork");
+		return -1;
+	}
+	if (p > 0) {
+		/* The detach line first, then the CONNECT line: the client
+		 * starts on the second, so the first can never land in (or
+		 * after) its session. */
+		fprintf(stderr, "\n[moshi-server detached, pid = %d]\n", (int)p);
+		say_connect(conn, keytext);
+		_exit(0);
+	}
+	crypto_wipe(keytext, CRYPTO_KEY_B64_LEN + 1);
+	setsid();
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	return 0;
+}
 
-	/* Keep nothing inherited from whoever started us (their pipes would
-	 * stay open, and pass on to the command): only the socket. */
+static const int server_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
+
+/* Nothing inherited from whoever started us (their pipes would stay
+ * open, and pass on to the command) but the socket; the signals the
+ * loop waits for. */
+static void server_process_setup(const struct ssp_conn *conn)
+{
 	for (int fd = 3; fd < 1024; fd++)
 		if (fd != ssp_conn_fd(conn))
 			close(fd);
-
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
+	for (size_t i = 0; i < sizeof server_signals / sizeof server_signals[0]; i++)
+		sigaction(server_signals[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
+/* A running session: the command on its pty, the emulator, the link,
+ * and where the loop stands. */
+struct session {
+	const struct server_opts *o;
+	struct ssp_conn *conn;
+	struct ssp_transport *t;
+	struct screen sc;
+	int master;
+	pid_t child;
+	int status;              /* the command's, once reaped */
+	bool child_done;         /* its pty ended, or it was reaped */
+	bool child_reaped;
+	struct limits lim;
+	uint64_t start;
+	uint64_t consumed;       /* user stream events applied */
+	uint64_t input_bytes;    /* bytes of them given to the application */
+	struct applied applied;
+	uint64_t ack;            /* the echo-ack published */
+	bool changed;            /* the screen changed since it was published */
+	/* The application's output since it last went quiet is unsent. */
+	bool quiet_pending;
+	uint64_t last_output, reads;
+};
+
+/* Two reasons decide how the session ends (session_finish). */
+static const char silent[] = "the client was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
+static const char exited[] = "the command exited";
+
+/* The command on a pty of the default size, the emulator and the
+ * transport. */
+static int session_start(struct session *s)
+{
 	int cols = 80, rows = 24;
-	struct screen sc = { term_new(cols, rows), { 0 } };
+	const struct server_opts *o = s->o;
 	struct pty_spec spec = { cols, rows, o->colors == 8 ? "xterm" : "xterm-256color",
 	                         o->command, o->setenv };
-	int master = -1;
-	pid_t child = -1;
-	if (sc.term == NULL || pty_spawn(&spec, &master, &child) < 0) {
+
+	s->master = -1;
+	s->child = -1;
+	s->sc.term = term_new(cols, rows);
+	if (s->sc.term == NULL || pty_spawn(&spec, &s->master, &s->child) < 0) {
 		logf_(true, "cannot start the command: %s", strerror(errno));
-		return 1;
+		return -1;
 	}
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
-	sleep_block_signals(sigs, sizeof sigs / sizeof sigs[0]);
+	sleep_block_signals(server_signals, sizeof server_signals / sizeof server_signals[0]);
 	logf_(o->verbose, "running %s on a pty, pid %d, UDP port %d",
-	      o->command ? o->command[0] : pty_user_shell(), (int)child, ssp_conn_port(conn));
-
-	struct ssp_transport *t = ssp_transport_new(conn, true, &ssp_termstate_ops,
+	      o->command ? o->command[0] : pty_user_shell(), (int)s->child,
+	      ssp_conn_port(s->conn));
+	s->t = ssp_transport_new(s->conn, true, &ssp_termstate_ops,
 		ssp_termstate_new(cols, rows), &ssp_userstream_ops, ssp_userstream_new());
-	if (t == NULL) {
+	if (s->t == NULL) {
 		logf_(true, "out of memory");
-		return 1;
+		return -1;
 	}
-	struct applied applied = { .n = 0 };
-	uint64_t consumed = 0, ack = 0, start = ssp_now_ms(), input_bytes = 0;
-	struct limits lim = { roles_env_seconds("MOSHI_SERVER_NETWORK_TMOUT"),
-	                      roles_env_seconds("MOSHI_SERVER_SIGNAL_TMOUT"),
-	                      roles_env_seconds("MOSHI_SERVER_FINAL_TMOUT") };
-	bool child_done = false, child_reaped = false, changed = false;
-	/* The application's output since it last went quiet is unsent. */
-	bool quiet_pending = false;
-	uint64_t last_output = 0, reads = 0;
-	int status = 0;
+	s->lim = (struct limits){ roles_env_seconds("MOSHI_SERVER_NETWORK_TMOUT"),
+	                          roles_env_seconds("MOSHI_SERVER_SIGNAL_TMOUT"),
+	                          roles_env_seconds("MOSHI_SERVER_FINAL_TMOUT") };
+	s->start = ssp_now_ms();
+	return 0;
+}
+
+/* Milliseconds until the next timer: nothing wakes an idle server but
+ * its heartbeat and the client's. */
+static int session_wait_ms(const struct session *s, uint64_t now)
+{
+	int wait = ssp_transport_wait_ms(s->t, now);
+	if (s->applied.n > 0)
+		wait = sleep_min(wait, ECHO_ACK_DELAY_MS);
+	if (s->quiet_pending) /* wake when the output has been quiet long enough */
+		wait = sleep_min(wait, sleep_until(s->last_output +
+		                                   quiet_ms(&s->applied, s->reads), now));
+	if (!ssp_conn_has_remote(s->conn))
+		wait = sleep_min(wait, sleep_until(s->start + NO_CLIENT_TIMEOUT_MS + 1, now));
+	return sleep_min(wait, client_gone_in(&s->lim, ssp_conn_quiet_ms(s->conn, now)));
+}
+
+/* What the application printed, into the emulator. */
+static void session_read_pty(struct session *s, uint64_t now)
+{
+	ssize_t n = pty_take(s->master, &s->sc);
+	if (n > 0) {
+		s->changed = true;
+		s->quiet_pending = true;
+		s->last_output = now;
+		s->reads++;
+	} else if (n < 0) {
+		s->child_done = true; /* EIO: the last program left the pty */
+	}
+}
+
+/* The user's keys and window sizes, from the client, to the application. */
+static void session_apply_input(struct session *s, uint64_t now)
+{
+	struct ssp_user_event ev;
+	const void *in = ssp_transport_remote(s->t);
+	bool got = false;
+
+	while (ssp_userstream_get(in, s->consumed, &ev)) {
+		if (ev.type == SSP_USER_BYTES) {
+			outq_add(&s->sc.toapp, ev.bytes, ev.len);
+			s->input_bytes += ev.len;
+		} else {
+			term_resize(s->sc.term, ev.cols, ev.rows);
+			pty_resize(s->master, ev.cols, ev.rows);
+			s->changed = true;
+		}
+		s->consumed++;
+		got = true;
+	}
+	if (got) {
+		ssp_transport_remote_forget(s->t, s->consumed);
+		struct applied *a = &s->applied;
+		if (a->n == 64)
+			a->n = 0; /* overflow: acks just lag */
+		a->num[a->n] = s->input_bytes;
+		a->reads[a->n] = s->reads;
+		a->when[a->n++] = now;
+	}
+	if (s->sc.toapp.len && !s->child_done)
+		outq_flush(&s->sc.toapp, s->master);
+}
+
+/* The command was reaped: take its last output before the final screen
+ * is made. */
+static void session_reap(struct session *s, uint64_t now)
+{
+	if (!(got_chld || s->child_done) || s->child_reaped)
+		return;
+	got_chld = 0;
+	if (waitpid(s->child, &s->status, WNOHANG) != s->child)
+		return;
+	s->child_reaped = true;
+	if (!s->child_done && pty_drain(s->master, &s->sc) > 0) {
+		s->changed = true;
+		s->last_output = now;
+		s->quiet_pending = true;
+	}
+	s->child_done = true;
+}
+
+/* The screen, with its echo-ack, to the transport when it changed; the
+ * transport told when the output has settled. */
+static void session_publish(struct session *s, uint64_t now)
+{
+	bool settling = s->quiet_pending && (s->child_done ||
+	                now - s->last_output >= quiet_ms(&s->applied, s->reads));
+	uint64_t a = echo_ack(&s->applied, now, s->ack, settling, s->reads);
+	bool answer = a != s->ack; /* the screen now shows input applied */
+	if (answer) {
+		s->ack = a;
+		s->changed = true;
+	}
+	if (s->changed) {
+		struct ssp_termstate *st = ssp_termstate_from_frame(term_frame(s->sc.term), s->ack);
+		if (st != NULL)
+			ssp_transport_set_local(s->t, st);
+		s->changed = false;
+	}
+	if (settling) {
+		ssp_transport_settled(s->t, answer);
+		s->quiet_pending = false;
+	}
+	ssp_transport_tick(s->t, now);
+}
+
+/* Why the session ends now, or NULL. The command is gone (its pty
+ * closed): end once a client is there to be told, which may be later
+ * (the no-client timeout still applies). */
+static const char *session_end_reason(struct session *s, uint64_t now)
+{
 	const char *why = NULL;
-	/* Two reasons decide how the session ends (below). */
-	static const char silent[] = "the client was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
-	static const char exited[] = "the command exited";
+	if (s->child_done && ssp_conn_has_remote(s->conn))
+		why = exited;
+	uint64_t quiet = ssp_conn_quiet_ms(s->conn, now);
+	if (!ssp_conn_has_remote(s->conn) && now - s->start > NO_CLIENT_TIMEOUT_MS)
+		why = "no client came within 60 seconds";
+	if (client_gone(&s->lim, quiet))
+		why = silent;
+	const char *sig = signal_end(&s->lim, quiet);
+	if (sig != NULL)
+		why = sig;
+	if (ssp_transport_remote_shutdown(s->t))
+		why = "the client quit";
+	return why;
+}
 
-	while (why == NULL) {
-		/* Sleep until the next timer: nothing wakes an idle server
-		 * but its heartbeat and the client's. */
-		uint64_t now = ssp_now_ms();
-		int wait = ssp_transport_wait_ms(t, now);
-		if (applied.n > 0)
-			wait = sleep_min(wait, ECHO_ACK_DELAY_MS);
-		if (quiet_pending) {
-			/* Wake when the output has been quiet long enough. */
-			wait = sleep_min(wait, sleep_until(last_output + quiet_ms(&applied, reads), now));
-		}
-		if (!ssp_conn_has_remote(conn))
-			wait = sleep_min(wait, sleep_until(start + NO_CLIENT_TIMEOUT_MS + 1, now));
-		wait = sleep_min(wait, client_gone_in(&lim, ssp_conn_quiet_ms(conn, now)));
-		struct pollfd fds[2] = {
-			{ ssp_conn_fd(conn), POLLIN, 0 },
-			{ child_done ? -1 : master, POLLIN | (sc.toapp.len ? POLLOUT : 0), 0 },
-		};
-		if (sleep_until_event(fds, 2, wait) < 0 && errno != EINTR)
-			break;
-		now = ssp_now_ms();
+/* One wake of the server: sleep until something happens, then read the
+ * application's output and the client's input, and publish the screen.
+ * Returns why the session ends, or NULL. */
+static const char *session_step(struct session *s)
+{
+	uint64_t now = ssp_now_ms();
+	int wait = session_wait_ms(s, now);
+	struct pollfd fds[2] = {
+		{ ssp_conn_fd(s->conn), POLLIN, 0 },
+		{ s->child_done ? -1 : s->master, POLLIN | (s->sc.toapp.len ? POLLOUT : 0), 0 },
+	};
+	if (sleep_until_event(fds, 2, wait) < 0 && errno != EINTR)
+		return "an error";
+	now = ssp_now_ms();
+	if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
+		session_read_pty(s, now);
+	ssp_transport_recv(s->t);
+	session_apply_input(s, now);
+	session_reap(s, now);
+	session_publish(s, now);
+	return session_end_reason(s, now);
+}
 
-		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = pty_take(master, &sc);
-			if (n > 0) {
-				changed = true;
-				quiet_pending = true;
-				last_output = now;
-				reads++;
-			} else if (n < 0) {
-				child_done = true; /* EIO: the last program left the pty */
-			}
-		}
-		ssp_transport_recv(t);
-		{
-			struct ssp_user_event ev;
-			const void *in = ssp_transport_remote(t);
-			bool got = false;
-			while (ssp_userstream_get(in, consumed, &ev)) {
-				if (ev.type == SSP_USER_BYTES) {
-					outq_add(&sc.toapp, ev.bytes, ev.len);
-					input_bytes += ev.len;
-				} else {
-					term_resize(sc.term, ev.cols, ev.rows);
-					pty_resize(master, ev.cols, ev.rows);
-					changed = true;
-				}
-				consumed++;
-				got = true;
-			}
-			if (got) {
-				ssp_transport_remote_forget(t, consumed);
-				if (applied.n == 64)
-					applied.n = 0; /* overflow: acks just lag */
-				applied.num[applied.n] = input_bytes;
-				applied.reads[applied.n] = reads;
-				applied.when[applied.n++] = now;
-			}
-		}
-		if (sc.toapp.len && !child_done)
-			outq_flush(&sc.toapp, master);
-		/* The command was reaped: take its last output before the
-		 * final screen is made. */
-		if ((got_chld || child_done) && !child_reaped) {
-			got_chld = 0;
-			if (waitpid(child, &status, WNOHANG) == child) {
-				child_reaped = true;
-				if (!child_done && pty_drain(master, &sc) > 0) {
-					changed = true;
-					last_output = now;
-					quiet_pending = true;
-				}
-				child_done = true;
-			}
-		}
-		bool settling = quiet_pending && (child_done ||
-		                now - last_output >= quiet_ms(&applied, reads));
-		uint64_t a = echo_ack(&applied, now, ack, settling, reads);
-		bool answer = a != ack; /* the screen now shows input applied */
-		if (answer) {
-			ack = a;
-			changed = true;
-		}
-		if (changed) {
-			struct ssp_termstate *st = ssp_termstate_from_frame(term_frame(sc.term), ack);
-			if (st != NULL)
-				ssp_transport_set_local(t, st);
-			changed = false;
-		}
-		if (settling) {
-			ssp_transport_settled(t, answer);
-			quiet_pending = false;
-		}
-		ssp_transport_tick(t, now);
+static void log_stats(bool on, const struct ssp_conn *conn)
+{
+	const struct ssp_stats *st = ssp_conn_stats(conn);
+	logf_(on, "datagrams: %llu in, %llu out, %llu send errors; dropped "
+	      "%llu forged, %llu replayed, %llu reflected, %llu short, %llu oversized",
+	      (unsigned long long)st->received, (unsigned long long)st->sent,
+	      (unsigned long long)st->send_errors,
+	      (unsigned long long)st->dropped_forged, (unsigned long long)st->dropped_replayed,
+	      (unsigned long long)st->dropped_reflected, (unsigned long long)st->dropped_short,
+	      (unsigned long long)st->dropped_oversize);
+}
 
-		/* Why the session would end. The command is gone (its pty
-		 * closed): end once a client is there to be told, which may
-		 * be later (the no-client timeout below still applies). */
-		if (child_done && ssp_conn_has_remote(conn))
-			why = exited;
-		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
-		if (!ssp_conn_has_remote(conn) && now - start > NO_CLIENT_TIMEOUT_MS)
-			why = "no client came within 60 seconds";
-		if (client_gone(&lim, quiet))
-			why = silent;
-		const char *sig = signal_end(&lim, quiet);
-		if (sig != NULL)
-			why = sig;
-		if (ssp_transport_remote_shutdown(t))
-			why = "the client quit";
-	}
-	logf_(o->verbose, "ending: %s", why ? why : "an error");
+/* The end: the client told, if there is one to tell, and nothing left
+ * behind (the pty's programs get SIGHUP). */
+static void session_finish(struct session *s, const char *why)
+{
+	bool verbose = s->o->verbose;
 
-	/* Tell the client, if there is one to tell. */
-	if (ssp_conn_has_remote(conn) && why == exited) {
-		ssp_transport_set_local(t, ssp_termstate_from_frame(term_frame(sc.term), ack));
-		const char *gave_up = farewell(t, &lim);
+	logf_(verbose, "ending: %s", why);
+	if (ssp_conn_has_remote(s->conn) && why == exited) {
+		ssp_transport_set_local(s->t, ssp_termstate_from_frame(term_frame(s->sc.term),
+		                                                       s->ack));
+		const char *gave_up = farewell(s->t, &s->lim);
 		if (gave_up != NULL)
-			logf_(o->verbose, "the client was not told: %s", gave_up);
-	} else if (ssp_conn_has_remote(conn) && why != silent) {
+			logf_(verbose, "the client was not told: %s", gave_up);
+	} else if (ssp_conn_has_remote(s->conn) && why != silent) {
 		/* (A client silent that long would not hear it.) */
-		ssp_transport_shutdown(t, 3000);
+		ssp_transport_shutdown(s->t, 3000);
 	}
-	{
-		const struct ssp_stats *st = ssp_conn_stats(conn);
-		logf_(o->verbose, "datagrams: %llu in, %llu out, %llu send errors; dropped "
-		      "%llu forged, %llu replayed, %llu reflected, %llu short, %llu oversized",
-		      (unsigned long long)st->received, (unsigned long long)st->sent,
-		      (unsigned long long)st->send_errors,
-		      (unsigned long long)st->dropped_forged, (unsigned long long)st->dropped_replayed,
-		      (unsigned long long)st->dropped_reflected, (unsigned long long)st->dropped_short,
-		      (unsigned long long)st->dropped_oversize);
-	}
-	/* Leave nothing behind: the pty's programs get SIGHUP. */
-	close(master);
-	if (!child_reaped) {
-		kill(-child, SIGHUP);
-		kill(child, SIGHUP);
-		for (int i = 0; i < 50 && waitpid(child, &status, WNOHANG) == 0; i++)
+	log_stats(verbose, s->conn);
+	close(s->master);
+	s->master = -1;
+	if (!s->child_reaped) {
+		kill(-s->child, SIGHUP);
+		kill(s->child, SIGHUP);
+		for (int i = 0; i < 50 && waitpid(s->child, &s->status, WNOHANG) == 0; i++)
 			usleep(20000);
-		if (waitpid(child, &status, WNOHANG) == 0) {
-			kill(child, SIGKILL);
-			waitpid(child, &status, 0);
+		if (waitpid(s->child, &s->status, WNOHANG) == 0) {
+			kill(s->child, SIGKILL);
+			waitpid(s->child, &s->status, 0);
 		}
 	}
 	sleep_unblock_signals();
-	ssp_transport_free(t);
-	term_free(sc.term);
-	free(sc.toapp.data);
+}
+
+static int serve(struct server_opts *o)
+{
+	struct ssp_conn *conn = NULL;
+	char keytext[CRYPTO_KEY_B64_LEN + 1];
+	struct rlimit nocore = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &nocore); /* no core dump may ever hold the key */
+	if (server_bind(o, &conn, keytext) < 0)
+		return 1;
+	if (server_detach(o, conn, keytext) < 0)
+		return 1;
+	server_process_setup(conn);
+
+	struct session s = { .o = o, .conn = conn };
+	if (session_start(&s) < 0)
+		return 1;
+	const char *why = NULL;
+	while (why == NULL)
+		why = session_step(&s);
+	session_finish(&s, why);
+	ssp_transport_free(s.t);
+	term_free(s.sc.term);
+	free(s.sc.toapp.data);
 	return 0;
 }
 

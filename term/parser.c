@@ -23,7 +23,7 @@
  *  - The ground state's common bytes do not go through the tables: the
  *    emulator reads printable ASCII, C0 controls and control sequences
  *    that lie whole in one buffer itself, with term_ascii_run,
- *    term_csi_final and term_csi_params (internal.h), which give the
+ *    term_csi_final and term_csi_params (scan.h), which give the
  *    events the tables would. The tables take the rest
  *    (term_parser_step).
  *
@@ -36,7 +36,7 @@
  *  - OSC strings up to TERM_OSC_MAX (64 KiB); a longer one is discarded
  *    whole. The buffer is allocated on the first OSC and kept.
  */
-#include "internal.h"
+#include "scan.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -74,7 +74,7 @@ void term_buf_free(struct term_buf *b)
 
 /* ---- render state ---------------------------------------------------- */
 
-struct pen {
+struct render_pen {
 	uint32_t fg, bg;
 	uint16_t attr;
 };
@@ -87,7 +87,7 @@ struct render {
 	int cx, cy;                    /* real cursor; cx < 0: unknown */
 	bool pending;                  /* wrote into the last column */
 	bool pen_known;
-	struct pen pen;
+	struct render_pen pen;
 	const char *link;              /* the hyperlink now open, or NULL */
 	bool links_agree;              /* link ids mean the same in both frames */
 };
@@ -199,7 +199,7 @@ static void append_param(char *s, size_t cap, size_t *n, const char *p)
 }
 
 /* SGR from a reset: "ESC [ 0 ; ... m". */
-static size_t sgr_full(const struct pen *to, char *s, size_t cap)
+static size_t sgr_full(const struct render_pen *to, char *s, size_t cap)
 {
 	size_t n = 0;
 	char c[32];
@@ -223,7 +223,7 @@ static size_t sgr_full(const struct pen *to, char *s, size_t cap)
 }
 
 /* SGR from the current pen, turning off what must go. */
-static size_t sgr_delta(const struct pen *from, const struct pen *to,
+static size_t sgr_delta(const struct render_pen *from, const struct render_pen *to,
                         char *s, size_t cap)
 {
 	size_t n = (size_t)snprintf(s, cap, "\033[");
@@ -263,7 +263,7 @@ static size_t sgr_delta(const struct pen *from, const struct pen *to,
 
 static void set_pen(struct render *r, uint32_t fg, uint32_t bg, uint16_t attr)
 {
-	struct pen to = { fg, bg, (uint16_t)(attr & TERM_ATTR_SGR_MASK) };
+	struct render_pen to = { fg, bg, (uint16_t)(attr & TERM_ATTR_SGR_MASK) };
 	char a[256], b[256];
 
 	if (r->pen_known && r->pen.fg == to.fg && r->pen.bg == to.bg &&
@@ -327,7 +327,7 @@ static size_t hmove(char *s, size_t cap, int from, int to)
 	return (size_t)snprintf(s, cap, "\033[%d%c", d > 0 ? d : -d, d > 0 ? 'C' : 'D');
 }
 
-static void move_to(struct render *r, int x, int y)
+static void cursor_to(struct render *r, int x, int y)
 {
 	char best[64], tmp[64], h[48];
 	size_t nbest, n;
@@ -444,7 +444,7 @@ static void render_row(struct render *r, const struct term_row *was,
 		if (!dirty[x])
 			continue;
 		if (x >= tail && tail_dirty > 3) {
-			move_to(r, x, y);
+			cursor_to(r, x, y);
 			set_pen(r, 0, tail_bg, 0);
 			set_link(r, NULL);
 			buf_str(r->out, "\033[K");
@@ -458,14 +458,14 @@ static void render_row(struct render *r, const struct term_row *was,
 		       is_erased(&nc[x + run], nc[x].bg))
 			run++;
 		if (run >= 5 && x + run < cols) {
-			move_to(r, x, y);
+			cursor_to(r, x, y);
 			set_pen(r, 0, nc[x].bg, 0);
 			set_link(r, NULL);
 			buf_printf(r->out, "\033[%dX", run);
 			x += run - 1;
 			continue;
 		}
-		move_to(r, x, y);
+		cursor_to(r, x, y);
 		put_cell(r, now, x);
 	}
 }
@@ -643,7 +643,7 @@ void term_render(const struct term_frame *old, const struct term_frame *nf,
 		set_pen(&r, 0, 0, 0);
 		set_link(&r, NULL);
 		if (s <= 4) {
-			move_to(&r, 0, r.rows - 1);
+			cursor_to(&r, 0, r.rows - 1);
 			for (int i = 0; i < s; i++)
 				buf_str(out, "\n");
 		} else {
@@ -664,11 +664,11 @@ void term_render(const struct term_frame *old, const struct term_frame *nf,
 		if ((c.attr & TERM_ATTR_WIDE_CONT) && x > 0)
 			x--;
 		if (!(r.pending && r.cy == nf->cy)) {
-			move_to(&r, x, nf->cy);
+			cursor_to(&r, x, nf->cy);
 			put_cell(&r, nf->row[nf->cy], x);
 		}
 	} else {
-		move_to(&r, nf->cx, nf->cy);
+		cursor_to(&r, nf->cx, nf->cy);
 	}
 	set_link(&r, NULL);
 	if (nf->cursor_style != old->cursor_style)

@@ -95,6 +95,10 @@ struct term_frame; /* what a terminal shows: cells, cursor, modes, title */
 /* Emulator. */
 struct term *term_new(int cols, int rows);
 void term_free(struct term *t);
+/* The application's output, in pieces of any size. In a flood, larger
+ * pieces are cheaper: lines that scroll off within one write are kept as
+ * their bytes rather than emulated cell by cell (term/flood.c). */
+#define TERM_WRITE_FLOOD 65536 /* a piece that size gets the whole gain */
 void term_write(struct term *t, const void *buf, size_t len);
 int term_resize(struct term *t, int cols, int rows);
 /* Bytes the application should read back (DA, DSR/CPR replies). */

@@ -2,9 +2,9 @@
  * The ground state's fast lane against the parser's tables. A control
  * sequence that lies whole in one buffer is parsed by term_csi_final and
  * term_csi_params (an SGR or a CUP applied as it is read, by sgr_compile
- * and ground_csi, an SGR seen before from sgr_fast's memo), and
+ * and ground_csi, an SGR seen before from pen_sgr_bytes's memo), and
  * ground-state runs go to the emulator without the tables (runs of ASCII
- * filled by each of fill_ascii's loops in turn: term_fill_max); fed one
+ * filled by each of fill_ascii's loops in turn: term_set_simd_max); fed one
  * byte at a time, every sequence goes through the tables
  * instead. Both must leave the emulator in the same state, so each stream
  * here is written whole, one byte at a time and in random pieces, and the
@@ -130,11 +130,15 @@ static void make_stream(struct stream *s)
 	}
 }
 
-static struct term *fed(const struct stream *s, int how, int cols, int rows)
+/* s written to a new emulator whole (how 0), a byte at a time (1) or in
+ * random pieces (2), its ASCII runs filled by loops no wider than simd
+ * (term_set_simd_max). */
+static struct term *fed(const struct stream *s, int how, int simd, int cols, int rows)
 {
 	struct term *t = term_new(cols, rows);
 	if (t == NULL)
 		return NULL;
+	term_set_simd_max(t, simd);
 	size_t off = 0;
 	while (off < s->n) {
 		size_t k = s->n - off;
@@ -154,13 +158,13 @@ TEST(whole_bytewise_and_pieces_agree)
 	char why[256];
 
 	for (int iter = 0; iter < 600; iter++) {
-		/* each of fill_ascii's loops in turn (see term_fill_max) */
-		term_fill_max = iter % 3;
+		/* each of fill_ascii's loops in turn (term_set_simd_max) */
+		int simd = iter % 3;
 		make_stream(&s);
 		int cols = 1 + (int)test_rnd(120), rows = 1 + (int)test_rnd(40);
-		struct term *whole = fed(&s, 0, cols, rows);
-		struct term *bytes = fed(&s, 1, cols, rows);
-		struct term *pieces = fed(&s, 2, cols, rows);
+		struct term *whole = fed(&s, 0, simd, cols, rows);
+		struct term *bytes = fed(&s, 1, simd, cols, rows);
+		struct term *pieces = fed(&s, 2, simd, cols, rows);
 		REQUIRE(whole != NULL && bytes != NULL && pieces != NULL);
 		CHECKF(terms_same(whole, bytes, why, sizeof why),
 		       "stream %d, %dx%d, whole against byte by byte: %s",
@@ -174,7 +178,6 @@ TEST(whole_bytewise_and_pieces_agree)
 		if (test_failures_)
 			break;
 	}
-	term_fill_max = 2;
 }
 
 /* Sequences the fast path must hand back to the tables, each checked on
@@ -207,7 +210,7 @@ TEST(edge_sequences_agree)
 		puts_(&s, "ab");
 		puts_(&s, cases[i]);
 		puts_(&s, "yz\033[Kq");
-		struct term *whole = fed(&s, 0, 80, 24), *bytes = fed(&s, 1, 80, 24);
+		struct term *whole = fed(&s, 0, 2, 80, 24), *bytes = fed(&s, 1, 2, 80, 24);
 		REQUIRE(whole != NULL && bytes != NULL);
 		CHECKF(terms_same(whole, bytes, why, sizeof why), "case %zu: %s", i, why);
 		term_free(whole);
@@ -217,7 +220,7 @@ TEST(edge_sequences_agree)
 
 /* Streams of SGRs, each put by put_sgr and followed by a few letters, in
  * parts of 8 KB on one pair of emulators, so that the memo is made (after
- * 2048 SGRs, SGR_MEMO_AFTER in emu.c) and used: written whole to one and
+ * 2048 SGRs, SGR_MEMO_AFTER in term/pen.c) and used: written whole to one and
  * byte by byte (through the tables) to the other, the two must agree
  * after every part. */
 static void sgrs_agree(void (*put_sgr)(struct stream *), int iters, int parts)

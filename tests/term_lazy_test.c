@@ -1,9 +1,9 @@
 /*
- * Lines kept as bytes (lazy_lines in emu.c): a line of printable ASCII and
+ * Lines kept as bytes (flood_lines in term/flood.c): a line of printable ASCII and
  * SGRs that scrolls off within one write is kept as its bytes and the pen
  * it began with, and made into cells only when read. Whatever a stream
  * holds, an emulator that may keep lines so must end equal to one that
- * may not (term_lazy_lines = 0): the same frame, replies, scrollback
+ * may not (term_set_flood_lines off): the same frame, replies, scrollback
  * (every line, read back cell by cell) and pen (text written after the
  * stream). The streams are lines of what the masks decide on: SGRs of
  * every form (SGR 0 alone, first or late, colons, long, too many
@@ -106,12 +106,14 @@ static void make_stream(struct stream *s, int cols)
 
 /* s written with lines kept as bytes or not, whole (in pieces of 64 KiB
  * at most) or in random pieces. */
-static struct term *fed(const struct stream *s, bool lazy, bool pieces, int cols, int rows)
+static struct term *fed(const struct stream *s, bool lazy, bool pieces, int simd,
+                        int cols, int rows)
 {
 	struct term *t = term_new(cols, rows);
 	if (t == NULL)
 		return NULL;
-	term_lazy_lines = lazy;
+	term_set_flood_lines(t, lazy);
+	term_set_simd_max(t, simd);
 	for (size_t off = 0, k; off < s->n; off += k) {
 		k = s->n - off;
 		if (pieces && test_rnd(2) == 0)
@@ -125,7 +127,6 @@ static struct term *fed(const struct stream *s, bool lazy, bool pieces, int cols
 		term_write(t, piece, k);
 		free(piece);
 	}
-	term_lazy_lines = 1;
 	return t;
 }
 
@@ -136,17 +137,17 @@ TEST(kept_lines_end_as_cell_by_cell_emulation_does)
 	uint64_t kept = 0;
 
 	for (int iter = 0; iter < 150; iter++) {
-		/* each of the mask loops in turn (see term_fill_max) */
-		term_fill_max = iter % 3;
+		/* each of the mask loops in turn (term_set_simd_max) */
+		int simd = iter % 3;
 		int cols = test_rnd(4) == 0 ? 1 + (int)test_rnd(8) : 10 + (int)test_rnd(150);
 		int rows = test_rnd(4) == 0 ? 1 + (int)test_rnd(3) : 2 + (int)test_rnd(50);
 		make_stream(&s, cols);
-		struct term *eager = fed(&s, false, false, cols, rows);
-		struct term *whole = fed(&s, true, false, cols, rows);
-		struct term *pieces = fed(&s, true, true, cols, rows);
+		struct term *eager = fed(&s, false, false, simd, cols, rows);
+		struct term *whole = fed(&s, true, false, simd, cols, rows);
+		struct term *pieces = fed(&s, true, true, simd, cols, rows);
 		REQUIRE(eager != NULL && whole != NULL && pieces != NULL);
-		CHECK(term_lazy_kept(eager) == 0);
-		kept += term_lazy_kept(whole) + term_lazy_kept(pieces);
+		CHECK(term_flood_kept(eager) == 0);
+		kept += term_flood_kept(whole) + term_flood_kept(pieces);
 		CHECKF(terms_same(whole, eager, why, sizeof why),
 		       "stream %d, %dx%d, whole: %s", iter, cols, rows, why);
 		CHECKF(terms_same(pieces, eager, why, sizeof why),
@@ -163,7 +164,6 @@ TEST(kept_lines_end_as_cell_by_cell_emulation_does)
 		if (test_failures_)
 			break;
 	}
-	term_fill_max = 2;
 	/* Not vacuous: most streams are lines that qualify. */
 	CHECKF(kept > 50000, "only %llu lines were kept as bytes", (unsigned long long)kept);
 }
@@ -188,7 +188,7 @@ TEST(coloured_lines_read_back_from_the_scrollback)
 	/* 300 lines, 23 still on the screen (the cursor is on the 24th);
 	 * the first, before the first line feed, is not kept. */
 	CHECK(term_scrollback_count(t) == 277);
-	CHECKF(term_lazy_kept(t) >= 276, "%llu kept", (unsigned long long)term_lazy_kept(t));
+	CHECKF(term_flood_kept(t) >= 276, "%llu kept", (unsigned long long)term_flood_kept(t));
 	for (int i = 0; i < 277; i += 23) {
 		struct term_cell c[80];
 		snprintf(line, sizeof line, "file%03d size %d", i, i * 7);
@@ -235,8 +235,8 @@ TEST(the_pen_after_kept_lines_is_their_sgrs)
 		struct term *t = term_new(40, 10);
 		REQUIRE(t != NULL);
 		term_write(t, s.d, s.n);
-		CHECKF(term_lazy_kept(t) > 100, "case %zu: %llu kept", k,
-		       (unsigned long long)term_lazy_kept(t));
+		CHECKF(term_flood_kept(t) > 100, "case %zu: %llu kept", k,
+		       (unsigned long long)term_flood_kept(t));
 		struct term_cell q = term_frame_cell(term_frame(t), 9, 0);
 		CHECKF(q.ch == 'Q' && q.attr == attr[k] && q.fg == fg[k],
 		       "case %zu: 'Q' has attr %x fg %x", k, q.attr, q.fg);

@@ -12,7 +12,7 @@
  *
  * Each corpus is measured as moshi runs (term_NAME_throughput) and with
  * lines kept as bytes turned off (term_NAME_eager_throughput: every line
- * emulated cell by cell as it arrives; see lazy_lines in term/emu.c).
+ * emulated cell by cell as it arrives; see flood_lines in term/flood.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,14 +105,16 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Best of three passes, feeding 64 KiB at a time as a pty read would. */
-static double throughput(const struct corpus *c)
+/* Best of three passes, feeding 64 KiB at a time as a pty read would;
+ * flood: whether lines may be kept as bytes (term_set_flood_lines). */
+static double throughput(const struct corpus *c, bool flood)
 {
 	double best = 0;
 	for (int pass = 0; pass < 3; pass++) {
 		struct term *t = term_new(80, 24);
 		if (t == NULL)
 			exit(1);
+		term_set_flood_lines(t, flood);
 		double start = now();
 		for (size_t off = 0; off < c->n; off += 65536) {
 			size_t k = c->n - off < 65536 ? c->n - off : 65536;
@@ -224,12 +226,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 3; i++) {
 		printf("bench term_%s_corpus %.1f MB\n", cs[i].name, cs[i].n / 1e6);
 		printf("bench term_%s_throughput %.1f MB/s\n", cs[i].name,
-		       throughput(&cs[i]));
+		       throughput(&cs[i], true));
 		fflush(stdout);
-		term_lazy_lines = 0;
 		printf("bench term_%s_eager_throughput %.1f MB/s\n", cs[i].name,
-		       throughput(&cs[i]));
-		term_lazy_lines = 1;
+		       throughput(&cs[i], false));
 		fflush(stdout);
 		free(cs[i].d);
 	}

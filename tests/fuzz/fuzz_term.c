@@ -3,8 +3,8 @@
  * resize in the middle; then a frame copy and replies are read back.
  * The same stream is also written one byte at a time, which takes every
  * sequence through the parser's tables instead of the emulator's own
- * reading of the ground state (ground() in emu.c), and never keeps a line
- * as bytes (lazy_lines in emu.c): the two emulators must end equal, frame,
+ * reading of the ground state (ground() in term/ground.c), and never keeps a line
+ * as bytes (flood_lines in term/flood.c): the two emulators must end equal, frame,
  * replies and every scrollback line read back (an abort otherwise). */
 #include <stdint.h>
 #include <stddef.h>
