@@ -57,7 +57,7 @@ else
   MOSHI_BIN := moshi
 endif
 
-TOOLS += file:file
+TOOLS += file:file patch:patch
 
 DEP_CFLAGS := $(OPT) -ffunction-sections -fdata-sections \
   -I$(MBEDTLS_SRC)/include -Ideps \
@@ -118,46 +118,21 @@ $(OUT)/deps/termkey/%.o: $(TERMKEY_SRC)/%.c $(DEP_STAMP) | $(TOOL_STAMP)
 	@mkdir -p $(@D)
 	$(MOSHI_CC) $(DEP_CFLAGS) -std=c99 -D_XOPEN_SOURCE=700 -w -c -o $@ $<
 
-# libtermkey 0.22's CSI driver has four bugs found by the fuzz targets:
-# it indexes its 64-entry key table with the whole command, intermediate
-# bytes included ("CSI ? A" reads far out of bounds); its parameters
-# overflow a long (undefined) on long digit runs; a 17th parameter is
-# written past its array of 16 (its bound is checked off by one); and a
-# mode report's number is made by shifting a negative char (undefined).
-# Compiled from a copy with the index masked to the final byte, as its
-# other handlers do, parameters that stop growing at 10^9, at most 16
-# parameters, and the mode report's bytes taken as unsigned.
-$(OUT)/deps/termkey/driver-csi.c: $(TERMKEY_SRC)/driver-csi.c $(DEP_STAMP) Makefile
+# libtermkey 0.22 has bugs the fuzz targets found: driver-csi.c and
+# termkey.c are compiled from copies with the patches of
+# deps/patches/libtermkey/ applied, in order (each says what it fixes).
+# The build stops when one does not apply.
+TERMKEY_PATCHES := $(sort $(wildcard deps/patches/libtermkey/*.patch))
+$(OUT)/deps/termkey/driver-csi.c $(OUT)/deps/termkey/termkey.c: \
+  $(OUT)/deps/termkey/%.c: $(TERMKEY_SRC)/%.c $(DEP_STAMP) $(TERMKEY_PATCHES) | $(TOOL_STAMP)
 	@mkdir -p $(@D)
-	sed -e 's/csi_ss3s\[cmd - 0x40\]/csi_ss3s[(cmd \& 0xff) - 0x40]/' \
-	  -e 's/^\( *\)args\[argi\] = (args\[argi\] \* 10) + c - .0.;/\1if(args[argi] < 100000000) args[argi] = (args[argi] * 10) + c - 48;/' \
-	  -e 's/^\( *\)if(argi > 16)$$/\1if(argi >= 16)/' \
-	  -e 's/(key->code\.mouse\[1\] << 8) | key->code\.mouse\[2\]/((unsigned char)key->code.mouse[1] << 8) | (unsigned char)key->code.mouse[2]/' \
-	  $< > $@.tmp
-	@grep -q 'csi_ss3s\[(cmd & 0xff) - 0x40\]\.type' $@.tmp && \
-	  grep -q 'if(args\[argi\] < 100000000)' $@.tmp && \
-	  grep -q '^ *if(argi >= 16)$$' $@.tmp && \
-	  grep -q '((unsigned char)key->code.mouse\[1\] << 8)' $@.tmp || \
-	  { echo "moshi: could not patch $< (not libtermkey 0.22?)" >&2; exit 1; }
-	mv -f $@.tmp $@
-
-# And termkey.c has two: it turns a key's code point into a key by
-# indexing its C0 table with it, a negative one included ("CSI ; u", a
-# CSI u key with no code point, reads before the table); and it decodes
-# ESC ESC ESC... by recursing one level per ESC, each level moving its
-# buffer start up and back down, while a key found at the deepest level
-# may slide the buffer down by half its size under them: the levels
-# above then move the start below 0. Compiled from a copy that makes any
-# code point outside Unicode U+FFFD first, and that never slides (the
-# buffer is compacted anyway whenever bytes are pushed into it).
-$(OUT)/deps/termkey/termkey.c: $(TERMKEY_SRC)/termkey.c $(DEP_STAMP) Makefile
-	@mkdir -p $(@D)
-	sed -e 's/^  if(codepoint == 0) {$$/  if(codepoint < 0 || codepoint > 0x10ffff) codepoint = 0xfffd;\n&/' \
-	  -e 's/^        if(tk->buffstart > halfsize) {$$/        if(0) { \/* moshi: no slide, see the Makefile *\//' \
-	  $< > $@.tmp
-	@grep -q 'if(codepoint < 0 || codepoint > 0x10ffff) codepoint = 0xfffd;' $@.tmp && \
-	  grep -q 'if(0) { /\* moshi: no slide' $@.tmp || \
-	  { echo "moshi: could not patch $< (not libtermkey 0.22?)" >&2; exit 1; }
+	cp $< $@.tmp
+	@for p in $(filter deps/patches/libtermkey/$*-%,$(TERMKEY_PATCHES)); do \
+	  echo "patch $@ < $$p"; \
+	  patch -s -f --no-backup-if-mismatch -r - $@.tmp < $$p || \
+	  { echo "moshi: $$p does not apply to $< (not libtermkey 0.22?)" >&2; \
+	    rm -f $@.tmp; exit 1; }; \
+	done
 	mv -f $@.tmp $@
 
 $(OUT)/deps/termkey/driver-csi.o $(OUT)/deps/termkey/termkey.o: \
