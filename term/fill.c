@@ -61,13 +61,13 @@ size_t fill_avx512(char *d, const uint8_t *s, size_t n, uint32_t fg, uint64_t hi
 	return i;
 }
 
-int fill_simd_level(int max)
+int fill_cpu_level = -1;
+
+int fill_cpu_detect(void)
 {
-	static int level = -1;
-	if (level < 0)
-		level = __builtin_cpu_supports("avx512f") &&
-		        __builtin_cpu_supports("avx512bw") ? 2 :
-		        __builtin_cpu_supports("avx2") ? 1 : 0;
-	return level < max ? level : max;
+	fill_cpu_level = __builtin_cpu_supports("avx512f") &&
+	                 __builtin_cpu_supports("avx512bw") ? 2 :
+	                 __builtin_cpu_supports("avx2") ? 1 : 0;
+	return fill_cpu_level;
 }
 #endif

@@ -22,8 +22,15 @@
 #define FILL_AVX2 32
 
 /* The widest loop the processor has, no wider than max: 2 AVX-512 (F and
- * BW), 1 AVX2, 0 neither. fill_ascii and flood_classify choose by it. */
-int fill_simd_level(int max);
+ * BW), 1 AVX2, 0 neither. fill_ascii and flood_classify choose by it, at
+ * every run: inline, with the processor's level found once (fill.c). */
+extern int fill_cpu_level; /* -1 until fill_cpu_detect has run */
+int fill_cpu_detect(void);
+static inline int fill_simd_level(int max)
+{
+	int level = fill_cpu_level >= 0 ? fill_cpu_level : fill_cpu_detect();
+	return level < max ? level : max;
+}
 
 /* fill_ascii's wide loops: cells d[0..k) from s[0..k), where k is the
  * largest multiple of 8 (AVX2) or 16 (AVX-512) up to n; returns k. The

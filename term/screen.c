@@ -24,9 +24,7 @@ void screen_reset_tabs(struct term *t, int from)
 		t->tabs[i] = (i % 8 == 0);
 }
 
-/* A wide character is two cells; overwriting or erasing either half
- * erases both. Called on a cell that is about to change. */
-static void split_wide_slow(struct term *t, struct term_row *r, int x)
+void screen_split_wide_slow(struct term *t, struct term_row *r, int x)
 {
 	struct term_cell *c = &r->cells[x];
 	if ((c->attr & TERM_ATTR_WIDE_CONT) && x > 0) {
@@ -40,13 +38,6 @@ static void split_wide_slow(struct term *t, struct term_row *r, int x)
 	}
 }
 
-static inline void split_wide(struct term *t, struct term_row *r, int x)
-{
-	if (t->wide_seen && x >= 0 && x < r->len &&
-	    (r->cells[x].attr & (TERM_ATTR_WIDE | TERM_ATTR_WIDE_CONT)))
-		split_wide_slow(t, r, x);
-}
-
 /* Erase cells [from, to) of row r with the pen's background. */
 void screen_erase_cells(struct term *t, struct term_row *r, int from, int to)
 {
@@ -56,8 +47,8 @@ void screen_erase_cells(struct term *t, struct term_row *r, int from, int to)
 		to = cols;
 	if (from >= to)
 		return;
-	split_wide(t, r, from);
-	split_wide(t, r, to - 1);
+	screen_split_wide(t, r, from);
+	screen_split_wide(t, r, to - 1);
 	if (to >= cols && from <= r->len) {
 		/* Up to the end of the line: shrink the stored part. */
 		if (from == 0) {
@@ -422,9 +413,7 @@ static void combine(struct term *t, uint32_t mark)
 		term_row_touch(r);
 }
 
-/* The line goes on on the next one: the cursor's row is marked as
- * wrapped (a soft wrap) and the cursor goes to the next line's start. */
-static void wrap_line(struct term *t)
+void screen_wrap_line(struct term *t)
 {
 	struct term_row *r = screen_cur_row(t);
 	r->wrapped = true;
@@ -433,25 +422,6 @@ static void wrap_line(struct term *t)
 	screen_index(t);
 }
 
-/* The cursor after a print that ended at column x (exclusive): there, or
- * on the last column with a wrap pending (DECAWM's deferred wrap). */
-static inline void print_advance(struct term *t, int x)
-{
-	struct term_frame *f = t->f;
-
-	if (x >= f->cols) {
-		f->cx = f->cols - 1;
-		f->wrap_pending = t->autowrap;
-	} else {
-		f->cx = x;
-	}
-}
-
-/* Printing: screen_print takes any character, screen_print_ascii a run of
- * printable ASCII in the usual state (screen_plain_print), the hot path
- * of every scrolling program. Both wrap with wrap_line and move the
- * cursor with print_advance; tests/term_chunks_test.c compares them (a
- * run written a byte at a time goes through screen_print). */
 void screen_print(struct term *t, uint32_t cp)
 {
 	struct term_frame *f = t->f;
@@ -470,14 +440,14 @@ void screen_print(struct term *t, uint32_t cp)
 	if (w == 2 && f->cols < 2)
 		return;
 	if (f->wrap_pending && t->autowrap)
-		wrap_line(t);
+		screen_wrap_line(t);
 	f->wrap_pending = false;
 	if (w == 2 && f->cx == f->cols - 1) {
 		if (t->autowrap) {
 			/* It does not fit: the last cell stays empty and the
 			 * character goes to the next line, as in xterm. */
 			screen_erase_cells(t, screen_cur_row(t), f->cx, f->cx + 1);
-			wrap_line(t);
+			screen_wrap_line(t);
 		} else {
 			f->cx = f->cols - 2;
 		}
@@ -487,9 +457,9 @@ void screen_print(struct term *t, uint32_t cp)
 	if (t->insert)
 		screen_insert_blanks(t, r, f->cx, w);
 	term_row_materialize(r, f->cx + w);
-	split_wide(t, r, f->cx);
+	screen_split_wide(t, r, f->cx);
 	if (w == 2)
-		split_wide(t, r, f->cx + 1);
+		screen_split_wide(t, r, f->cx + 1);
 	struct term_cell *c = &r->cells[f->cx];
 	c->ch = cp;
 	c->fg = t->pen.fg;
@@ -505,49 +475,7 @@ void screen_print(struct term *t, uint32_t cp)
 	}
 	term_row_touch(r);
 	t->last_char = cp;
-	print_advance(t, f->cx + w);
-}
-
-void screen_print_ascii(struct term *t, const uint8_t *s, size_t n)
-{
-	struct term_frame *f = t->f;
-
-	if (!screen_plain_print(t)) {
-		for (size_t i = 0; i < n; i++)
-			screen_print(t, s[i]);
-		return;
-	}
-	/* A line at a time: the part of the run that fits on the line,
-	 * then, with the wrap that leaves pending, the next line (autowrap
-	 * is on in the usual state). */
-	for (;;) {
-		if (f->wrap_pending) {
-			wrap_line(t);
-			f->wrap_pending = false;
-		}
-		struct term_row *r = screen_cur_row(t);
-		int x = f->cx;
-		size_t k = n < (size_t)(f->cols - x) ? n : (size_t)(f->cols - x);
-		int e = x + (int)k;
-		if (x >= r->len) {
-			/* At the end of what the row holds (the usual case):
-			 * no wide character to split. */
-			term_row_materialize(r, x);
-		} else {
-			split_wide(t, r, x);
-			split_wide(t, r, e - 1);
-		}
-		if (e > r->len)
-			r->len = (uint16_t)e;
-		fill_ascii(&r->cells[x], s, k, &t->pen, t->simd_max);
-		term_row_touch(r);
-		t->last_char = s[k - 1];
-		print_advance(t, e);
-		if (k == n)
-			return;
-		s += k;
-		n -= k;
-	}
+	screen_print_advance(t, f->cx + w);
 }
 
 /* ---- editing --------------------------------------------------------- */
@@ -581,9 +509,9 @@ void screen_insert_blanks(struct term *t, struct term_row *r, int x, int n)
 
 	if (!edit_span(t, x, &n))
 		return;
-	split_wide(t, r, x);
+	screen_split_wide(t, r, x);
 	term_row_materialize(r, cols);
-	split_wide(t, r, cols - n); /* a wide char cut at the margin goes */
+	screen_split_wide(t, r, cols - n); /* a wide char cut at the margin goes */
 	memmove(&r->cells[x + n], &r->cells[x],
 	        (size_t)(cols - x - n) * sizeof *r->cells);
 	blank_cells(t, r, x, x + n);
@@ -595,8 +523,8 @@ void screen_delete_chars(struct term *t, struct term_row *r, int x, int n)
 
 	if (!edit_span(t, x, &n))
 		return;
-	split_wide(t, r, x);
-	split_wide(t, r, x + n - 1);
+	screen_split_wide(t, r, x);
+	screen_split_wide(t, r, x + n - 1);
 	term_row_materialize(r, cols);
 	memmove(&r->cells[x], &r->cells[x + n],
 	        (size_t)(cols - x - n) * sizeof *r->cells);

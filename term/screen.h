@@ -8,6 +8,7 @@
 #define MOSHI_TERM_SCREEN_H
 
 #include "internal.h"
+#include "fill.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -68,11 +69,102 @@ static inline void screen_line_feed(struct term *t)
 		t->f->cx = 0;
 }
 
-/* Printing: one character (any code point; DEC graphics, combining marks
- * and wide characters as xterm does), and a run of printable ASCII (the
- * hot path of every scrolling program). */
+/* A wide character is two cells; overwriting or erasing either half
+ * erases both. Called on a cell that is about to change. */
+void screen_split_wide_slow(struct term *t, struct term_row *r, int x);
+static inline void screen_split_wide(struct term *t, struct term_row *r, int x)
+{
+	if (t->wide_seen && x >= 0 && x < r->len &&
+	    (r->cells[x].attr & (TERM_ATTR_WIDE | TERM_ATTR_WIDE_CONT)))
+		screen_split_wide_slow(t, r, x);
+}
+
+/* Printing: screen_print takes any character (DEC graphics, combining
+ * marks and wide characters as xterm does), screen_print_ascii a run of
+ * printable ASCII, the hot path of every scrolling program: inline here,
+ * for the ground loop (a call a run cost the cursor-heavy corpus of
+ * tests/bench/ab/term_ab.sh 2%). Both wrap with screen_wrap_line and
+ * move the cursor with screen_print_advance; tests/term_chunks_test.c
+ * compares them (a run written a byte at a time goes through
+ * screen_print, one written whole through screen_print_ascii). */
 void screen_print(struct term *t, uint32_t cp);
-void screen_print_ascii(struct term *t, const uint8_t *s, size_t n);
+
+/* The line goes on on the next one: the cursor's row is marked as
+ * wrapped (a soft wrap) and the cursor goes to the next line's start. */
+void screen_wrap_line(struct term *t);
+
+/* The cursor after a print that ended at column x (exclusive): there, or
+ * on the last column with a wrap pending (DECAWM's deferred wrap). */
+static inline void screen_print_advance(struct term *t, int x)
+{
+	struct term_frame *f = t->f;
+
+	if (x >= f->cols) {
+		f->cx = f->cols - 1;
+		f->wrap_pending = t->autowrap;
+	} else {
+		f->cx = x;
+	}
+}
+
+static inline void screen_print_ascii(struct term *t, const uint8_t *s, size_t n)
+{
+	struct term_frame *f = t->f;
+
+	if (!screen_plain_print(t)) {
+		for (size_t i = 0; i < n; i++)
+			screen_print(t, s[i]);
+		return;
+	}
+	int x = f->cx;
+	if (!f->wrap_pending && (size_t)(f->cols - x) > n) {
+		/* The usual run: it ends before the margin, with no wrap
+		 * pending. The loop below does the same; this twin of its
+		 * first pass, with no wrap or margin to think of, is kept
+		 * for speed (ten instructions a run fewer, 2% of the
+		 * cursor-heavy corpus of tests/bench/ab/term_ab.sh). */
+		struct term_row *r = f->row[f->cy];
+		int e = x + (int)n;
+		if (x >= r->len) {
+			/* at the end of what the row holds (the usual
+			 * case): no wide character to split */
+			term_row_materialize(r, x);
+		} else {
+			screen_split_wide(t, r, x);
+			screen_split_wide(t, r, e - 1);
+		}
+		if (e > r->len)
+			r->len = (uint16_t)e;
+		fill_ascii(&r->cells[x], s, n, &t->pen, t->simd_max);
+		term_row_touch(r);
+		t->last_char = s[n - 1];
+		f->cx = e;
+		return;
+	}
+	/* A line at a time: the part of the run that fits on the line,
+	 * then, with the wrap that leaves pending, the next line (autowrap
+	 * is on in the usual state). */
+	while (n > 0) {
+		if (f->wrap_pending)
+			screen_wrap_line(t);
+		f->wrap_pending = false;
+		struct term_row *r = screen_cur_row(t);
+		x = f->cx;
+		size_t k = n < (size_t)(f->cols - x) ? n : (size_t)(f->cols - x);
+		int e = x + (int)k;
+		term_row_materialize(r, x);
+		screen_split_wide(t, r, x);
+		screen_split_wide(t, r, e - 1);
+		if (e > r->len)
+			r->len = (uint16_t)e;
+		fill_ascii(&r->cells[x], s, k, &t->pen, t->simd_max);
+		term_row_touch(r);
+		t->last_char = s[k - 1];
+		s += k;
+		n -= k;
+		screen_print_advance(t, e);
+	}
+}
 
 /* Cursor: to (x, y) clamped to the screen; screen_move_abs counts rows
  * from the top margin in origin mode (CUP, VPA). */
