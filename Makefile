@@ -69,7 +69,7 @@ CFLAGS_MOSHI := -std=c11 -D_GNU_SOURCE $(DEP_CFLAGS) $(WARN) \
 LDFLAGS_MOSHI := $(LINK) -Wl,--gc-sections
 
 # Library and role sources: everything but main.c, so tests can link them.
-LIB_SRCS := $(wildcard crypto/*.c term/*.c ssp/*.c pty/*.c roles/*.c)
+LIB_SRCS := $(wildcard crypto/*.c term/*.c ssp/*.c sync/*.c pty/*.c roles/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/obj/%.o)
 MAIN_OBJ := $(OUT)/obj/main.o
 

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "../crypto/crypto.h"
-#include "../ssp/ssp.h"
+#include "../sync/sync.h"
 #include "../term/term.h"
 #include "predict.h"
 #include "sleep.h"
@@ -229,7 +229,7 @@ struct client {
 	/* Typed and pasted input waits here for room in the window; keys
 	 * are still read (and the escape key seen) while the backlog has
 	 * room, so a paste stalled on a bad link can be quit. */
-	struct ssp_flow flow;
+	struct sync_flow flow;
 	/* Local echo; input_offset counts the bytes given to the stream. */
 	struct predict *pred;
 	uint64_t input_offset, pred_checked;
@@ -302,8 +302,8 @@ static int client_open(struct client *c, struct crypto_key *key, bool no_init,
 		        rc == SSP_ESYSTEM ? strerror(errno) : ssp_strerror(rc));
 		return -1;
 	}
-	c->t = ssp_transport_new(c->conn, false, &ssp_userstream_ops,
-		ssp_userstream_new(), &ssp_termstate_ops, ssp_termstate_new(80, 24));
+	c->t = ssp_transport_new(c->conn, false, &sync_userstream_ops,
+		sync_userstream_new(), &sync_termstate_ops, sync_termstate_new(80, 24));
 	c->pred = predict_new(mode);
 	if (c->t == NULL || c->pred == NULL) {
 		fprintf(stderr, "moshi client: out of memory\n");
@@ -332,7 +332,7 @@ static int client_open(struct client *c, struct crypto_key *key, bool no_init,
 	c->prefix = getenv("MOSHI_TITLE_NOPREFIX") == NULL;
 	c->contact_ms = contact_timeout_ms();
 	c->start = ssp_now_ms();
-	ssp_flow_init(&c->flow, c->start);
+	sync_flow_init(&c->flow, c->start);
 	c->shown_num = UINT64_MAX;
 	c->cols = 80;
 	c->rows = 24;
@@ -359,7 +359,7 @@ static void client_signals_seen(struct client *c)
 	if (got_winch) {
 		got_winch = 0;
 		window_size(&c->cols, &c->rows);
-		ssp_userstream_push_resize(ssp_transport_local(c->t), c->cols, c->rows);
+		sync_userstream_push_resize(ssp_transport_local(c->t), c->cols, c->rows);
 		c->repaint = true;
 	}
 }
@@ -438,10 +438,10 @@ static void client_read_keys(struct client *c, size_t room, uint64_t now)
 		}
 	}
 	if (kn > 0) {
-		const struct ssp_termstate *cur = ssp_transport_remote(c->t);
+		const struct sync_termstate *cur = ssp_transport_remote(c->t);
 		c->pred_dirty |= predict_input(c->pred, cur->frame, keep, kn,
 		                               c->input_offset, now);
-		c->input_offset += ssp_flow_add(&c->flow, keep, kn);
+		c->input_offset += sync_flow_add(&c->flow, keep, kn);
 	}
 }
 
@@ -461,7 +461,7 @@ static void title_prefix(const struct client *c, struct term_frame *f)
  * terminal's size and something changed. */
 static void client_draw(struct client *c, uint64_t now)
 {
-	const struct ssp_termstate *st = ssp_transport_remote(c->t);
+	const struct sync_termstate *st = ssp_transport_remote(c->t);
 	bool fits = term_frame_cols(st->frame) == c->cols &&
 	            term_frame_rows(st->frame) == c->rows;
 	uint64_t num = ssp_transport_remote_num(c->t);
@@ -520,7 +520,7 @@ static void client_step(struct client *c)
 	client_signals_seen(c);
 	if (c->done)
 		return;
-	size_t room = ssp_flow_room(&c->flow) / 2; /* escapes can double it */
+	size_t room = sync_flow_room(&c->flow) / 2; /* escapes can double it */
 	int wait = client_wait_ms(c, now);
 	if (c->done)
 		return;
@@ -552,7 +552,7 @@ static void client_step(struct client *c)
 	/* A key's local echo is drawn above; now it leaves; and a paste's
 	 * full datagrams leave one after another while the flow window has
 	 * room. */
-	ssp_flow_send(&c->flow, c->t, now);
+	sync_flow_send(&c->flow, c->t, now);
 	ssp_conn_maybe_hop(c->conn, now);
 	ssp_transport_tick(c->t, now);
 	client_draw_bar(c, now);

@@ -21,7 +21,7 @@
 
 #include "../crypto/crypto.h"
 #include "../pty/pty.h"
-#include "../ssp/ssp.h"
+#include "../sync/sync.h"
 #include "../term/term.h"
 #include "sleep.h"
 
@@ -278,7 +278,7 @@ static void logf_(bool on, const char *fmt, ...)
 /* The client acknowledged the screen the server has now. */
 static bool final_screen_acked(struct ssp_transport *t)
 {
-	return ssp_termstate_ops.equal(ssp_transport_acked(t), ssp_transport_local(t));
+	return sync_termstate_ops.equal(ssp_transport_acked(t), ssp_transport_local(t));
 }
 
 /* The server's limits, from its environment: seconds, or -1 when the
@@ -507,8 +507,8 @@ static int session_start(struct session *s)
 	logf_(o->verbose, "running %s on a pty, pid %d, UDP port %d",
 	      o->command ? o->command[0] : pty_user_shell(), (int)s->child,
 	      ssp_conn_port(s->conn));
-	s->t = ssp_transport_new(s->conn, true, &ssp_termstate_ops,
-		ssp_termstate_new(cols, rows), &ssp_userstream_ops, ssp_userstream_new());
+	s->t = ssp_transport_new(s->conn, true, &sync_termstate_ops,
+		sync_termstate_new(cols, rows), &sync_userstream_ops, sync_userstream_new());
 	if (s->t == NULL) {
 		logf_(true, "out of memory");
 		return -1;
@@ -552,12 +552,12 @@ static void session_read_pty(struct session *s, uint64_t now)
 /* The user's keys and window sizes, from the client, to the application. */
 static void session_apply_input(struct session *s, uint64_t now)
 {
-	struct ssp_user_event ev;
+	struct sync_user_event ev;
 	const void *in = ssp_transport_remote(s->t);
 	bool got = false;
 
-	while (ssp_userstream_get(in, s->consumed, &ev)) {
-		if (ev.type == SSP_USER_BYTES) {
+	while (sync_userstream_get(in, s->consumed, &ev)) {
+		if (ev.type == SYNC_USER_BYTES) {
 			outq_add(&s->sc.toapp, ev.bytes, ev.len);
 			s->input_bytes += ev.len;
 		} else {
@@ -612,7 +612,7 @@ static void session_publish(struct session *s, uint64_t now)
 		s->changed = true;
 	}
 	if (s->changed) {
-		struct ssp_termstate *st = ssp_termstate_from_frame(term_frame(s->sc.term), s->ack);
+		struct sync_termstate *st = sync_termstate_from_frame(term_frame(s->sc.term), s->ack);
 		if (st != NULL)
 			ssp_transport_set_local(s->t, st);
 		s->changed = false;
@@ -688,7 +688,7 @@ static void session_finish(struct session *s, const char *why)
 
 	logf_(verbose, "ending: %s", why);
 	if (ssp_conn_has_remote(s->conn) && why == exited) {
-		ssp_transport_set_local(s->t, ssp_termstate_from_frame(term_frame(s->sc.term),
+		ssp_transport_set_local(s->t, sync_termstate_from_frame(term_frame(s->sc.term),
 		                                                       s->ack));
 		const char *gave_up = farewell(s->t, &s->lim);
 		if (gave_up != NULL)

@@ -1,15 +1,21 @@
 /*
- * ssp/ — the State Synchronization Protocol: moshi's two objects (the
- * user's input stream and the terminal screen) kept in sync over UDP.
+ * ssp/ — the State Synchronization Protocol's transport: objects kept in
+ * sync over UDP, whatever they are (sync/ has moshi's two: the user
+ * stream and the terminal state, as struct ssp_state_ops).
  *
- * Layers, bottom up:
- *   wire      one bounds-checked reader for every network byte; the
- *             instruction format; fragments and their reassembly
- *   datagram  sealed UDP datagrams with timestamps (RTT), roaming,
- *             counters of everything dropped
+ * Layers, bottom up, one file each:
+ *   wire.c       one bounds-checked reader for every network byte and a
+ *                growable writer; the instruction format; fragments and
+ *                their reassembly
+ *   datagram.c   sealed UDP datagrams with timestamps (RTT, RFC 6298), a
+ *                replay window, roaming, port hops and route changes,
+ *                counters of everything dropped
+ *   transport.c  states numbered and diffed, sent, acknowledged, resent
+ *                and thrown away; the send timers; shutdown
  *
- * Nothing here knows about roles. Functions return 0 or a negative
- * SSP_E* code and never exit: a hostile packet is dropped and counted.
+ * Nothing here knows about terminals or roles. Functions return 0 or a
+ * negative SSP_E* code and never exit: a hostile packet is dropped and
+ * counted.
  */
 #ifndef MOSHI_SSP_H
 #define MOSHI_SSP_H
@@ -264,67 +270,15 @@ struct ssp_state_ops {
 	/* Forget history that `acked` (an older state of the same object)
 	 * shows the other side has: bounds memory. May be NULL. */
 	void (*subtract)(void *s, const void *acked);
+	/* The receiver's consumer has read s's history below index i: it
+	 * may go (ssp_transport_remote_forget). May be NULL. */
+	void (*forget)(void *s, uint64_t i);
 	/* Every state extends the one before it (a stream): the diff between
 	 * two consecutive states sent is content no other diff carries, so a
 	 * sender resends each lost hop on its own rather than one diff from
 	 * the acknowledged state, which grows with everything in flight. */
 	bool stream;
 };
-
-/* The user stream: keystrokes and resizes, client to server. States only
- * ever grow at the end, so a diff is the events past the older state;
- * applied only to the state it was made from, every event arrives
- * exactly once and in order. */
-#define SSP_USER_BYTES 1
-#define SSP_USER_RESIZE 2
-#define SSP_USER_EVENT_MAX 65536     /* bytes in one keystroke event */
-
-struct ssp_user_event {
-	int type;
-	const uint8_t *bytes; /* SSP_USER_BYTES */
-	size_t len;
-	int cols, rows;       /* SSP_USER_RESIZE */
-};
-
-struct ssp_userstream;
-extern const struct ssp_state_ops ssp_userstream_ops;
-
-struct ssp_userstream *ssp_userstream_new(void);
-int ssp_userstream_push_bytes(struct ssp_userstream *u, const void *b, size_t n);
-int ssp_userstream_push_resize(struct ssp_userstream *u, int cols, int rows);
-/* Events ever pushed (or received) into this stream. */
-uint64_t ssp_userstream_total(const struct ssp_userstream *u);
-/* The event with index i (0 = the first ever), if still held: 1, or 0
- * when i is past the end or was already forgotten. */
-int ssp_userstream_get(const struct ssp_userstream *u, uint64_t i,
-                       struct ssp_user_event *ev);
-/* Forget events below index i (the receiver has consumed them). */
-void ssp_userstream_forget(struct ssp_userstream *u, uint64_t i);
-/* Bytes (4 per event of framing included) that u holds past the end of
- * older, an earlier state of the same stream: what a diff from older
- * would carry. A sender keeps this bounded so that one instruction
- * never needs more fragments than a lossy path delivers whole. */
-size_t ssp_userstream_pending(const struct ssp_userstream *u,
-                              const struct ssp_userstream *older);
-
-/* The terminal state: what the screen shows, and the echo-ack: how many
- * bytes of the user stream the server had given the application long
- * enough ago for their echo to be on screen (the client's predictions
- * are checked against it). Its diff is the renderer's
- * byte string (term_render), so its correctness is the renderer's
- * round-trip property. */
-struct term_frame;
-struct ssp_termstate {
-	struct term_frame *frame;
-	uint64_t echo_ack;
-};
-extern const struct ssp_state_ops ssp_termstate_ops;
-
-/* A blank frame of the given size: the state both sides start from. */
-struct ssp_termstate *ssp_termstate_new(int cols, int rows);
-/* A state showing a copy of frame f. */
-struct ssp_termstate *ssp_termstate_from_frame(const struct term_frame *f,
-                                               uint64_t echo_ack);
 
 /* ---- transport -------------------------------------------------------- */
 
@@ -420,8 +374,8 @@ int ssp_transport_unacked(const struct ssp_transport *t);
 /* The newest state received from the other side, and its number. */
 const void *ssp_transport_remote(const struct ssp_transport *t);
 uint64_t ssp_transport_remote_num(const struct ssp_transport *t);
-/* For the user stream's receiver: forget events below i in every held
- * state (the application consumed them). */
+/* For a stream's receiver: its consumer has read the history below i,
+ * which every held state may forget (the ops' forget). */
 void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i);
 
 /* The local state has stopped changing (the application went quiet): the
@@ -437,47 +391,13 @@ void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i);
  * either: the caller's quiet (SSP_ANSWER_QUIET_MS) was the collection. */
 void ssp_transport_settled(struct ssp_transport *t, bool answer);
 
-/* The pending state holds a full datagram or more of new input (ssp_flow
- * draining a paste): it leaves at the next tick, waiting out neither the
- * collection delay nor the send interval, which are there to gather
- * keystrokes and frames and have nothing to gather here. The flow window
- * paces such states instead: a paste on a lossy path goes a datagram a
- * hop, back to back, not a datagram a send interval. */
+/* The pending state holds a full datagram or more of new input (a paste
+ * drained by sync/flow.c): it leaves at the next tick, waiting out
+ * neither the collection delay nor the send interval, which are there to
+ * gather keystrokes and frames and have nothing to gather here. The flow
+ * window paces such states instead: a paste on a lossy path goes a
+ * datagram a hop, back to back, not a datagram a send interval. */
 void ssp_transport_full(struct ssp_transport *t);
-
-/* Input flow control for a user-stream sender (ssp/flow.c): input waits
- * in a bounded backlog and enters the stream only while what is not yet
- * acknowledged stays under a window of datagrams, so that no instruction
- * needs more fragments than a lossy path delivers whole. The window
- * starts at its floor, doubles with every acknowledgement that moves
- * until the first stall, then grows by one; it halves after
- * 2 * (RTO + SSP_ACK_DELAY_MS) without one, never below the floor. Call
- * ssp_flow_push after every ssp_transport_recv. */
-#define SSP_FLOW_BACKLOG 65536
-#define SSP_FLOW_WINDOW_FLOOR 8
-#define SSP_FLOW_WINDOW_START SSP_FLOW_WINDOW_FLOOR
-#define SSP_FLOW_WINDOW_MAX 32
-
-struct ssp_flow {
-	uint8_t backlog[SSP_FLOW_BACKLOG];
-	size_t len;
-	size_t window;              /* datagrams */
-	bool stalled;               /* once: grow linearly from then on */
-	uint64_t acked_total, last_progress;
-};
-
-void ssp_flow_init(struct ssp_flow *f, uint64_t now);
-/* Bytes the backlog can still take. */
-size_t ssp_flow_room(const struct ssp_flow *f);
-/* Queue up to n bytes; returns how many were taken. */
-size_t ssp_flow_add(struct ssp_flow *f, const void *b, size_t n);
-/* Move what the window allows into t's local user stream. True when that
- * made a full datagram of new input, which may leave at once
- * (ssp_transport_full): tick the transport and push again, while true. */
-bool ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now);
-/* ssp_flow_push, and a tick of t after each full datagram it made, while
- * it makes them (at most SSP_FLOW_WINDOW_MAX): returns how many. */
-int ssp_flow_send(struct ssp_flow *f, struct ssp_transport *t, uint64_t now);
 
 /* Read and process every datagram waiting. Returns the number of new
  * remote states. */

@@ -1,7 +1,8 @@
 /*
  * The transport: a sender of this side's state and a receiver of the
- * other side's, over one datagram endpoint (after mosh's TransportSender
- * and TransportReceiver, with its constants; see REFERENCE.md).
+ * other side's, over one datagram endpoint, after mosh's TransportSender
+ * and TransportReceiver and with its timer constants (docs/ssp.md lists
+ * them, and where moshi differs).
  *
  * Sender. Every state sent is kept with its number and time; the first
  * is the newest the receiver acknowledged. A diff goes from the "assumed
@@ -190,8 +191,10 @@ void ssp_transport_set_local(struct ssp_transport *t, void *state)
 
 void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i)
 {
+	if (t->rops->forget == NULL)
+		return;
 	for (int k = 0; k < t->nrecv; k++)
-		ssp_userstream_forget(t->recv[k].state, i);
+		t->rops->forget(t->recv[k].state, i);
 }
 
 void ssp_transport_start_shutdown(struct ssp_transport *t)

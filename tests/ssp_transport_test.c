@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "../crypto/crypto.h"
-#include "../ssp/ssp.h"
+#include "../sync/sync.h"
 #include "../term/term.h"
 
 struct pair {
@@ -21,18 +21,18 @@ struct pair {
 /* The server's transport takes what its terminal now shows. */
 static void publish(struct pair *p)
 {
-	ssp_transport_set_local(p->srv, ssp_termstate_from_frame(
+	ssp_transport_set_local(p->srv, sync_termstate_from_frame(
 		term_frame(p->screen), ssp_transport_remote_num(p->srv)));
 }
 
 /* The server applies new input to its terminal and publishes it. */
 static void apply_input(struct pair *p)
 {
-	const struct ssp_userstream *in = ssp_transport_remote(p->srv);
-	struct ssp_user_event ev;
+	const struct sync_userstream *in = ssp_transport_remote(p->srv);
+	struct sync_user_event ev;
 	bool changed = false;
-	while (ssp_userstream_get(in, p->consumed, &ev)) {
-		if (ev.type == SSP_USER_BYTES) {
+	while (sync_userstream_get(in, p->consumed, &ev)) {
+		if (ev.type == SYNC_USER_BYTES) {
 			term_write(p->screen, ev.bytes, ev.len);
 			p->bytes_in += ev.len;
 		} else {
@@ -85,10 +85,10 @@ static bool pair_open(struct pair *p)
 	if (ssp_conn_client(&cc, &k, "127.0.0.1", port, AF_INET) != SSP_OK)
 		return false;
 	p->screen = term_new(80, 24);
-	p->srv = ssp_transport_new(sc, true, &ssp_termstate_ops, ssp_termstate_new(80, 24),
-	                           &ssp_userstream_ops, ssp_userstream_new());
-	p->cli = ssp_transport_new(cc, false, &ssp_userstream_ops, ssp_userstream_new(),
-	                           &ssp_termstate_ops, ssp_termstate_new(80, 24));
+	p->srv = ssp_transport_new(sc, true, &sync_termstate_ops, sync_termstate_new(80, 24),
+	                           &sync_userstream_ops, sync_userstream_new());
+	p->cli = ssp_transport_new(cc, false, &sync_userstream_ops, sync_userstream_new(),
+	                           &sync_termstate_ops, sync_termstate_new(80, 24));
 	return p->screen && p->srv && p->cli;
 }
 
@@ -107,14 +107,14 @@ TEST(keystrokes_echo_and_shutdown)
 	/* Type a line, key by key, as events. */
 	static const char line[] = "echo hello, moshi\r\n";
 	for (size_t i = 0; i < sizeof line - 1; i++) {
-		REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), &line[i], 1) == SSP_OK);
+		REQUIRE(sync_userstream_push_bytes(ssp_transport_local(p.cli), &line[i], 1) == SSP_OK);
 		pump(&p, 3);
 	}
-	REQUIRE(ssp_userstream_push_resize(ssp_transport_local(p.cli), 100, 30) == SSP_OK);
+	REQUIRE(sync_userstream_push_resize(ssp_transport_local(p.cli), 100, 30) == SSP_OK);
 	pump(&p, 400);
 	CHECK_EQ_INT(p.consumed, sizeof line - 1 + 1);
 	CHECK_EQ_INT(p.bytes_in, sizeof line - 1);
-	const struct ssp_termstate *seen = ssp_transport_remote(p.cli);
+	const struct sync_termstate *seen = ssp_transport_remote(p.cli);
 	char why[256] = "";
 	CHECKF(term_frame_equal(seen->frame, term_frame(p.screen), why, sizeof why),
 	       "client's screen differs: %s", why);
@@ -152,7 +152,7 @@ static bool lose_next(struct ssp_transport *from, struct ssp_transport *to)
 /* Key "a" goes through, so each side knows the other: false if not. */
 static bool type_a(struct pair *p)
 {
-	if (ssp_userstream_push_bytes(ssp_transport_local(p->cli), "a", 1) != SSP_OK)
+	if (sync_userstream_push_bytes(ssp_transport_local(p->cli), "a", 1) != SSP_OK)
 		return false;
 	pump(p, 300);
 	return p->bytes_in == 1;
@@ -163,7 +163,7 @@ static bool type_a(struct pair *p)
 static bool type_a_then_lose_b(struct pair *p)
 {
 	if (!type_a(p) ||
-	    ssp_userstream_push_bytes(ssp_transport_local(p->cli), "b", 1) != SSP_OK)
+	    sync_userstream_push_bytes(ssp_transport_local(p->cli), "b", 1) != SSP_OK)
 		return false;
 	return lose_next(p->cli, p->srv);
 }
@@ -181,7 +181,7 @@ TEST(a_lost_keystroke_does_not_stall_steady_typing)
 	/* Steady typing for 1.5 s: most of it must arrive while it goes on. */
 	int typed = 0;
 	for (; typed < 38; typed++) {
-		REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "x", 1) == SSP_OK);
+		REQUIRE(sync_userstream_push_bytes(ssp_transport_local(p.cli), "x", 1) == SSP_OK);
 		pump(&p, 40);
 	}
 	CHECKF(p.bytes_in >= 2 + (size_t)typed / 2,
@@ -208,7 +208,7 @@ TEST(a_lost_hop_is_resent_alone_and_the_next_waits_for_it)
 	REQUIRE(pair_open(&p));
 	REQUIRE(type_a_then_lose_b(&p));
 	uint64_t sent_before = ssp_transport_stats(p.cli)->instructions_sent;
-	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "c", 1) == SSP_OK);
+	REQUIRE(sync_userstream_push_bytes(ssp_transport_local(p.cli), "c", 1) == SSP_OK);
 	for (int i = 0; i < 60 && p.bytes_in < 3; i++)
 		pump(&p, 10);
 	CHECK_EQ_INT(p.bytes_in, 3);
@@ -250,12 +250,12 @@ TEST(after_a_roam_the_lost_screen_is_resent_at_once)
 	 * then types "b" from its new port. */
 	REQUIRE(ssp_conn_maybe_hop(ssp_transport_conn(p.cli),
 	                           ssp_now_ms() + 2 * SSP_PORT_HOP_MS) == 1);
-	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "b", 1) == SSP_OK);
+	REQUIRE(sync_userstream_push_bytes(ssp_transport_local(p.cli), "b", 1) == SSP_OK);
 	pump(&p, 60);
 	CHECK_EQ_INT(ssp_conn_stats(ssp_transport_conn(p.srv))->roams, 1);
 	CHECK_EQ_INT(p.bytes_in, 2);
 	/* Within 60 ms the client shows the lost "Z", and the "b" after it. */
-	const struct ssp_termstate *seen = ssp_transport_remote(p.cli);
+	const struct sync_termstate *seen = ssp_transport_remote(p.cli);
 	char got[4] = "";
 	for (int x = 0; x < 3; x++)
 		got[x] = (char)term_frame_cell(seen->frame, 0, x).ch;
@@ -277,7 +277,7 @@ TEST(a_resent_key_brings_its_lost_echo_at_once)
 
 	/* "b" goes out; everything to the client is lost until the server
 	 * has applied it and sent its echo. */
-	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "b", 1) == SSP_OK);
+	REQUIRE(sync_userstream_push_bytes(ssp_transport_local(p.cli), "b", 1) == SSP_OK);
 	uint64_t start = ssp_now_ms();
 	uint64_t sent_before = ssp_transport_stats(p.srv)->instructions_sent;
 	int fd = ssp_conn_fd(ssp_transport_conn(p.cli));
@@ -300,7 +300,7 @@ TEST(a_resent_key_brings_its_lost_echo_at_once)
 	uint64_t shown = 0;
 	while (shown == 0 && ssp_now_ms() < start + 600) {
 		pump(&p, 2);
-		const struct ssp_termstate *seen = ssp_transport_remote(p.cli);
+		const struct sync_termstate *seen = ssp_transport_remote(p.cli);
 		if (term_frame_cell(seen->frame, 0, 1).ch == 'b')
 			shown = ssp_now_ms();
 	}
@@ -367,10 +367,10 @@ TEST(a_settled_state_leaves_at_once_once_an_interval)
 /* The flow sends what it holds as acknowledgements come (the tests' own
  * pacing: a push and a pump of 10 ms), until the server has had `bytes`
  * input bytes in all, or 3 s. */
-static void flow_until(struct pair *p, struct ssp_flow *f, size_t bytes)
+static void flow_until(struct pair *p, struct sync_flow *f, size_t bytes)
 {
 	for (int i = 0; i < 300 && p->bytes_in < bytes; i++) {
-		ssp_flow_send(f, p->cli, ssp_now_ms());
+		sync_flow_send(f, p->cli, ssp_now_ms());
 		pump(p, 10);
 	}
 }
@@ -385,28 +385,28 @@ static void flow_until(struct pair *p, struct ssp_flow *f, size_t bytes)
 TEST(a_pastes_full_datagrams_leave_back_to_back)
 {
 	struct pair p = { 0 };
-	static struct ssp_flow flow;
+	static struct sync_flow flow;
 	static char paste[20000];
 	REQUIRE(pair_open(&p));
 	REQUIRE(type_a(&p));
 	uint64_t t = ssp_now_ms();
 	for (size_t i = 0; i < sizeof paste; i++)
 		paste[i] = (char)('a' + i % 26);
-	ssp_flow_init(&flow, t);
-	ssp_flow_push(&flow, p.cli, t); /* takes in the acknowledgement of "a" */
+	sync_flow_init(&flow, t);
+	sync_flow_push(&flow, p.cli, t); /* takes in the acknowledgement of "a" */
 	flow.window = 5;
-	REQUIRE(ssp_flow_add(&flow, paste, sizeof paste) == sizeof paste);
+	REQUIRE(sync_flow_add(&flow, paste, sizeof paste) == sizeof paste);
 	const struct ssp_stats *cs = ssp_conn_stats(ssp_transport_conn(p.cli));
 	uint64_t sent = cs->sent, instr = ssp_transport_stats(p.cli)->instructions_sent;
-	int hops = ssp_flow_send(&flow, p.cli, t);
+	int hops = sync_flow_send(&flow, p.cli, t);
 	CHECKF(hops >= 4 && hops <= 5, "%d hops at once", hops);
 	CHECK_EQ_INT((int)(ssp_transport_stats(p.cli)->instructions_sent - instr), hops);
 	CHECK_EQ_INT((int)(cs->sent - sent), hops);
 	/* The window is full: nothing more, a key pushed into the stream
 	 * included (it goes in after what the flow let through). */
 	size_t before_k = sizeof paste - flow.len;
-	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "k", 1) == SSP_OK);
-	CHECK(!ssp_flow_push(&flow, p.cli, t));
+	REQUIRE(sync_userstream_push_bytes(ssp_transport_local(p.cli), "k", 1) == SSP_OK);
+	CHECK(!sync_flow_push(&flow, p.cli, t));
 	ssp_transport_tick(p.cli, t);
 	CHECK_EQ_INT((int)(cs->sent - sent), hops);
 	/* The rest follows as acknowledgements come, whole and in order. */
@@ -426,7 +426,7 @@ TEST(a_pastes_full_datagrams_leave_back_to_back)
 }
 
 /* A paste as the session's first input goes out as a burst of the
- * window's floor (SSP_FLOW_WINDOW_FLOOR, 8 datagrams; as TCP's initial
+ * window's floor (SYNC_FLOW_WINDOW_FLOOR, 8 datagrams; as TCP's initial
  * window of 10 segments), not one datagram that doubles per round trip:
  * the window never goes below the floor after a stall, and starting
  * below it only delayed the first paste (a 64 KiB paste at 10% loss took
@@ -435,17 +435,17 @@ TEST(a_pastes_full_datagrams_leave_back_to_back)
 TEST(a_first_paste_starts_at_the_windows_floor)
 {
 	struct pair p = { 0 };
-	static struct ssp_flow flow;
+	static struct sync_flow flow;
 	static char paste[20000];
 	REQUIRE(pair_open(&p));
 	for (size_t i = 0; i < sizeof paste; i++)
 		paste[i] = (char)('a' + i % 26);
-	ssp_flow_init(&flow, ssp_now_ms());
-	REQUIRE(ssp_flow_add(&flow, paste, sizeof paste) == sizeof paste);
+	sync_flow_init(&flow, ssp_now_ms());
+	REQUIRE(sync_flow_add(&flow, paste, sizeof paste) == sizeof paste);
 	/* Full datagrams, the last one short of full by the framing of
 	 * those before it (it leaves at the next tick). */
-	int hops = ssp_flow_send(&flow, p.cli, ssp_now_ms());
-	CHECKF(hops >= SSP_FLOW_WINDOW_FLOOR - 1 && hops <= SSP_FLOW_WINDOW_FLOOR,
+	int hops = sync_flow_send(&flow, p.cli, ssp_now_ms());
+	CHECKF(hops >= SYNC_FLOW_WINDOW_FLOOR - 1 && hops <= SYNC_FLOW_WINDOW_FLOOR,
 	       "%d hops at once", hops);
 	flow_until(&p, &flow, sizeof paste);
 	CHECK_EQ_INT((int)p.bytes_in, (int)sizeof paste);
@@ -462,21 +462,21 @@ TEST(a_first_paste_starts_at_the_windows_floor)
 TEST(the_hops_in_flight_stay_below_the_states_kept)
 {
 	struct pair p = { 0 };
-	static struct ssp_flow flow;
+	static struct sync_flow flow;
 	static char typed[200];
 	size_t n = 0;
 	REQUIRE(pair_open(&p));
 	REQUIRE(type_a(&p));
-	ssp_flow_init(&flow, ssp_now_ms());
+	sync_flow_init(&flow, ssp_now_ms());
 	int cfd = ssp_conn_fd(ssp_transport_conn(p.cli));
 	int most = 0;
 	for (; n < sizeof typed && flow.len < 5; n++) {
 		typed[n] = (char)('b' + n % 25);
-		REQUIRE(ssp_flow_add(&flow, &typed[n], 1) == 1);
+		REQUIRE(sync_flow_add(&flow, &typed[n], 1) == 1);
 		uint64_t end = ssp_now_ms() + 25;
 		while (ssp_now_ms() < end) {
 			uint64_t now = ssp_now_ms();
-			ssp_flow_send(&flow, p.cli, now);
+			sync_flow_send(&flow, p.cli, now);
 			ssp_transport_tick(p.cli, now);
 			if (ssp_transport_unacked(p.cli) > most)
 				most = ssp_transport_unacked(p.cli);
@@ -537,7 +537,7 @@ TEST(a_silent_stream_is_probed_and_the_screen_catches_up)
 	pump(&p, 1200);
 	CHECK(ssp_transport_stats(p.cli)->probes >= 1);
 	CHECK_EQ_INT(ssp_conn_stats(ssp_transport_conn(p.srv))->roams, 1);
-	const struct ssp_termstate *seen = ssp_transport_remote(p.cli);
+	const struct sync_termstate *seen = ssp_transport_remote(p.cli);
 	char why[256] = "";
 	CHECKF(term_frame_equal(seen->frame, term_frame(p.screen), why, sizeof why),
 	       "client's screen differs 1.2 s after the move: %s", why);
@@ -565,7 +565,7 @@ TEST(a_typist_starts_no_probes)
 	struct pair p = { 0 };
 	REQUIRE(pair_open(&p));
 	for (int i = 0; i < 8; i++) {
-		REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "k", 1) == SSP_OK);
+		REQUIRE(sync_userstream_push_bytes(ssp_transport_local(p.cli), "k", 1) == SSP_OK);
 		pump(&p, 150);
 	}
 	pump(&p, 2500);
@@ -581,7 +581,7 @@ TEST(a_shutdown_tried_out_asks_for_no_wakeup)
 {
 	struct pair p = { 0 };
 	REQUIRE(pair_open(&p));
-	REQUIRE(ssp_userstream_push_bytes(ssp_transport_local(p.cli), "k", 1) == SSP_OK);
+	REQUIRE(sync_userstream_push_bytes(ssp_transport_local(p.cli), "k", 1) == SSP_OK);
 	pump(&p, 200);
 	REQUIRE(p.bytes_in == 1);
 	ssp_transport_start_shutdown(p.srv);

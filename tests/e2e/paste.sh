@@ -1,4 +1,4 @@
-# Pastes through a real session: the client's input flow control (ssp_flow)
+# Pastes through a real session: the client's input flow control (sync_flow)
 # must deliver a large paste whole, once and in order, on a clean path and
 # on a lossy one where pushing it all into one instruction would stall.
 SUITE=paste

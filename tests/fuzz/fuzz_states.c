@@ -6,13 +6,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../ssp/ssp.h"
+#include "../../sync/sync.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void *fresh(int which)
 {
-	return which ? (void *)ssp_termstate_new(80, 24) : (void *)ssp_userstream_new();
+	return which ? (void *)sync_termstate_new(80, 24) : (void *)sync_userstream_new();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	int which = data[0] & 1;
-	const struct ssp_state_ops *ops = which ? &ssp_termstate_ops : &ssp_userstream_ops;
+	const struct ssp_state_ops *ops = which ? &sync_termstate_ops : &sync_userstream_ops;
 	void *s = fresh(which), *base = fresh(which), *copy = fresh(which);
 	if (s != NULL && base != NULL && copy != NULL &&
 	    ops->apply(s, data + 1, size - 1) == SSP_OK) {

@@ -30,7 +30,7 @@
 #include <sys/socket.h>
 
 #include "../../crypto/crypto.h"
-#include "../../ssp/ssp.h"
+#include "../../sync/sync.h"
 #include "../../term/term.h"
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
@@ -123,8 +123,8 @@ static int server(double seconds, double quiet)
 	printf("port %d\n", ssp_conn_port(c));
 	fflush(stdout);
 	struct term *screen = term_new(80, 24);
-	struct ssp_transport *t = ssp_transport_new(c, true, &ssp_termstate_ops,
-		ssp_termstate_new(80, 24), &ssp_userstream_ops, ssp_userstream_new());
+	struct ssp_transport *t = ssp_transport_new(c, true, &sync_termstate_ops,
+		sync_termstate_new(80, 24), &sync_userstream_ops, sync_userstream_new());
 	if (screen == NULL || t == NULL)
 		return 1;
 	uint64_t consumed = 0, bytes = 0, hash = 1469598103934665603ULL;
@@ -140,9 +140,9 @@ static int server(double seconds, double quiet)
 		if (start == 0 && ssp_conn_has_remote(c))
 			start = last_input = now;
 		bool changed = false;
-		struct ssp_user_event ev;
-		while (ssp_userstream_get(ssp_transport_remote(t), consumed, &ev)) {
-			if (ev.type == SSP_USER_BYTES) {
+		struct sync_user_event ev;
+		while (sync_userstream_get(ssp_transport_remote(t), consumed, &ev)) {
+			if (ev.type == SYNC_USER_BYTES) {
 				bytes += ev.len;
 				hash = fnv(hash, ev.bytes, ev.len);
 				/* Show a digest of it, as an echo would. */
@@ -168,14 +168,14 @@ static int server(double seconds, double quiet)
 			flood_end = now;
 		}
 		if (changed)
-			ssp_transport_set_local(t, ssp_termstate_from_frame(
+			ssp_transport_set_local(t, sync_termstate_from_frame(
 				term_frame(screen), ssp_transport_remote_num(t)));
 		ssp_transport_tick(t, now);
 		peer_log(t, "server");
 		/* Done: no more flood, the client quiet for a while, and the
 		 * final screen acknowledged. */
 		if (!flooding && now - last_input > (uint64_t)(quiet * 1000) &&
-		    (ssp_termstate_ops.equal(ssp_transport_acked(t), ssp_transport_local(t)) ||
+		    (sync_termstate_ops.equal(ssp_transport_acked(t), ssp_transport_local(t)) ||
 		     now - flood_end > 30000))
 			break;
 	}
@@ -183,7 +183,7 @@ static int server(double seconds, double quiet)
 	       (unsigned long long)hash, (unsigned long long)screen_hash(term_frame(screen)));
 	fflush(stdout);
 	fprintf(stderr, "server: final screen %s\n",
-	        ssp_termstate_ops.equal(ssp_transport_acked(t), ssp_transport_local(t)) ?
+	        sync_termstate_ops.equal(ssp_transport_acked(t), ssp_transport_local(t)) ?
 	        "acknowledged" : "NOT acknowledged (gave up 30 s after the flood)");
 	ssp_transport_start_shutdown(t);
 	while (!ssp_transport_shutdown_acked(t) && !ssp_transport_shutdown_tried_out(t)) {
@@ -209,20 +209,20 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 	struct ssp_conn *c;
 	if (get_key(&k) || ssp_conn_client(&c, &k, host, port, AF_UNSPEC) != SSP_OK)
 		return 1;
-	struct ssp_transport *t = ssp_transport_new(c, false, &ssp_userstream_ops,
-		ssp_userstream_new(), &ssp_termstate_ops, ssp_termstate_new(80, 24));
+	struct ssp_transport *t = ssp_transport_new(c, false, &sync_userstream_ops,
+		sync_userstream_new(), &sync_termstate_ops, sync_termstate_new(80, 24));
 	if (t == NULL)
 		return 1;
 	uint64_t sent = 0, hash = 1469598103934665603ULL;
 	uint64_t deadline = ssp_now_ms() + 600000;
 	uint64_t last_num = 0, stable_since = ssp_now_ms();
 	uint8_t chunk[200];
-	/* Input goes through ssp_flow, as the client's does. */
-	static struct ssp_flow flow;
-	ssp_flow_init(&flow, ssp_now_ms());
+	/* Input goes through sync_flow, as the client's does. */
+	static struct sync_flow flow;
+	sync_flow_init(&flow, ssp_now_ms());
 
 	while (ssp_now_ms() < deadline && !ssp_transport_remote_shutdown(t)) {
-		while (sent < total && ssp_flow_room(&flow) >= sizeof chunk) {
+		while (sent < total && sync_flow_room(&flow) >= sizeof chunk) {
 			seed = seed * 1664525u + 1013904223u;
 			size_t n = 1 + seed % 200;
 			if (n > total - sent)
@@ -231,13 +231,13 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 				seed = seed * 1664525u + 1013904223u;
 				chunk[i] = (uint8_t)(seed >> 24);
 			}
-			ssp_flow_add(&flow, chunk, n);
+			sync_flow_add(&flow, chunk, n);
 			hash = fnv(hash, chunk, n);
 			sent += n;
 		}
 		wait_io(t, 5);
 		ssp_transport_recv(t);
-		ssp_flow_push(&flow, t, ssp_now_ms());
+		sync_flow_push(&flow, t, ssp_now_ms());
 		ssp_conn_maybe_hop(c, ssp_now_ms());
 		ssp_transport_tick(t, ssp_now_ms());
 		peer_log(t, "client");
@@ -254,8 +254,8 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 			stable_since = now;
 		}
 		if (sent == total && flow.len == 0 &&
-		    ssp_userstream_total(ssp_transport_acked(t)) ==
-		                     ssp_userstream_total(ssp_transport_local(t)) &&
+		    sync_userstream_total(ssp_transport_acked(t)) ==
+		                     sync_userstream_total(ssp_transport_local(t)) &&
 		    now - stable_since > 15000)
 			break;
 	}
@@ -267,7 +267,7 @@ static int client(const char *host, const char *port, uint64_t total, uint32_t s
 		ssp_transport_recv(t);
 		ssp_transport_tick(t, ssp_now_ms());
 	}
-	const struct ssp_termstate *seen = ssp_transport_remote(t);
+	const struct sync_termstate *seen = ssp_transport_remote(t);
 	printf("client input %llu %016llx screen %016llx\n", (unsigned long long)sent,
 	       (unsigned long long)hash, (unsigned long long)screen_hash(seen->frame));
 	const struct ssp_stats *st = ssp_conn_stats(c);

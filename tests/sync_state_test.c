@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "../ssp/ssp.h"
+#include "../sync/sync.h"
 #include "../term/term.h"
 
 static struct ssp_writer w;
@@ -25,16 +25,16 @@ static int diff_apply(const struct ssp_state_ops *ops, const void *from,
 
 TEST(userstream_exactly_once_between_any_states)
 {
-	const struct ssp_state_ops *ops = &ssp_userstream_ops;
-	struct ssp_userstream *cur = ssp_userstream_new();
+	const struct ssp_state_ops *ops = &sync_userstream_ops;
+	struct sync_userstream *cur = sync_userstream_new();
 	void *snap[40];
 	REQUIRE(cur);
 	for (int i = 0; i < 40; i++) {
 		char b[8];
 		int n = snprintf(b, sizeof b, "k%d", i);
 		if (i % 7 == 3)
-			REQUIRE(ssp_userstream_push_resize(cur, 80 + i, 24) == SSP_OK);
-		REQUIRE(ssp_userstream_push_bytes(cur, b, (size_t)n) == SSP_OK);
+			REQUIRE(sync_userstream_push_resize(cur, 80 + i, 24) == SSP_OK);
+		REQUIRE(sync_userstream_push_bytes(cur, b, (size_t)n) == SSP_OK);
 		snap[i] = ops->copy(cur);
 		REQUIRE(snap[i]);
 	}
@@ -45,10 +45,10 @@ TEST(userstream_exactly_once_between_any_states)
 			REQUIRE(diff_apply(ops, snap[a], snap[b], &got) == SSP_OK);
 			CHECK(ops->equal(got, snap[b]));
 			/* Every event, once, in order, identical. */
-			for (uint64_t i = 0; i < ssp_userstream_total(got); i++) {
-				struct ssp_user_event x, y;
-				REQUIRE(ssp_userstream_get(got, i, &x) == 1);
-				REQUIRE(ssp_userstream_get(snap[b], i, &y) == 1);
+			for (uint64_t i = 0; i < sync_userstream_total(got); i++) {
+				struct sync_user_event x, y;
+				REQUIRE(sync_userstream_get(got, i, &x) == 1);
+				REQUIRE(sync_userstream_get(snap[b], i, &y) == 1);
 				CHECK(x.type == y.type && x.len == y.len && x.cols == y.cols);
 				CHECK(x.len == 0 || memcmp(x.bytes, y.bytes, x.len) == 0);
 			}
@@ -65,29 +65,29 @@ TEST(userstream_exactly_once_between_any_states)
 
 TEST(userstream_forget_and_subtract)
 {
-	const struct ssp_state_ops *ops = &ssp_userstream_ops;
-	struct ssp_userstream *u = ssp_userstream_new();
-	struct ssp_user_event ev;
+	const struct ssp_state_ops *ops = &sync_userstream_ops;
+	struct sync_userstream *u = sync_userstream_new();
+	struct sync_user_event ev;
 	REQUIRE(u);
 	for (int i = 0; i < 10; i++)
-		REQUIRE(ssp_userstream_push_bytes(u, "x", 1) == SSP_OK);
+		REQUIRE(sync_userstream_push_bytes(u, "x", 1) == SSP_OK);
 	void *acked = ops->copy(u);
-	REQUIRE(ssp_userstream_push_bytes(u, "yz", 2) == SSP_OK);
+	REQUIRE(sync_userstream_push_bytes(u, "yz", 2) == SSP_OK);
 	ops->subtract(u, acked);
-	CHECK_EQ_INT(ssp_userstream_total(u), 11);
-	CHECK_EQ_INT(ssp_userstream_get(u, 9, &ev), 0);   /* forgotten */
-	CHECK_EQ_INT(ssp_userstream_get(u, 10, &ev), 1);
+	CHECK_EQ_INT(sync_userstream_total(u), 11);
+	CHECK_EQ_INT(sync_userstream_get(u, 9, &ev), 0);   /* forgotten */
+	CHECK_EQ_INT(sync_userstream_get(u, 10, &ev), 1);
 	CHECK(ev.len == 2 && memcmp(ev.bytes, "yz", 2) == 0);
-	CHECK_EQ_INT(ssp_userstream_get(u, 11, &ev), 0);  /* past the end */
+	CHECK_EQ_INT(sync_userstream_get(u, 11, &ev), 0);  /* past the end */
 	/* A diff from the acked state still works after forgetting. */
 	void *got = NULL;
 	REQUIRE(diff_apply(ops, acked, u, &got) == SSP_OK);
 	CHECK(ops->equal(got, u));
-	ssp_userstream_forget(u, 1000);
-	CHECK_EQ_INT(ssp_userstream_total(u), 11);
-	CHECK_EQ_INT(ssp_userstream_push_bytes(u, "", 0), SSP_OK);
-	CHECK_EQ_INT(ssp_userstream_total(u), 11);
-	CHECK_EQ_INT(ssp_userstream_push_resize(u, 0, 5), SSP_EINVAL);
+	sync_userstream_forget(u, 1000);
+	CHECK_EQ_INT(sync_userstream_total(u), 11);
+	CHECK_EQ_INT(sync_userstream_push_bytes(u, "", 0), SSP_OK);
+	CHECK_EQ_INT(sync_userstream_total(u), 11);
+	CHECK_EQ_INT(sync_userstream_push_resize(u, 0, 5), SSP_EINVAL);
 	ops->free(got);
 	ops->free(acked);
 	ops->free(u);
@@ -95,12 +95,12 @@ TEST(userstream_forget_and_subtract)
 
 TEST(userstream_malformed_diffs)
 {
-	const struct ssp_state_ops *ops = &ssp_userstream_ops;
-	struct ssp_userstream *base = ssp_userstream_new(), *to;
+	const struct ssp_state_ops *ops = &sync_userstream_ops;
+	struct sync_userstream *base = sync_userstream_new(), *to;
 	REQUIRE(base);
 	to = ops->copy(base);
-	ssp_userstream_push_bytes(to, "hello", 5);
-	ssp_userstream_push_resize(to, 100, 40);
+	sync_userstream_push_bytes(to, "hello", 5);
+	sync_userstream_push_resize(to, 100, 40);
 	w.len = 0;
 	REQUIRE(ops->diff(base, to, &w) == SSP_OK);
 	for (size_t n = 0; n < w.len; n++) {
@@ -127,9 +127,9 @@ TEST(userstream_malformed_diffs)
 
 TEST(termstate_diff_apply_writes_and_resizes)
 {
-	const struct ssp_state_ops *ops = &ssp_termstate_ops;
+	const struct ssp_state_ops *ops = &sync_termstate_ops;
 	struct term *server = term_new(80, 24);
-	struct ssp_termstate *s0 = ssp_termstate_new(80, 24);
+	struct sync_termstate *s0 = sync_termstate_new(80, 24);
 	REQUIRE(server && s0);
 	void *prev = ops->copy(s0);
 	static const char *const steps[] = {
@@ -145,15 +145,15 @@ TEST(termstate_diff_apply_writes_and_resizes)
 			term_resize(server, 20, 5);
 		else
 			term_write(server, steps[i], strlen(steps[i]));
-		struct ssp_termstate *cur = ssp_termstate_from_frame(term_frame(server),
-		                                                     (uint64_t)i * 3);
+		struct sync_termstate *cur = sync_termstate_from_frame(term_frame(server),
+		                                                      (uint64_t)i * 3);
 		REQUIRE(cur);
 		void *got = NULL;
 		REQUIRE(diff_apply(ops, prev, cur, &got) == SSP_OK);
 		char why[256] = "";
-		CHECKF(term_frame_equal(((struct ssp_termstate *)got)->frame, cur->frame,
+		CHECKF(term_frame_equal(((struct sync_termstate *)got)->frame, cur->frame,
 		                        why, sizeof why), "step %d: %s", i, why);
-		CHECK_EQ_INT(((struct ssp_termstate *)got)->echo_ack, i * 3);
+		CHECK_EQ_INT(((struct sync_termstate *)got)->echo_ack, i * 3);
 		CHECK(ops->equal(got, cur));
 		/* From the initial blank state too: a new client attaching. */
 		void *fresh = NULL;
@@ -171,8 +171,8 @@ TEST(termstate_diff_apply_writes_and_resizes)
 
 TEST(termstate_malformed_diffs)
 {
-	const struct ssp_state_ops *ops = &ssp_termstate_ops;
-	struct ssp_termstate *s = ssp_termstate_new(10, 3);
+	const struct ssp_state_ops *ops = &sync_termstate_ops;
+	struct sync_termstate *s = sync_termstate_new(10, 3);
 	static const uint8_t bad[][6] = {
 		{ 1, 0, 10, 3 },        /* unknown flag */
 		{ 0, 0, 0, 3 },         /* zero columns */
@@ -190,41 +190,41 @@ TEST(termstate_malformed_diffs)
 	void *c = ops->copy(s);
 	static const uint8_t junk[] = { 0, 7, 10, 3, 0x1b, '[', '9', '9', 0xff, 'x' };
 	CHECK_EQ_INT(ops->apply(c, junk, sizeof junk), SSP_OK);
-	CHECK_EQ_INT(((struct ssp_termstate *)c)->echo_ack, 7);
+	CHECK_EQ_INT(((struct sync_termstate *)c)->echo_ack, 7);
 	ops->free(c);
 	ops->free(s);
 }
 
 TEST(userstream_pending_counts_past_older)
 {
-	struct ssp_userstream *a = ssp_userstream_new();
+	struct sync_userstream *a = sync_userstream_new();
 	REQUIRE(a);
-	REQUIRE(ssp_userstream_push_bytes(a, "abc", 3) == SSP_OK);
-	struct ssp_userstream *older = ssp_userstream_ops.copy(a);
+	REQUIRE(sync_userstream_push_bytes(a, "abc", 3) == SSP_OK);
+	struct sync_userstream *older = sync_userstream_ops.copy(a);
 	REQUIRE(older);
-	CHECK_EQ_INT((int)ssp_userstream_pending(a, older), 0);
-	REQUIRE(ssp_userstream_push_bytes(a, "hello", 5) == SSP_OK);
-	REQUIRE(ssp_userstream_push_resize(a, 100, 30) == SSP_OK);
+	CHECK_EQ_INT((int)sync_userstream_pending(a, older), 0);
+	REQUIRE(sync_userstream_push_bytes(a, "hello", 5) == SSP_OK);
+	REQUIRE(sync_userstream_push_resize(a, 100, 30) == SSP_OK);
 	/* 5 bytes + 4 of framing, and a resize's 4 */
-	CHECK_EQ_INT((int)ssp_userstream_pending(a, older), 5 + 4 + 4);
+	CHECK_EQ_INT((int)sync_userstream_pending(a, older), 5 + 4 + 4);
 	/* Events the newer state already forgot are not counted. */
-	ssp_userstream_forget(a, 2);
-	CHECK_EQ_INT((int)ssp_userstream_pending(a, older), 4);
-	ssp_userstream_ops.free(older);
-	ssp_userstream_ops.free(a);
+	sync_userstream_forget(a, 2);
+	CHECK_EQ_INT((int)sync_userstream_pending(a, older), 4);
+	sync_userstream_ops.free(older);
+	sync_userstream_ops.free(a);
 }
 
 TEST(flow_backlog_is_bounded)
 {
-	static struct ssp_flow f;
-	static uint8_t big[SSP_FLOW_BACKLOG + 100];
-	ssp_flow_init(&f, 0);
-	CHECK_EQ_INT((int)ssp_flow_room(&f), SSP_FLOW_BACKLOG);
-	CHECK_EQ_INT((int)ssp_flow_add(&f, big, 100), 100);
-	CHECK_EQ_INT((int)ssp_flow_add(&f, big, sizeof big), SSP_FLOW_BACKLOG - 100);
-	CHECK_EQ_INT((int)ssp_flow_room(&f), 0);
-	CHECK_EQ_INT((int)ssp_flow_add(&f, big, 1), 0);
-	CHECK_EQ_INT((int)f.window, SSP_FLOW_WINDOW_START);
+	static struct sync_flow f;
+	static uint8_t big[SYNC_FLOW_BACKLOG + 100];
+	sync_flow_init(&f, 0);
+	CHECK_EQ_INT((int)sync_flow_room(&f), SYNC_FLOW_BACKLOG);
+	CHECK_EQ_INT((int)sync_flow_add(&f, big, 100), 100);
+	CHECK_EQ_INT((int)sync_flow_add(&f, big, sizeof big), SYNC_FLOW_BACKLOG - 100);
+	CHECK_EQ_INT((int)sync_flow_room(&f), 0);
+	CHECK_EQ_INT((int)sync_flow_add(&f, big, 1), 0);
+	CHECK_EQ_INT((int)f.window, SYNC_FLOW_WINDOW_START);
 }
 
 static const struct test tests[] = {
@@ -239,7 +239,7 @@ static const struct test tests[] = {
 
 int main(int argc, char **argv)
 {
-	int rc = test_main("ssp-state", tests, sizeof tests / sizeof tests[0], argc, argv);
+	int rc = test_main("sync-state", tests, sizeof tests / sizeof tests[0], argc, argv);
 	ssp_writer_free(&w);
 	return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * Input flow control for the user stream (see ssp.h, ssp_flow).
+ * Input flow control for the user stream (see sync.h, sync_flow).
  *
  * A diff carries everything past the acknowledged state, and an
  * instruction of k fragments arrives whole with probability (1 - loss)^k:
@@ -21,57 +21,57 @@
  * hops in flight stay below the states the transport keeps
  * (SSP_MAX_SENT_STATES), which would otherwise forget the oldest.
  */
-#include "ssp.h"
+#include "sync.h"
 
 #include <string.h>
 
-void ssp_flow_init(struct ssp_flow *f, uint64_t now)
+void sync_flow_init(struct sync_flow *f, uint64_t now)
 {
 	f->len = 0;
-	f->window = SSP_FLOW_WINDOW_START;
+	f->window = SYNC_FLOW_WINDOW_START;
 	f->stalled = false;
 	f->acked_total = 0;
 	f->last_progress = now;
 }
 
-size_t ssp_flow_room(const struct ssp_flow *f)
+size_t sync_flow_room(const struct sync_flow *f)
 {
-	return SSP_FLOW_BACKLOG - f->len;
+	return SYNC_FLOW_BACKLOG - f->len;
 }
 
-size_t ssp_flow_add(struct ssp_flow *f, const void *b, size_t n)
+size_t sync_flow_add(struct sync_flow *f, const void *b, size_t n)
 {
-	if (n > ssp_flow_room(f))
-		n = ssp_flow_room(f);
+	if (n > sync_flow_room(f))
+		n = sync_flow_room(f);
 	memcpy(f->backlog + f->len, b, n);
 	f->len += n;
 	return n;
 }
 
-bool ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
+bool sync_flow_push(struct sync_flow *f, struct ssp_transport *t, uint64_t now)
 {
 	struct ssp_conn *conn = ssp_transport_conn(t);
-	const struct ssp_userstream *acked = ssp_transport_acked(t);
-	struct ssp_userstream *u = ssp_transport_local(t);
-	size_t pending = ssp_userstream_pending(u, acked);
+	const struct sync_userstream *acked = ssp_transport_acked(t);
+	struct sync_userstream *u = ssp_transport_local(t);
+	size_t pending = sync_userstream_pending(u, acked);
 	size_t mtu = ssp_conn_mtu(conn);
 	size_t dgram = mtu > 128 ? mtu - 64 : 64;
 
-	if (ssp_userstream_total(acked) != f->acked_total) {
-		f->acked_total = ssp_userstream_total(acked);
+	if (sync_userstream_total(acked) != f->acked_total) {
+		f->acked_total = sync_userstream_total(acked);
 		f->last_progress = now;
 		/* Double until the first stall, then one at a time. */
 		f->window = f->stalled ? f->window + 1 : f->window * 2;
-		if (f->window > SSP_FLOW_WINDOW_MAX)
-			f->window = SSP_FLOW_WINDOW_MAX;
+		if (f->window > SYNC_FLOW_WINDOW_MAX)
+			f->window = SYNC_FLOW_WINDOW_MAX;
 	} else if (pending > 0 &&
 	           now - f->last_progress >
 	               2 * ((uint64_t)ssp_rtt_rto(ssp_conn_rtt(conn)) + SSP_ACK_DELAY_MS)) {
 		f->last_progress = now;
 		f->stalled = true;
 		f->window /= 2;
-		if (f->window < SSP_FLOW_WINDOW_FLOOR)
-			f->window = SSP_FLOW_WINDOW_FLOOR;
+		if (f->window < SYNC_FLOW_WINDOW_FLOOR)
+			f->window = SYNC_FLOW_WINDOW_FLOOR;
 	}
 	if (pending == 0)
 		f->last_progress = now;
@@ -85,25 +85,25 @@ bool ssp_flow_push(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
 	/* Each new state adds at most a datagram to the one sent before it,
 	 * so that every hop, and every resend of one, is a single datagram
 	 * that arrives or not on its own. */
-	size_t unsent = ssp_userstream_pending(u, ssp_transport_last_sent(t));
+	size_t unsent = sync_userstream_pending(u, ssp_transport_last_sent(t));
 	if (unsent >= dgram)
 		return false;
 	if (n > dgram - unsent)
 		n = dgram - unsent;
-	if (ssp_userstream_push_bytes(u, f->backlog, n) != SSP_OK)
+	if (sync_userstream_push_bytes(u, f->backlog, n) != SSP_OK)
 		return false;
 	memmove(f->backlog, f->backlog + n, f->len - n);
 	f->len -= n;
-	if (ssp_userstream_pending(u, ssp_transport_last_sent(t)) < dgram)
+	if (sync_userstream_pending(u, ssp_transport_last_sent(t)) < dgram)
 		return false;
 	ssp_transport_full(t);
 	return true;
 }
 
-int ssp_flow_send(struct ssp_flow *f, struct ssp_transport *t, uint64_t now)
+int sync_flow_send(struct sync_flow *f, struct ssp_transport *t, uint64_t now)
 {
 	int k = 0;
-	while (k < SSP_FLOW_WINDOW_MAX && ssp_flow_push(f, t, now)) {
+	while (k < SYNC_FLOW_WINDOW_MAX && sync_flow_push(f, t, now)) {
 		ssp_transport_tick(t, now);
 		k++;
 	}

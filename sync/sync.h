@@ -1,0 +1,103 @@
+/*
+ * sync/ — the objects moshi keeps in sync, over ssp/'s transport: the
+ * user stream (keys and window sizes, client to server) and the terminal
+ * state (the screen and its echo-ack, server to client), each an
+ * implementation of struct ssp_state_ops; and the flow control that
+ * paces typed and pasted input into the user stream. The transport
+ * knows none of them: it moves diffs of whatever ops it is given.
+ */
+#ifndef MOSHI_SYNC_H
+#define MOSHI_SYNC_H
+
+#include "../ssp/ssp.h"
+
+/* The user stream: keystrokes and resizes, client to server. States only
+ * ever grow at the end, so a diff is the events past the older state;
+ * applied only to the state it was made from, every event arrives
+ * exactly once and in order. */
+#define SYNC_USER_BYTES 1
+#define SYNC_USER_RESIZE 2
+#define SYNC_USER_EVENT_MAX 65536     /* bytes in one keystroke event */
+
+struct sync_user_event {
+	int type;
+	const uint8_t *bytes; /* SYNC_USER_BYTES */
+	size_t len;
+	int cols, rows;       /* SYNC_USER_RESIZE */
+};
+
+struct sync_userstream;
+extern const struct ssp_state_ops sync_userstream_ops;
+
+struct sync_userstream *sync_userstream_new(void);
+int sync_userstream_push_bytes(struct sync_userstream *u, const void *b, size_t n);
+int sync_userstream_push_resize(struct sync_userstream *u, int cols, int rows);
+/* Events ever pushed (or received) into this stream. */
+uint64_t sync_userstream_total(const struct sync_userstream *u);
+/* The event with index i (0 = the first ever), if still held: 1, or 0
+ * when i is past the end or was already forgotten. */
+int sync_userstream_get(const struct sync_userstream *u, uint64_t i,
+                       struct sync_user_event *ev);
+/* Forget events below index i (the receiver has consumed them). */
+void sync_userstream_forget(struct sync_userstream *u, uint64_t i);
+/* Bytes (4 per event of framing included) that u holds past the end of
+ * older, an earlier state of the same stream: what a diff from older
+ * would carry. A sender keeps this bounded so that one instruction
+ * never needs more fragments than a lossy path delivers whole. */
+size_t sync_userstream_pending(const struct sync_userstream *u,
+                              const struct sync_userstream *older);
+
+/* The terminal state: what the screen shows, and the echo-ack: how many
+ * bytes of the user stream the server had given the application long
+ * enough ago for their echo to be on screen (the client's predictions
+ * are checked against it). Its diff is the renderer's
+ * byte string (term_render), so its correctness is the renderer's
+ * round-trip property. */
+struct term_frame;
+struct sync_termstate {
+	struct term_frame *frame;
+	uint64_t echo_ack;
+};
+extern const struct ssp_state_ops sync_termstate_ops;
+
+/* A blank frame of the given size: the state both sides start from. */
+struct sync_termstate *sync_termstate_new(int cols, int rows);
+/* A state showing a copy of frame f. */
+struct sync_termstate *sync_termstate_from_frame(const struct term_frame *f,
+                                                uint64_t echo_ack);
+
+/* Input flow control for a user-stream sender (sync/flow.c): input waits
+ * in a bounded backlog and enters the stream only while what is not yet
+ * acknowledged stays under a window of datagrams, so that no instruction
+ * needs more fragments than a lossy path delivers whole. The window
+ * starts at its floor, doubles with every acknowledgement that moves
+ * until the first stall, then grows by one; it halves after
+ * 2 * (RTO + SSP_ACK_DELAY_MS) without one, never below the floor. Call
+ * sync_flow_push after every ssp_transport_recv. */
+#define SYNC_FLOW_BACKLOG 65536
+#define SYNC_FLOW_WINDOW_FLOOR 8
+#define SYNC_FLOW_WINDOW_START SYNC_FLOW_WINDOW_FLOOR
+#define SYNC_FLOW_WINDOW_MAX 32
+
+struct sync_flow {
+	uint8_t backlog[SYNC_FLOW_BACKLOG];
+	size_t len;
+	size_t window;              /* datagrams */
+	bool stalled;               /* once: grow linearly from then on */
+	uint64_t acked_total, last_progress;
+};
+
+void sync_flow_init(struct sync_flow *f, uint64_t now);
+/* Bytes the backlog can still take. */
+size_t sync_flow_room(const struct sync_flow *f);
+/* Queue up to n bytes; returns how many were taken. */
+size_t sync_flow_add(struct sync_flow *f, const void *b, size_t n);
+/* Move what the window allows into t's local user stream. True when that
+ * made a full datagram of new input, which may leave at once
+ * (ssp_transport_full): tick the transport and push again, while true. */
+bool sync_flow_push(struct sync_flow *f, struct ssp_transport *t, uint64_t now);
+/* sync_flow_push, and a tick of t after each full datagram it made, while
+ * it makes them (at most SYNC_FLOW_WINDOW_MAX): returns how many. */
+int sync_flow_send(struct sync_flow *f, struct ssp_transport *t, uint64_t now);
+
+#endif
