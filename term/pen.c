@@ -177,9 +177,9 @@ static bool sgr_compile(struct sgr_op *acc, const uint8_t *s, const uint8_t *fin
 	*acc = (struct sgr_op){ 0 };
 	/* More than TERM_MAX_PARAMS parameters go to the tables, which drop
 	 * those past it. Each but the first follows a ';', so fewer bytes
-	 * than TERM_MAX_PARAMS hold few enough. (Counting bytes alone, as
-	 * this did until a test of lines kept as bytes found it, let 40
-	 * omitted parameters and a 1 through: the tables dropped the 1.) */
+	 * than TERM_MAX_PARAMS hold few enough; longer ones are counted by
+	 * their separators, not their bytes (40 omitted parameters and a 1
+	 * are 41 parameters: the tables drop the 1). */
 	if (fin - s >= TERM_MAX_PARAMS) {
 		int seps = 0;
 		for (const uint8_t *q = s; q < fin; q++)

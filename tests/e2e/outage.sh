@@ -1,11 +1,11 @@
-# Outages: the test relay drops everything both ways for 12 s (past the
-# 10 s after which the client used to stop resending and wait for its
-# 3 s heartbeat), a command is typed during it, and the path comes back,
+# Outages: the test relay drops everything both ways for 12 s (longer
+# than mosh's 10 s of resending, after which it waits for its 3 s
+# heartbeat), a command is typed during it, and the path comes back,
 # at the same address or from a new one (a roam: Wi-Fi to mobile data).
 # The command's output must arrive, and the client must have kept
 # trying all along: the relay counts what it dropped in the outage's
-# last 2 s (a probe every max(RTO, 250 ms), so about 8; the old client
-# sent at most its heartbeat). Figures: make bench.
+# last 2 s (a probe every max(RTO, 250 ms), so about 8; a heartbeat
+# alone would be at most one). Figures: make bench.
 SUITE=outage
 . "$(dirname "$0")/../lib.sh"
 
