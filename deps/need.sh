@@ -12,10 +12,12 @@ done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	printf 'moshi: installing%s\n' "$missing" >&2
+	# Wait for the package lock rather than fail if another apt runs.
 	# A fresh machine may have no package lists yet.
-	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null 2>&1; then
-		apt-get update -qq >/dev/null 2>&1 || true
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null ||
+	apt="apt-get -o DPkg::Lock::Timeout=600"
+	if ! DEBIAN_FRONTEND=noninteractive $apt install -y -qq $missing >/dev/null 2>&1; then
+		$apt update -qq >/dev/null 2>&1 || true
+		DEBIAN_FRONTEND=noninteractive $apt install -y -qq $missing >/dev/null ||
 			{ printf 'moshi: apt-get install%s failed\n' "$missing" >&2; exit 1; }
 	fi
 	exit 0

@@ -59,7 +59,7 @@ struct term_row *term_row_new(int cols)
 	r->len = 0;
 	r->fill = 0;
 	r->wrapped = false;
-	r->lazy = 0;
+	r->flood_len = 0;
 	r->nclusters = 0;
 	term_row_touch(r);
 	return r;

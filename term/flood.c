@@ -3,7 +3,7 @@
  * many screenfuls in one read, and most of its lines scroll off before
  * anyone could see them. Such a line is not emulated cell by cell: the
  * row keeps its bytes and the pen it began with, in its own cell memory
- * (`lazy` counts the bytes), and flood_replay makes the cells from them
+ * (`flood_len` counts the bytes), and flood_replay makes the cells from them
  * when they are wanted. The lines of one write that are still on the
  * screen when it ends are replayed before term_write returns, so a frame
  * never holds such a row; only the scrollback does, and
@@ -183,17 +183,17 @@ apply:
 	return true;
 }
 
-/* Make row r's cells from the bytes it keeps (r->lazy > 0). */
+/* Make row r's cells from the bytes it keeps (r->flood_len > 0). */
 void flood_replay(struct term *t, struct term_row *r)
 {
 	uint8_t raw[FLOOD_BLOCKS * 64]; /* a kept line lies within as many blocks */
 	struct term_pen keep = t->pen;
-	size_t n = r->lazy;
+	size_t n = r->flood_len;
 	int x = 0;
 
 	memcpy(&t->pen, r->cells, sizeof t->pen);
 	memcpy(raw, (const char *)r->cells + FLOOD_HEAD, n);
-	r->lazy = 0;
+	r->flood_len = 0;
 	for (const uint8_t *s = raw, *end = raw + n; s < end;) {
 		if (*s == 0x1b) {
 			/* an SGR, as flood_lines found it */
@@ -290,7 +290,7 @@ const uint8_t *flood_lines(struct term *t, const uint8_t *s, const uint8_t *end)
 			memcpy(d, &pen, sizeof pen);
 			for (size_t i = 0; i < n; i += 16)
 				memcpy(d + FLOOD_HEAD + i, s + i, 16);
-			r->lazy = (uint16_t)n;
+			r->flood_len = (uint16_t)n;
 			term_row_touch(r);
 			t->flood_kept++;
 		}
@@ -308,7 +308,7 @@ const uint8_t *flood_lines(struct term *t, const uint8_t *s, const uint8_t *end)
 done:
 	for (int i = 1; i <= kept && i < f->rows; i++) {
 		struct term_row *r = f->row[f->rows - 1 - i];
-		if (r->lazy > 0)
+		if (r->flood_len > 0)
 			flood_replay(t, r);
 	}
 	/* A stream of lines that do not qualify tries ever less often. */

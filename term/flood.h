@@ -36,7 +36,7 @@ static inline bool flood_ready(struct term *t, const uint8_t *s, const uint8_t *
  * after the last (s when none did). */
 const uint8_t *flood_lines(struct term *t, const uint8_t *s, const uint8_t *end);
 
-/* Make row r's cells from the bytes it keeps (r->lazy > 0). */
+/* Make row r's cells from the bytes it keeps (r->flood_len > 0). */
 void flood_replay(struct term *t, struct term_row *r);
 
 #endif

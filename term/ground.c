@@ -17,7 +17,12 @@
 
 /* A control sequence at s, whose "ESC [" is checked and whose next byte
  * is in the buffer, read and applied; returns the byte after it, or NULL
- * when the tables must read it. */
+ * when the tables must read it. Every sequence is dispatched by emu_csi,
+ * but for three shortcuts, each a twin of an emu_csi case that calls the
+ * same screen or pen function: SGR 0 (pen_apply of the table's entry for
+ * 0), EL 0 (screen_erase_line) and CUP with plain numbers
+ * (screen_move_abs); other SGRs of ';'-separated numbers are read by
+ * pen_sgr_bytes, the twin of pen_sgr. */
 static inline const uint8_t *ground_csi(struct term *t, const uint8_t *s,
                                         const uint8_t *end)
 {

@@ -31,7 +31,11 @@ struct term_row {
 	uint16_t cap;     /* allocated cells (>= the frame's cols) */
 	uint32_t fill;    /* background of the blank tail */
 	bool wrapped;     /* the text continues on the next row (soft wrap) */
-	uint16_t lazy;    /* bytes of a line kept as bytes (flood.c), or 0 */
+	/* 0, or a line kept as bytes (flood.c): then `cells` holds, instead
+	 * of cells, the pen the line starts with and its flood_len bytes,
+	 * until flood_replay makes the cells. Only scrollback rows and rows
+	 * inside term_write are so. */
+	uint16_t flood_len;
 	uint16_t nclusters, clustercap;
 	struct term_cluster *clusters;
 	struct term_cell *cells;
@@ -82,7 +86,7 @@ static inline void term_row_clear(struct term_row *r, uint32_t bg)
 	r->len = 0;
 	r->fill = bg;
 	r->wrapped = false;
-	r->lazy = 0;
+	r->flood_len = 0;
 	r->nclusters = 0;
 	r->gen = term_gen_next();
 }
@@ -151,7 +155,6 @@ struct term {
 	struct rowset hidden;     /* main rows while the alternate is shown */
 	int top, bottom;          /* scroll region, inclusive */
 	struct term_pen pen;
-	/* insert, autowrap and g together: see screen_plain_print */
 	bool insert;              /* IRM */
 	bool autowrap;            /* DECAWM */
 	uint8_t g[2];             /* G0, G1: 'B' ASCII or '0' DEC graphics */

@@ -606,7 +606,7 @@ int term_scrollback_line(struct term *t, int i, struct term_cell *cells, int n)
 	if (i < 0 || i >= t->sb_count || n < 0)
 		return TERM_EINVAL;
 	struct term_row *r = t->sb[sb_ahead(t->sb_head, i)];
-	if (r->lazy > 0)
+	if (r->flood_len > 0)
 		flood_replay(t, r);
 	for (int col = 0; col < n; col++)
 		cells[col] = term_row_cell(r, col);

@@ -39,16 +39,9 @@ static inline void screen_set_rowset(struct term_frame *f, struct rowset s)
 }
 
 /* Whether a printed ASCII character is itself, overwrites and may wrap:
- * no insert mode, autowrap on, ASCII in GL. The usual state, with both
- * charsets ASCII, is one 32-bit compare. */
+ * no insert mode, autowrap on, ASCII in GL. */
 static inline bool screen_plain_print(const struct term *t)
 {
-	_Static_assert(offsetof(struct term, autowrap) == offsetof(struct term, insert) + 1 &&
-	               offsetof(struct term, g) == offsetof(struct term, insert) + 2,
-	               "insert, autowrap and g are four bytes in a row");
-	static const uint8_t usual[4] = { false, true, 'B', 'B' };
-	if (memcmp(&t->insert, usual, 4) == 0)
-		return true;
 	return !t->insert && t->autowrap && t->g[t->gl] == 'B';
 }
 
