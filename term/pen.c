@@ -76,41 +76,6 @@ static int sgr_color(const struct term_seq *s, int i, uint32_t *out, bool *ok)
 	return i + 1;
 }
 
-#define ATTR_ON(v, bits) [(v) + 1] = { .set = (bits) }
-#define ATTR_OFF(v, bits) [(v) + 1] = { .clear = (bits) }
-#define FG(v, c) [(v) + 1] = { .fg = (c), .fgset = ~0u }
-#define BG(v, c) [(v) + 1] = { .bg = (c), .bgset = ~0u }
-#define EIGHT(M, v, i) M(v, TERM_COLOR_INDEXED(i)), M(v + 1, TERM_COLOR_INDEXED(i + 1)), \
-	M(v + 2, TERM_COLOR_INDEXED(i + 2)), M(v + 3, TERM_COLOR_INDEXED(i + 3)), \
-	M(v + 4, TERM_COLOR_INDEXED(i + 4)), M(v + 5, TERM_COLOR_INDEXED(i + 5)), \
-	M(v + 6, TERM_COLOR_INDEXED(i + 6)), M(v + 7, TERM_COLOR_INDEXED(i + 7))
-#define RESET { .fgset = ~0u, .bgset = ~0u, .clear = 0xffff }
-
-const struct sgr_op pen_sgr_ops[SGR_NONE + 1] = {
-	[0] = RESET, [1] = RESET,
-	ATTR_ON(1, TERM_ATTR_BOLD), ATTR_ON(2, TERM_ATTR_DIM),
-	ATTR_ON(3, TERM_ATTR_ITALIC), ATTR_ON(4, TERM_ATTR_UNDERLINE),
-	ATTR_ON(5, TERM_ATTR_BLINK), ATTR_ON(6, TERM_ATTR_BLINK),
-	ATTR_ON(7, TERM_ATTR_INVERSE), ATTR_ON(8, TERM_ATTR_INVISIBLE),
-	ATTR_ON(9, TERM_ATTR_STRIKE),
-	ATTR_ON(21, TERM_ATTR_UNDERLINE), /* double */
-	ATTR_OFF(22, TERM_ATTR_BOLD | TERM_ATTR_DIM), ATTR_OFF(23, TERM_ATTR_ITALIC),
-	ATTR_OFF(24, TERM_ATTR_UNDERLINE), ATTR_OFF(25, TERM_ATTR_BLINK),
-	ATTR_OFF(27, TERM_ATTR_INVERSE), ATTR_OFF(28, TERM_ATTR_INVISIBLE),
-	ATTR_OFF(29, TERM_ATTR_STRIKE),
-	EIGHT(FG, 30, 0), FG(39, 0), EIGHT(BG, 40, 0), BG(49, 0),
-	EIGHT(FG, 90, 8), EIGHT(BG, 100, 8),
-	[38 + 1] = { .extended = true }, [48 + 1] = { .extended = true },
-	[58 + 1] = { .extended = true }, /* underline colour: not kept */
-};
-
-#undef ATTR_ON
-#undef ATTR_OFF
-#undef FG
-#undef BG
-#undef EIGHT
-#undef RESET
-
 /* What 38 or 48 (v) with the colour it named does; 58, the underline
  * colour, is understood but not kept: it does nothing. */
 static inline struct sgr_op sgr_colour_op(int v, uint32_t c)

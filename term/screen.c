@@ -556,17 +556,6 @@ void screen_erase_display(struct term *t, int mode)
 	}
 }
 
-void screen_erase_line(struct term *t, int mode)
-{
-	struct term_frame *f = t->f;
-
-	switch (mode) {
-	case 0: screen_erase_cells(t, screen_cur_row(t), f->cx, f->cols); break;
-	case 1: screen_erase_cells(t, screen_cur_row(t), 0, f->cx + 1); break;
-	case 2: screen_erase_cells(t, screen_cur_row(t), 0, f->cols); break;
-	}
-}
-
 /* ---- modes ----------------------------------------------------------- */
 
 void screen_set_alt(struct term *t, bool on, bool clear)

@@ -177,7 +177,17 @@ void screen_erase_cells(struct term *t, struct term_row *r, int from, int to);
 void screen_insert_blanks(struct term *t, struct term_row *r, int x, int n);
 void screen_delete_chars(struct term *t, struct term_row *r, int x, int n);
 void screen_erase_display(struct term *t, int mode); /* ED's selector */
-void screen_erase_line(struct term *t, int mode);    /* EL's selector */
+/* EL's selector: inline for the ground loop's EL 0. */
+static inline void screen_erase_line(struct term *t, int mode)
+{
+	struct term_frame *f = t->f;
+
+	switch (mode) {
+	case 0: screen_erase_cells(t, screen_cur_row(t), f->cx, f->cols); break;
+	case 1: screen_erase_cells(t, screen_cur_row(t), 0, f->cx + 1); break;
+	case 2: screen_erase_cells(t, screen_cur_row(t), 0, f->cols); break;
+	}
+}
 
 /* Scroll rows [top, bottom] by n; up into the scrollback when `save` and
  * the region starts at the top of the main screen. */
