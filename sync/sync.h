@@ -50,13 +50,42 @@ size_t sync_userstream_pending(const struct sync_userstream *u,
 /* The terminal state: what the screen shows, and the echo-ack: how many
  * bytes of the user stream the server had given the application long
  * enough ago for their echo to be on screen (the client's predictions
- * are checked against it). Its diff is the renderer's
- * byte string (term_render), so its correctness is the renderer's
- * round-trip property. */
+ * are checked against it). Its diff is the renderer's byte string
+ * (term_render), so its correctness is the renderer's round-trip
+ * property.
+ *
+ * And the history: the lines that scrolled off the server's screen,
+ * numbered from 0 in order (term_scrollback_total). A state says how
+ * many there are (hist_total); a diff carries the lines between its two
+ * states' counts, read from the server's emulator when it is made, and
+ * where the emulator no longer holds some, one gap entry for them. The
+ * receiving side keeps the entries it has not consumed (hist), as the
+ * user stream keeps its events: the client reads them and forgets them
+ * (ssp_transport_remote_forget). */
+#define SYNC_HIST_LINE 0     /* a line that ends */
+#define SYNC_HIST_WRAPPED 1  /* a line whose text goes on on the next */
+#define SYNC_HIST_GAP 2      /* lines the server no longer had */
+#define SYNC_HIST_MAX_ENTRIES 65536 /* entries a receiver holds at most */
+#define SYNC_HIST_LINE_MAX (64u << 10) /* bytes of one line */
+
+struct sync_hist_entry {
+	uint8_t kind;            /* SYNC_HIST_* */
+	uint32_t width;          /* a line's width in cells */
+	uint64_t count;          /* numbers it covers: 1, or a gap's lines */
+	size_t len;
+	uint8_t *bytes;          /* a line: text and SGRs (term_history_line) */
+};
+
+struct term;
 struct term_frame;
 struct sync_termstate {
 	struct term_frame *frame;
 	uint64_t echo_ack;
+	uint64_t hist_total;     /* history lines so far */
+	struct term *hist_src;   /* sender: the emulator the lines come from */
+	uint64_t hist_base;      /* receiver: the number of hist[0] */
+	struct sync_hist_entry *hist;
+	size_t hist_n, hist_cap;
 };
 extern const struct ssp_state_ops sync_termstate_ops;
 
@@ -65,6 +94,10 @@ struct sync_termstate *sync_termstate_new(int cols, int rows);
 /* A state showing a copy of frame f. */
 struct sync_termstate *sync_termstate_from_frame(const struct term_frame *f,
                                                 uint64_t echo_ack);
+/* Sender: the state's history is the first `total` lines of src's
+ * scrollback (src must outlive every state made so). */
+void sync_termstate_set_history(struct sync_termstate *s, struct term *src,
+                                uint64_t total);
 
 /* Input flow control for a user-stream sender (sync/flow.c): input waits
  * in a bounded backlog and enters the stream only while what is not yet

@@ -535,6 +535,7 @@ static struct term *term_around(struct term_frame *f)
 	t->g[0] = t->g[1] = 'B';
 	t->bottom = f->rows - 1;
 	t->simd_max = 2;
+	t->sb_cap = TERM_SCROLLBACK_LINES;
 	screen_reset_tabs(t, 0);
 	return t;
 }

@@ -168,10 +168,11 @@ struct term {
 	uint8_t *reply;           /* TERM_REPLY_MAX bytes, from the first reply */
 	size_t reply_len;
 	/* Scrollback: a ring of rows that left the top of the main screen,
-	 * TERM_SCROLLBACK_LINES long from the first one. (Both buffers come
+	 * sb_cap long from the first one. (Both buffers come
 	 * when first needed: an emulator made for one overlay, many times a
 	 * second, allocates neither.) */
 	struct term_row **sb;
+	int sb_cap;               /* the ring's size (term_set_scrollback_lines) */
 	int sb_count, sb_head;
 	uint64_t sb_total;
 	struct sgr_memo *sgr_memo; /* see pen_sgr_bytes */

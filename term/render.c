@@ -14,6 +14,7 @@
  * all of them). SGR state is unknown when a render starts.
  */
 #include "internal.h"
+#include "screen.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -585,6 +586,12 @@ static void render_titles(struct render *r, const struct term_frame *o)
 void term_render(const struct term_frame *old, const struct term_frame *nf,
                  struct term_buf *out)
 {
+	term_render_flags(old, nf, 0, out);
+}
+
+void term_render_flags(const struct term_frame *old, const struct term_frame *nf,
+                       int flags, struct term_buf *out)
+{
 	struct render r;
 	struct term_frame *blank = NULL;
 	const struct term_row *shown[TERM_MAX_ROWS];
@@ -611,7 +618,14 @@ void term_render(const struct term_frame *old, const struct term_frame *nf,
 		blank->modes = ~nf->modes;
 		blank->cursor_style = -1;
 		old = blank;
-		buf_str(out, "\033[m\033[H\033[2J");
+		if (flags & TERM_RENDER_ROW_CLEAR) {
+			buf_str(out, "\033[m");
+			for (int y = 0; y < nf->rows; y++)
+				buf_printf(out, "\033[%d;1H\033[2K", y + 1);
+			buf_str(out, "\033[H");
+		} else {
+			buf_str(out, "\033[m\033[H\033[2J");
+		}
 		r.cx = r.cy = 0;
 		r.pen_known = true;
 	} else {
@@ -636,7 +650,7 @@ void term_render(const struct term_frame *old, const struct term_frame *nf,
 
 	for (int y = 0; y < r.rows; y++)
 		shown[y] = old->row[y];
-	int s = full ? 0 : find_scroll(&r, old);
+	int s = full || (flags & TERM_RENDER_NO_SCROLL) ? 0 : find_scroll(&r, old);
 	if (s > 0 && (empty = term_row_new(r.cols)) != NULL) {
 		/* Scroll the whole screen up by s with default-coloured new
 		 * lines: from the bottom row, s line feeds (or SU). */
@@ -678,4 +692,49 @@ void term_render(const struct term_frame *old, const struct term_frame *nf,
 
 	term_row_free(empty);
 	term_frame_free(blank);
+}
+
+/* ---- history lines --------------------------------------------------- */
+
+int term_history_line(struct term *t, uint64_t n, struct term_buf *out,
+                      int *width, bool *wrapped)
+{
+	const struct term_row *row = screen_history_row(t, n);
+	if (row == NULL)
+		return TERM_EINVAL;
+	struct render r;
+	memset(&r, 0, sizeof r);
+	r.out = out;
+	r.pen_known = true; /* a line starts in the default pen */
+	int len = row->len, w = 0;
+	/* Blanks at the end of a line that does not go on are not text. */
+	while (!row->wrapped && len > 0) {
+		struct term_cell c = term_row_cell(row, len - 1);
+		if (!is_erased(&c, 0))
+			break;
+		len--;
+	}
+	for (int x = 0; x < len; x++) {
+		struct term_cell c = term_row_cell(row, x);
+		uint32_t cps[TERM_CLUSTER_MAX];
+		char u[4 * TERM_CLUSTER_MAX];
+		size_t k = 0;
+		if (c.attr & TERM_ATTR_WIDE_CONT)
+			continue;
+		set_pen(&r, c.fg, c.bg, c.attr);
+		int m = term_row_cell_cps(row, &c, cps);
+		for (int i = 0; i < m; i++)
+			k += term_utf8_encode(cps[i] ? cps[i] : ' ', u + k);
+		buf_put(out, u, k);
+		w += (c.attr & TERM_ATTR_WIDE) ? 2 : 1;
+	}
+	if (row->fill != 0 && !row->wrapped) {
+		/* The blank rest of the line in an erase's colour. */
+		set_pen(&r, 0, row->fill, 0);
+		buf_str(out, "\033[K");
+	}
+	set_pen(&r, 0, 0, 0);
+	*width = w;
+	*wrapped = row->wrapped;
+	return TERM_OK;
 }

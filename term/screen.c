@@ -75,15 +75,15 @@ static void clear_row(struct term *t, struct term_row *r)
 
 /* ---- scrollback ------------------------------------------------------ */
 
-/* The ring index after i, and k after i (k < TERM_SCROLLBACK_LINES). */
-static inline int sb_next(int i)
+/* The ring index after i, and k after i (k < the ring's size). */
+static inline int sb_next(const struct term *t, int i)
 {
-	return i + 1 == TERM_SCROLLBACK_LINES ? 0 : i + 1;
+	return i + 1 == t->sb_cap ? 0 : i + 1;
 }
 
-static inline int sb_ahead(int i, int k)
+static inline int sb_ahead(const struct term *t, int i, int k)
 {
-	return i + k >= TERM_SCROLLBACK_LINES ? i + k - TERM_SCROLLBACK_LINES : i + k;
+	return i + k >= t->sb_cap ? i + k - t->sb_cap : i + k;
 }
 
 static struct term_row *scrollback_push_slow(struct term *t, struct term_row *r,
@@ -98,20 +98,20 @@ static inline struct term_row *scrollback_push(struct term *t, struct term_row *
 {
 	/* The steady state of a scrolling program: the ring is full, and
 	 * its oldest row, wide enough, takes r's place on the screen. */
-	if (want_spare && t->sb_count == TERM_SCROLLBACK_LINES) {
+	if (want_spare && t->sb_count == t->sb_cap) {
 		int head = t->sb_head;
 		struct term_row *spare = t->sb[head];
 		if (spare->cap >= t->f->cols) {
 			t->sb[head] = r;
-			head = sb_next(head);
+			head = sb_next(t, head);
 			t->sb_head = head;
 			t->sb_total++;
 			/* The ring is first in, first out: the rows the next
 			 * lines will reuse are known, and cold in cache. Fetch
 			 * them early: headers eight lines ahead, cells four
 			 * (their headers are in cache by then). */
-			__builtin_prefetch(t->sb[sb_ahead(head, 8)], 1);
-			const struct term_row *soon = t->sb[sb_ahead(head, 4)];
+			__builtin_prefetch(t->sb[sb_ahead(t, head, 8)], 1);
+			const struct term_row *soon = t->sb[sb_ahead(t, head, 4)];
 			__builtin_prefetch(soon->cells, 1);
 			__builtin_prefetch((const char *)soon->cells + 64, 1);
 			return spare;
@@ -124,9 +124,9 @@ static struct term_row *scrollback_push_slow(struct term *t, struct term_row *r,
                                              bool want_spare)
 {
 	struct term_row *spare = NULL;
-	bool full = t->sb_count == TERM_SCROLLBACK_LINES;
+	bool full = t->sb_count == t->sb_cap;
 
-	if (t->sb == NULL && (t->sb = calloc(TERM_SCROLLBACK_LINES, sizeof *t->sb)) == NULL) {
+	if (t->sb == NULL && (t->sb = calloc((size_t)t->sb_cap, sizeof *t->sb)) == NULL) {
 		if (!want_spare)
 			term_row_free(r); /* it was ours to keep */
 		return NULL;
@@ -146,9 +146,9 @@ static struct term_row *scrollback_push_slow(struct term *t, struct term_row *r,
 	}
 	if (full) {
 		t->sb[t->sb_head] = r;
-		t->sb_head = sb_next(t->sb_head);
+		t->sb_head = sb_next(t, t->sb_head);
 	} else {
-		t->sb[sb_ahead(t->sb_head, t->sb_count)] = r;
+		t->sb[sb_ahead(t, t->sb_head, t->sb_count)] = r;
 		t->sb_count++;
 	}
 	t->sb_total++;
@@ -158,7 +158,7 @@ static struct term_row *scrollback_push_slow(struct term *t, struct term_row *r,
 static void scrollback_clear(struct term *t)
 {
 	for (int i = 0; i < t->sb_count; i++)
-		term_row_free(t->sb[(t->sb_head + i) % TERM_SCROLLBACK_LINES]);
+		term_row_free(t->sb[sb_ahead(t, t->sb_head, i)]);
 	t->sb_count = t->sb_head = 0;
 }
 
@@ -167,6 +167,29 @@ void screen_scrollback_free(struct term *t)
 	scrollback_clear(t);
 	free(t->sb);
 	t->sb = NULL;
+}
+
+void term_set_scrollback_lines(struct term *t, int n)
+{
+	if (n < TERM_SCROLLBACK_MIN)
+		n = TERM_SCROLLBACK_MIN;
+	if (n > TERM_SCROLLBACK_MAX)
+		n = TERM_SCROLLBACK_MAX;
+	if (n == t->sb_cap)
+		return;
+	screen_scrollback_free(t); /* the lines kept so far go */
+	t->sb_cap = n;
+}
+
+const struct term_row *screen_history_row(struct term *t, uint64_t n)
+{
+	uint64_t first = t->sb_total - (uint64_t)t->sb_count;
+	if (n < first || n >= t->sb_total)
+		return NULL;
+	struct term_row *r = t->sb[sb_ahead(t, t->sb_head, (int)(n - first))];
+	if (r->flood_len > 0)
+		flood_replay(t, r);
+	return r;
 }
 
 int term_scrollback_count(const struct term *t)
@@ -594,7 +617,7 @@ int term_scrollback_line(struct term *t, int i, struct term_cell *cells, int n)
 {
 	if (i < 0 || i >= t->sb_count || n < 0)
 		return TERM_EINVAL;
-	struct term_row *r = t->sb[sb_ahead(t->sb_head, i)];
+	struct term_row *r = t->sb[sb_ahead(t, t->sb_head, i)];
 	if (r->flood_len > 0)
 		flood_replay(t, r);
 	for (int col = 0; col < n; col++)

@@ -199,6 +199,10 @@ void screen_scroll_down(struct term *t, int top, int bottom, int n);
 void screen_set_alt(struct term *t, bool on, bool clear);
 
 void screen_scrollback_free(struct term *t);
+/* Scrollback line number n (counted from the first line ever kept, as
+ * term_scrollback_total counts), made into cells if it was kept as
+ * bytes; NULL when the ring no longer (or not yet) holds it. */
+const struct term_row *screen_history_row(struct term *t, uint64_t n);
 
 /* Sizes past TERM_MAX_COLS x TERM_MAX_ROWS are cut down to them. */
 void screen_clamp_size(int *cols, int *rows);

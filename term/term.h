@@ -160,6 +160,12 @@ uint64_t term_scrollback_total(const struct term *t);
  * no line i. t is not const: a line kept as its bytes is made into cells
  * the first time it is read. */
 int term_scrollback_line(struct term *t, int i, struct term_cell *cells, int n);
+/* How many lines the scrollback keeps: TERM_SCROLLBACK_LINES unless set,
+ * within [TERM_SCROLLBACK_MIN, TERM_SCROLLBACK_MAX]. Setting another size
+ * drops the lines kept so far (the count of lines ever kept goes on). */
+#define TERM_SCROLLBACK_MIN 16
+#define TERM_SCROLLBACK_MAX 1000000
+void term_set_scrollback_lines(struct term *t, int n);
 
 /* Growable output buffer for the renderer. */
 struct term_buf {
@@ -174,6 +180,23 @@ void term_buf_free(struct term_buf *b);
  * showing `old` (NULL: unknown contents) show `new`. */
 void term_render(const struct term_frame *old, const struct term_frame *new_,
                  struct term_buf *out);
+/* The same, drawing for a terminal whose own history is in use: no whole
+ * screen scrolls (its lines would enter that history), and a full
+ * repaint clears row by row, not with ED 2 (which tmux, among others,
+ * scrolls into the history). */
+#define TERM_RENDER_NO_SCROLL 1
+#define TERM_RENDER_ROW_CLEAR 2
+void term_render_flags(const struct term_frame *old, const struct term_frame *new_,
+                       int flags, struct term_buf *out);
+
+/* History line n (counted as term_scrollback_total counts) appended to
+ * out as a line to print: its characters with SGRs from the default pen,
+ * back to it at the end, no trailing blanks unless the line goes on.
+ * *width is its width in cells, *wrapped whether the text went on to the
+ * next line (a soft wrap). TERM_EINVAL when the scrollback no longer (or
+ * not yet) holds line n. */
+int term_history_line(struct term *t, uint64_t n, struct term_buf *out,
+                      int *width, bool *wrapped);
 
 /* Encode a code point as UTF-8 into out (room for 4 bytes); returns the
  * length. */

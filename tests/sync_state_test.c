@@ -174,7 +174,7 @@ TEST(termstate_malformed_diffs)
 	const struct ssp_state_ops *ops = &sync_termstate_ops;
 	struct sync_termstate *s = sync_termstate_new(10, 3);
 	static const uint8_t bad[][6] = {
-		{ 1, 0, 10, 3 },        /* unknown flag */
+		{ 2, 0, 10, 3 },        /* unknown flag */
 		{ 0, 0, 0, 3 },         /* zero columns */
 		{ 0, 0, 10 },           /* truncated */
 		{ 0, 0, 0xe9, 0x07, 3 },/* 1001 columns */
@@ -227,7 +227,142 @@ TEST(flow_backlog_is_bounded)
 	CHECK_EQ_INT((int)f.window, SYNC_FLOW_WINDOW_START);
 }
 
+/* The text of history entry e, decoded by an emulator: its first row. */
+static void entry_text(const struct sync_hist_entry *e, char *out, size_t cap)
+{
+	struct term *t = term_new(200, 2);
+	size_t o = 0;
+	term_write(t, e->bytes, e->len);
+	const struct term_frame *f = term_frame(t);
+	for (int x = 0; x < term_frame_cols(f) && o + 5 < cap; x++) {
+		struct term_cell c = term_frame_cell(f, 0, x);
+		if (c.attr & TERM_ATTR_WIDE_CONT)
+			continue;
+		o += term_utf8_encode(c.ch ? c.ch : ' ', out + o);
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+	term_free(t);
+}
+
+/* History lines reach a receiver in order and once, whichever older state
+ * a diff is made from (a lost or reordered state, a duplicate applied to
+ * two copies), with their colours, and a gap where the server's ring no
+ * longer held lines; forgetting what was read trims every copy. */
+TEST(termstate_history_in_order_once_from_any_state)
+{
+	const struct ssp_state_ops *ops = &sync_termstate_ops;
+	struct term *server = term_new(40, 5);
+	REQUIRE(server);
+	void *held[30];
+	int nheld = 0;
+	held[nheld++] = sync_termstate_new(40, 5);
+	uint64_t consumed = 0, next_line = 0;
+	char buf[128], text[256];
+	for (int step = 0; step < 25; step++) {
+		for (int k = 0; k < step % 4 * 3; k++) {
+			snprintf(buf, sizeof buf, "\033[3%dmline %llu\033[m\r\n", k % 8,
+			         (unsigned long long)next_line++);
+			term_write(server, buf, strlen(buf));
+		}
+		struct sync_termstate *cur = sync_termstate_from_frame(term_frame(server), 0);
+		REQUIRE(cur);
+		sync_termstate_set_history(cur, server, term_scrollback_total(server));
+		/* From a random held state: the newest, or an older one */
+		void *base = held[test_rnd((uint32_t)nheld)];
+		void *got = NULL, *dup = NULL;
+		REQUIRE(diff_apply(ops, base, cur, &got) == SSP_OK);
+		REQUIRE(diff_apply(ops, base, cur, &dup) == SSP_OK);
+		CHECK(ops->equal(got, dup));
+		ops->free(dup);
+		struct sync_termstate *g = got;
+		CHECK(g->hist_total == cur->hist_total);
+		/* Read what is new, as the client does. */
+		uint64_t num = g->hist_base;
+		for (size_t i = 0; i < g->hist_n; i++) {
+			const struct sync_hist_entry *e = &g->hist[i];
+			if (num >= consumed) {
+				CHECK_EQ_INT(e->kind, SYNC_HIST_LINE);
+				entry_text(e, text, sizeof text);
+				snprintf(buf, sizeof buf, "line %llu", (unsigned long long)num);
+				CHECKF(strcmp(text, buf) == 0, "line %llu reads '%s'",
+				       (unsigned long long)num, text);
+				CHECK(memmem(e->bytes, e->len, "\033[3", 3) != NULL);
+				consumed = num + 1;
+			}
+			num += e->count;
+		}
+		CHECK(num == g->hist_total);
+		for (int k = 0; k < nheld; k++)
+			ops->forget(held[k], consumed);
+		ops->forget(got, consumed);
+		CHECK_EQ_INT((int)((struct sync_termstate *)got)->hist_n, 0);
+		if (nheld == 30) {
+			ops->free(held[0]);
+			memmove(held, held + 1, (size_t)(nheld - 1) * sizeof *held);
+			nheld--;
+		}
+		held[nheld++] = got;
+		ops->free(cur);
+	}
+	CHECK(consumed == next_line - 4); /* the last four are on the screen */
+
+	/* A ring of 16 lines and 100 printed: one gap, then the 16 kept. */
+	struct term *small = term_new(40, 5);
+	REQUIRE(small);
+	term_set_scrollback_lines(small, 16);
+	for (int k = 0; k < 104; k++) {
+		snprintf(buf, sizeof buf, "l%d\r\n", k);
+		term_write(small, buf, strlen(buf));
+	}
+	struct sync_termstate *cur = sync_termstate_from_frame(term_frame(small), 0);
+	sync_termstate_set_history(cur, small, term_scrollback_total(small));
+	struct sync_termstate *s0 = sync_termstate_new(40, 5);
+	void *got = NULL;
+	REQUIRE(diff_apply(ops, s0, cur, &got) == SSP_OK);
+	struct sync_termstate *g = got;
+	CHECK_EQ_INT((int)g->hist_total, 100);
+	REQUIRE(g->hist_n == 17);
+	CHECK_EQ_INT(g->hist[0].kind, SYNC_HIST_GAP);
+	CHECK_EQ_INT((int)g->hist[0].count, 84);
+	entry_text(&g->hist[1], text, sizeof text);
+	CHECK(strcmp(text, "l84") == 0);
+	ops->free(got);
+	ops->free(s0);
+	ops->free(cur);
+	term_free(small);
+	for (int k = 0; k < nheld; k++)
+		ops->free(held[k]);
+	term_free(server);
+}
+
+/* A history part that does not follow the state it is applied to, or is
+ * cut short, is refused. */
+TEST(termstate_history_malformed)
+{
+	const struct ssp_state_ops *ops = &sync_termstate_ops;
+	struct sync_termstate *s = sync_termstate_new(10, 3);
+	REQUIRE(s);
+	static const uint8_t bad[][12] = {
+		{ 1, 0, 10, 3, 5, 0 },            /* from 5, the state has 0 */
+		{ 1, 0, 10, 3, 0, 1, 9 },         /* an unknown kind */
+		{ 1, 0, 10, 3, 0, 1, 0, 2, 9, 'a' }, /* a line cut short */
+		{ 1, 0, 10, 3, 0, 1, 2, 0 },      /* a gap of nothing */
+		{ 1, 0, 10, 3, 0, 3, 2, 1 },      /* fewer entries than said */
+	};
+	static const size_t badlen[] = { 6, 7, 10, 8, 8 };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		void *c = ops->copy(s);
+		CHECKF(ops->apply(c, bad[i], badlen[i]) == SSP_EMALFORMED, "bad %zu", i);
+		ops->free(c);
+	}
+	ops->free(s);
+}
+
 static const struct test tests[] = {
+	TEST_ENTRY(termstate_history_in_order_once_from_any_state),
+	TEST_ENTRY(termstate_history_malformed),
 	TEST_ENTRY(userstream_pending_counts_past_older),
 	TEST_ENTRY(flow_backlog_is_bounded),
 	TEST_ENTRY(userstream_exactly_once_between_any_states),
