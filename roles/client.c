@@ -1,10 +1,16 @@
 /*
- * The client role: moshi client [--no-init] HOST PORT, with the session key
- * in MOSHI_KEY (removed from the environment at once).
+ * The client role: moshi client [--alternate-screen | --no-init] HOST
+ * PORT, with the session key in MOSHI_KEY (removed from the environment
+ * at once).
  *
  * Keys typed go into the user stream; frames from the server are drawn
- * with term/'s renderer on the local terminal (its alternate screen unless
- * --no-init), which is restored on every way out.
+ * with term/'s renderer on the local terminal, whose modes are restored
+ * on every way out. By default it draws on the terminal's normal screen,
+ * and the lines that scrolled off the server's screen are written into
+ * the terminal's own history above it (write_history), as over ssh;
+ * --alternate-screen (or MOSHI_ALTERNATE_SCREEN) draws on the alternate
+ * screen as mosh does, and --no-init on the normal screen without the
+ * history, as mosh's --no-init.
  */
 #include "roles.h"
 
@@ -44,10 +50,18 @@ static void on_signal(int sig)
 	}
 }
 
+enum screen_mode {
+	SCREEN_HISTORY,   /* the normal screen, with the session's history */
+	SCREEN_ALTERNATE, /* the alternate screen (mosh) */
+	SCREEN_PLAIN,     /* the normal screen, no history (--no-init) */
+};
+
 struct tty {
 	struct termios saved;
 	bool raw;
-	bool init; /* alternate screen in use */
+	enum screen_mode mode;
+	bool entered;      /* entered once: the screen was made room on */
+	int last_row;      /* the row below which the local prompt goes */
 };
 
 static void tty_enter(struct tty *t)
@@ -56,8 +70,20 @@ static void tty_enter(struct tty *t)
 	cfmakeraw(&raw);
 	tcsetattr(0, TCSADRAIN, &raw);
 	t->raw = true;
-	if (t->init)
+	if (t->mode == SCREEN_ALTERNATE) {
 		roles_write_all(1, "\033[?1049h\033[H\033[2J", 15);
+	} else if (t->mode == SCREEN_HISTORY && !t->entered) {
+		/* What the terminal shows goes up into its history, as a
+		 * command's output pushes it there over ssh. */
+		struct winsize ws;
+		int rows = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 ? ws.ws_row : 24;
+		char buf[32];
+		int n = snprintf(buf, sizeof buf, "\033[%d;1H", rows);
+		roles_write_all(1, buf, (size_t)n);
+		for (int i = 0; i < rows; i++)
+			roles_write_all(1, "\n", 1);
+	}
+	t->entered = true;
 }
 
 /* Undo everything a frame may have switched on, then the terminal modes. */
@@ -68,10 +94,16 @@ static void tty_leave(struct tty *t)
 	if (!t->raw)
 		return;
 	roles_write_all(1, reset, sizeof reset - 1);
-	if (t->init)
+	if (t->mode == SCREEN_ALTERNATE) {
 		roles_write_all(1, "\033[?1049l", 8);
-	else
+	} else if (t->last_row >= 0) {
+		/* The session's last screen stays, the prompt below it. */
+		char buf[32];
+		int n = snprintf(buf, sizeof buf, "\033[r\033[%d;1H\r\n", t->last_row + 1);
+		roles_write_all(1, buf, (size_t)n);
+	} else {
 		roles_write_all(1, "\r\n", 2);
+	}
 	tcsetattr(0, TCSADRAIN, &t->saved);
 	t->raw = false;
 }
@@ -215,7 +247,7 @@ static enum contact contact_state(uint64_t quiet, uint64_t since_start, uint64_t
 
 static uint64_t contact_timeout_ms(void)
 {
-	long s = roles_env_seconds("MOSHI_CLIENT_CONTACT_TMOUT");
+	long s = roles_env_count("MOSHI_CLIENT_CONTACT_TMOUT");
 	return s > 0 ? (uint64_t)s * 1000 : NO_CONTACT_GIVE_UP_MS;
 }
 
@@ -244,6 +276,7 @@ struct client {
 	int cols, rows;
 	struct term_frame *shown; /* what the terminal shows */
 	uint64_t shown_num;
+	uint64_t hist_written;   /* history lines written into the terminal's */
 	bool repaint;            /* draw the next frame in full */
 	struct term_buf out;
 	/* How it ends: done, with end_reason NULL when the server ended
@@ -286,8 +319,8 @@ static const int client_signals[] = { SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGINT
 
 /* The link to host and port with key (wiped), and the terminal in raw
  * mode, with the signals the loop waits for. */
-static int client_open(struct client *c, struct crypto_key *key, bool no_init,
-                       enum predict_mode mode)
+static int client_open(struct client *c, struct crypto_key *key,
+                       enum screen_mode screen, enum predict_mode mode)
 {
 	if (!isatty(0) || !isatty(1)) {
 		crypto_wipe(key, sizeof *key);
@@ -309,7 +342,8 @@ static int client_open(struct client *c, struct crypto_key *key, bool no_init,
 		fprintf(stderr, "moshi client: out of memory\n");
 		return -1;
 	}
-	c->tty.init = !no_init;
+	c->tty.mode = screen;
+	c->tty.last_row = -1;
 	if (tcgetattr(0, &c->tty.saved) < 0) {
 		fprintf(stderr, "moshi client: cannot read the terminal's modes\n");
 		return -1;
@@ -457,6 +491,89 @@ static void title_prefix(const struct client *c, struct term_frame *f)
 	term_frame_set_titles(f, title, icon);
 }
 
+/* The rows that lines of width w take on a terminal cols wide. */
+static int rows_of(uint64_t w, int cols)
+{
+	return w == 0 ? 1 : (int)((w + (uint64_t)cols - 1) / (uint64_t)cols);
+}
+
+/* What the terminal shows after write_history moved it up k rows. */
+static void shift_shown(struct client *c, int k)
+{
+	struct term *t = c->shown ? term_from_frame(c->shown) : NULL;
+	if (t == NULL) {
+		c->repaint = true;
+		return;
+	}
+	char b[32];
+	int n = snprintf(b, sizeof b, "\033[m\033[r\033[%d;1H", c->rows);
+	term_write(t, b, (size_t)n);
+	for (int i = 0; i < k; i++)
+		term_write(t, "\n", 1);
+	struct term_frame *f = term_frame_copy(term_frame(t));
+	term_free(t);
+	if (f == NULL) {
+		c->repaint = true;
+		return;
+	}
+	term_frame_free(c->shown);
+	c->shown = f;
+}
+
+/* The history lines st holds that are not written yet, appended to
+ * c->out so that they scroll up into the terminal's own history: written
+ * from the top row down over the screen, then pushed up from the bottom
+ * row, after which the screen shows what it showed, moved up by as many
+ * rows, with blank rows below (c->shown becomes that). A gap comes as
+ * one dim line saying how many lines the server no longer had. True
+ * when something was written. */
+static bool write_history(struct client *c, const struct sync_termstate *st)
+{
+	uint64_t num = st->hist_base, line_w = 0;
+	int rows = 0;
+	struct term_buf *o = &c->out;
+	bool any = false;
+
+	for (size_t i = 0; i < st->hist_n; num += st->hist[i].count, i++) {
+		const struct sync_hist_entry *e = &st->hist[i];
+		if (num + e->count <= c->hist_written)
+			continue;
+		if (!any) /* no scroll region, the top left corner */
+			term_buf_append(o, "\033[?25l\033[m\033[r", 12);
+		any = true;
+		if (e->kind == SYNC_HIST_GAP) {
+			char m[96];
+			int n = snprintf(m, sizeof m, "\033[2mmoshi: %llu lines not kept\033[m",
+			                 (unsigned long long)e->count);
+			term_buf_append(o, m, (size_t)n);
+			line_w += (uint64_t)n - 10;
+		} else {
+			term_buf_append(o, e->bytes, e->len);
+			line_w += e->width;
+		}
+		if (e->kind == SYNC_HIST_WRAPPED && i + 1 < st->hist_n)
+			continue; /* the line goes on: the terminal wraps it */
+		if (line_w % (uint64_t)c->cols != 0 || line_w == 0)
+			term_buf_append(o, "\033[K", 3);
+		term_buf_append(o, "\r\n", 2);
+		rows += rows_of(line_w, c->cols);
+		line_w = 0;
+	}
+	if (!any)
+		return false;
+	c->hist_written = st->hist_total;
+	ssp_transport_remote_forget(c->t, c->hist_written);
+	/* Up into the history with the rows still on the screen. */
+	int on_screen = rows < c->rows ? rows : c->rows - 1;
+	char b[32];
+	int n = snprintf(b, sizeof b, "\033[%d;1H", c->rows);
+	term_buf_append(o, b, (size_t)n);
+	for (int k = 0; k < on_screen; k++)
+		term_buf_append(o, "\n", 1);
+	shift_shown(c, rows < c->rows ? rows : c->rows);
+	return true;
+}
+
 /* Draw the newest frame, with the local echo over it, once it has this
  * terminal's size and something changed. */
 static void client_draw(struct client *c, uint64_t now)
@@ -476,22 +593,34 @@ static void client_draw(struct client *c, uint64_t now)
 		c->pred_dirty = true;
 		c->pred_checked = now;
 	}
-	if (!fits || (num == c->shown_num && !c->repaint && !c->pred_dirty))
+	if (!fits)
+		return;
+	c->out.len = 0;
+	bool hist = c->tty.mode == SCREEN_HISTORY && write_history(c, st);
+	if (!hist && num == c->shown_num && !c->repaint && !c->pred_dirty)
 		return;
 	struct term_frame *f = predict_overlay(c->pred, st->frame, now);
 	if (f == NULL)
 		f = term_frame_copy(st->frame);
 	c->pred_dirty = false;
-	if (f == NULL)
+	if (f == NULL) {
+		roles_write_all(1, c->out.data, c->out.len);
 		return;
+	}
 	title_prefix(c, f);
-	c->out.len = 0;
-	term_render(c->repaint ? NULL : c->shown, f, &c->out);
+	/* On the normal screen no whole-screen scroll may put the live
+	 * screen's rows into the terminal's history: only write_history
+	 * does that. */
+	int flags = c->tty.mode == SCREEN_ALTERNATE ? 0 :
+	            TERM_RENDER_NO_SCROLL | TERM_RENDER_ROW_CLEAR;
+	term_render_flags(c->repaint ? NULL : c->shown, f, flags, &c->out);
 	roles_write_all(1, c->out.data, c->out.len);
 	term_frame_free(c->shown);
 	c->shown = f;
 	c->shown_num = num;
 	c->repaint = false;
+	int cx;
+	term_frame_cursor(f, &c->tty.last_row, &cx);
 }
 
 /* The notification bar when the link is quiet, and when it changes
@@ -607,7 +736,7 @@ static void client_free(struct client *c)
 	free(c);
 }
 
-static int run_client(const char *host, const char *port, bool no_init,
+static int run_client(const char *host, const char *port, enum screen_mode screen,
                       enum predict_mode mode)
 {
 	struct crypto_key key;
@@ -625,7 +754,7 @@ static int run_client(const char *host, const char *port, bool no_init,
 	c->host = host;
 	c->port = port;
 	int status = 1;
-	if (client_open(c, &key, no_init, mode) == 0) {
+	if (client_open(c, &key, screen, mode) == 0) {
 		while (!c->done)
 			client_step(c);
 		status = client_close(c);
@@ -637,7 +766,7 @@ static int run_client(const char *host, const char *port, bool no_init,
 }
 
 struct client_opts {
-	bool no_init;
+	enum screen_mode screen;
 	const char *host, *port;
 	enum predict_mode mode;
 };
@@ -646,16 +775,22 @@ struct client_opts {
 static int client_command_line(int argc, char **argv, struct client_opts *o)
 {
 	static const char usage[] =
-		"usage: moshi client [--no-init] [--predict=MODE] HOST PORT   (key in MOSHI_KEY)\n";
+		"usage: moshi client [--alternate-screen | --no-init] [--predict=MODE] HOST PORT\n"
+		"       (key in MOSHI_KEY)\n";
 	const char *args[2];
 	int n = 0;
 	const char *pm = getenv("MOSHI_PREDICTION_DISPLAY");
+	const char *alt = getenv("MOSHI_ALTERNATE_SCREEN");
+	enum screen_mode screen = alt != NULL && alt[0] != '\0' && strcmp(alt, "0") != 0 ?
+	                          SCREEN_ALTERNATE : SCREEN_HISTORY;
 
 	memset(o, 0, sizeof *o);
 	o->mode = PREDICT_ADAPTIVE;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--no-init") == 0)
-			o->no_init = true;
+			screen = SCREEN_PLAIN;
+		else if (strcmp(argv[i], "--alternate-screen") == 0)
+			screen = SCREEN_ALTERNATE;
 		else if (strncmp(argv[i], "--predict=", 10) == 0)
 			pm = argv[i] + 10;
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -685,6 +820,7 @@ static int client_command_line(int argc, char **argv, struct client_opts *o)
 	}
 	o->host = args[0];
 	o->port = args[1];
+	o->screen = screen;
 	return 0;
 }
 
@@ -700,5 +836,5 @@ int roles_client_main(int argc, char **argv)
 	int rc = client_command_line(argc, argv, &o);
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	return run_client(o.host, o.port, o.no_init, o.mode);
+	return run_client(o.host, o.port, o.screen, o.mode);
 }

@@ -33,14 +33,14 @@
 /* BOOT_TIMEOUT_MS, or MOSHI_CONNECT_TMOUT seconds when set. */
 static uint64_t boot_timeout_ms(void)
 {
-	long s = roles_env_seconds("MOSHI_CONNECT_TMOUT");
+	long s = roles_env_count("MOSHI_CONNECT_TMOUT");
 	return s > 0 ? (uint64_t)s * 1000 : BOOT_TIMEOUT_MS;
 }
 
 enum remote_ip { REMOTE_IP_PROXY, REMOTE_IP_LOCAL, REMOTE_IP_REMOTE };
 
 struct connect_opts {
-	bool local, no_init, upload, predict_set, verbose;
+	bool local, no_init, alt_screen, upload, predict_set, verbose;
 	const char *ssh, *server, *client, *port, *predict, *bind_server;
 	enum addr_family family;
 	enum remote_ip remote_ip;
@@ -67,6 +67,8 @@ static void connect_usage(FILE *f)
 	"  --no-upload            never copy this moshi to the host (by default it is\n"
 	"                         uploaded to ~/.cache/moshi/ when the host lacks it)\n"
 	"  -v                     say which address is dialled, and why\n"
+	"  --alternate-screen     draw on the terminal's alternate screen, with no\n"
+	"                         history in the terminal (as mosh)\n"
 	"  --no-ssh-pty, --no-init, --help, --version\n");
 }
 
@@ -97,6 +99,7 @@ static int connect_option(int argc, char **argv, int *i, struct connect_opts *o)
 	int lo, hi;
 	if (strcmp(a, "--local") == 0) o->local = true;
 	else if (strcmp(a, "--no-init") == 0) o->no_init = true;
+	else if (strcmp(a, "--alternate-screen") == 0) o->alt_screen = true;
 	else if (strcmp(a, "--no-ssh-pty") == 0) {
 		/* moshi's ssh never has a pty (its input carries the
 		 * upload): accepted for mosh users, nothing to change */
@@ -161,6 +164,8 @@ static int client_args(const struct connect_opts *o, char **cargv, char *predict
 	cargv[nc++] = "moshi-client";
 	if (o->no_init)
 		cargv[nc++] = "--no-init";
+	if (o->alt_screen)
+		cargv[nc++] = "--alternate-screen";
 	/* --predict (or -a, -n) wins over MOSHI_PREDICTION_DISPLAY. */
 	if (o->predict_set) {
 		snprintf(predict_opt, n, "--predict=%s", o->predict);

@@ -43,7 +43,7 @@ int roles_parse_ports(const char *s, int *lo, int *hi)
 	return 0;
 }
 
-long roles_env_seconds(const char *name)
+long roles_env_count(const char *name)
 {
 	const char *v = getenv(name);
 	if (v == NULL || *v == '\0')

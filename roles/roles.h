@@ -24,9 +24,9 @@ void roles_print_version(const char *prog);
 int roles_write_all(int fd, const void *p, size_t n);
 /* PORT or PORT:PORT2 (0-65535, PORT <= PORT2): 0, or -1. */
 int roles_parse_ports(const char *s, int *lo, int *hi);
-/* The environment variable name as whole seconds (>= 0), or -1 when it
- * is unset, empty or not a number. */
-long roles_env_seconds(const char *name);
+/* The environment variable name as a whole number (>= 0: seconds, lines),
+ * or -1 when it is unset, empty or not a number. */
+long roles_env_count(const char *name);
 
 int roles_server_main(int argc, char **argv);
 int roles_client_main(int argc, char **argv);

@@ -43,6 +43,12 @@
 /* A pty read this long or longer may have more behind it: the server
  * reads on, up to TERM_WRITE_FLOOD bytes, before the emulator gets them. */
 #define PTY_FLOOD_READ 1024
+/* History lines the server keeps for its client (MOSHI_HISTORY_LINES; 0
+ * sends none), and how many a published state may hold past those the
+ * client acknowledged: the history moves at that many lines a round
+ * trip, and a state's diff stays a few datagrams. */
+#define HISTORY_LINES_DEFAULT 10000
+#define HISTORY_BUDGET 128
 
 struct server_opts {
 	bool verbose;
@@ -321,9 +327,15 @@ static const char *signal_end(const struct limits *l, uint64_t quiet)
  * tunnel). Wait for it as the session would have: until it has both, or
  * it has been silent for MOSHI_SERVER_NETWORK_TMOUT seconds, or
  * MOSHI_SERVER_FINAL_TMOUT seconds (FINAL_TIMEOUT_S unless set) have
- * passed, or a signal ends the server (see signal_end). It sleeps
- * between events. NULL when the client was told, else why not. */
-static const char *farewell(struct ssp_transport *t, const struct limits *l)
+ * passed, or a signal ends the server (see signal_end). The history's
+ * last lines go before the shutdown. It sleeps between events. NULL when
+ * the client was told, else why not. */
+struct session;
+static bool history_due(const struct session *s, uint64_t *hist);
+static void publish_state(struct session *s, uint64_t hist);
+
+static const char *farewell(struct session *s, struct ssp_transport *t,
+                            const struct limits *l)
 {
 	struct ssp_conn *conn = ssp_transport_conn(t);
 	bool screen_acked = false;
@@ -341,7 +353,10 @@ static const char *farewell(struct ssp_transport *t, const struct limits *l)
 		ssp_transport_recv(t);
 		now = ssp_now_ms();
 		uint64_t quiet = ssp_conn_quiet_ms(conn, now);
-		if (!screen_acked && final_screen_acked(t)) {
+		uint64_t hist;
+		if (!screen_acked && final_screen_acked(t) && history_due(s, &hist)) {
+			publish_state(s, hist); /* the history's last lines first */
+		} else if (!screen_acked && final_screen_acked(t)) {
 			screen_acked = true;
 			ssp_transport_start_shutdown(t);
 		} else if (screen_acked && ssp_transport_shutdown_tried_out(t) &&
@@ -481,6 +496,8 @@ struct session {
 	/* The application's output since it last went quiet is unsent. */
 	bool quiet_pending;
 	uint64_t last_output, reads;
+	bool history;            /* history lines are sent */
+	uint64_t hist_published; /* history lines in the newest state */
 };
 
 /* Two reasons decide how the session ends (session_finish). */
@@ -513,10 +530,17 @@ static int session_start(struct session *s)
 		logf_(true, "out of memory");
 		return -1;
 	}
-	s->lim = (struct limits){ roles_env_seconds("MOSHI_SERVER_NETWORK_TMOUT"),
-	                          roles_env_seconds("MOSHI_SERVER_SIGNAL_TMOUT"),
-	                          roles_env_seconds("MOSHI_SERVER_FINAL_TMOUT") };
+	s->lim = (struct limits){ roles_env_count("MOSHI_SERVER_NETWORK_TMOUT"),
+	                          roles_env_count("MOSHI_SERVER_SIGNAL_TMOUT"),
+	                          roles_env_count("MOSHI_SERVER_FINAL_TMOUT") };
 	s->start = ssp_now_ms();
+	long hist = roles_env_count("MOSHI_HISTORY_LINES");
+	if (hist < 0)
+		hist = HISTORY_LINES_DEFAULT;
+	s->history = hist > 0;
+	if (s->history)
+		term_set_scrollback_lines(s->sc.term, hist > TERM_SCROLLBACK_MAX ?
+		                          TERM_SCROLLBACK_MAX : (int)hist);
 	return 0;
 }
 
@@ -599,8 +623,38 @@ static void session_reap(struct session *s, uint64_t now)
 	s->child_done = true;
 }
 
-/* The screen, with its echo-ack, to the transport when it changed; the
- * transport told when the output has settled. */
+/* The history lines the next state may hold: those the client has
+ * acknowledged, and HISTORY_BUDGET more, as far as there are. True when
+ * that is more than the newest state holds. */
+static bool history_due(const struct session *s, uint64_t *hist)
+{
+	*hist = s->hist_published;
+	if (!s->history)
+		return false;
+	const struct sync_termstate *acked = ssp_transport_acked(s->t);
+	uint64_t total = term_scrollback_total(s->sc.term);
+	uint64_t h = acked->hist_total + HISTORY_BUDGET;
+	if (h > total)
+		h = total;
+	if (h > *hist)
+		*hist = h;
+	return *hist != s->hist_published;
+}
+
+/* The screen, its echo-ack and hist history lines, as the newest state. */
+static void publish_state(struct session *s, uint64_t hist)
+{
+	struct sync_termstate *st = sync_termstate_from_frame(term_frame(s->sc.term), s->ack);
+	if (st == NULL)
+		return;
+	sync_termstate_set_history(st, s->sc.term, hist);
+	ssp_transport_set_local(s->t, st);
+	s->hist_published = hist;
+}
+
+/* The screen, with its echo-ack, to the transport when it changed (or
+ * history lines are due); the transport told when the output has
+ * settled. */
 static void session_publish(struct session *s, uint64_t now)
 {
 	bool settling = s->quiet_pending && (s->child_done ||
@@ -611,10 +665,9 @@ static void session_publish(struct session *s, uint64_t now)
 		s->ack = a;
 		s->changed = true;
 	}
-	if (s->changed) {
-		struct sync_termstate *st = sync_termstate_from_frame(term_frame(s->sc.term), s->ack);
-		if (st != NULL)
-			ssp_transport_set_local(s->t, st);
+	uint64_t hist;
+	if (history_due(s, &hist) || s->changed) {
+		publish_state(s, hist);
 		s->changed = false;
 	}
 	if (settling) {
@@ -688,9 +741,8 @@ static void session_finish(struct session *s, const char *why)
 
 	logf_(verbose, "ending: %s", why);
 	if (ssp_conn_has_remote(s->conn) && why == exited) {
-		ssp_transport_set_local(s->t, sync_termstate_from_frame(term_frame(s->sc.term),
-		                                                       s->ack));
-		const char *gave_up = farewell(s->t, &s->lim);
+		publish_state(s, s->hist_published);
+		const char *gave_up = farewell(s, s->t, &s->lim);
 		if (gave_up != NULL)
 			logf_(verbose, "the client was not told: %s", gave_up);
 	} else if (ssp_conn_has_remote(s->conn) && why != silent) {

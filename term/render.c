@@ -67,6 +67,11 @@ static void buf_printf(struct term_buf *b, const char *fmt, ...)
 		buf_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
+void term_buf_append(struct term_buf *b, const void *p, size_t n)
+{
+	buf_put(b, p, n);
+}
+
 void term_buf_free(struct term_buf *b)
 {
 	free(b->data);

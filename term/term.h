@@ -175,6 +175,7 @@ struct term_buf {
 	bool failed; /* an allocation failed; data holds what fit */
 };
 void term_buf_free(struct term_buf *b);
+void term_buf_append(struct term_buf *b, const void *p, size_t n);
 
 /* Frame-diff renderer: append to out the bytes that make a terminal now
  * showing `old` (NULL: unknown contents) show `new`. */
