@@ -541,6 +541,8 @@ static bool write_history(struct client *c, const struct sync_termstate *st)
 		if (!any) /* no scroll region, the top left corner */
 			term_buf_append(o, "\033[?25l\033[m\033[r", 12);
 		any = true;
+		if (line_w == 0) /* a line starts on a clean row */
+			term_buf_append(o, "\033[2K", 4);
 		if (e->kind == SYNC_HIST_GAP) {
 			char m[96];
 			int n = snprintf(m, sizeof m, "\033[2mmoshi: %llu lines not kept\033[m",

@@ -49,6 +49,7 @@
  * trip, and a state's diff stays a few datagrams. */
 #define HISTORY_LINES_DEFAULT 10000
 #define HISTORY_BUDGET 128
+#define HISTORY_BUDGET_BYTES 12000 /* of lines rendered: ten datagrams */
 
 struct server_opts {
 	bool verbose;
@@ -624,8 +625,10 @@ static void session_reap(struct session *s, uint64_t now)
 }
 
 /* The history lines the next state may hold: those the client has
- * acknowledged, and HISTORY_BUDGET more, as far as there are. True when
- * that is more than the newest state holds. */
+ * acknowledged (or all those the ring no longer holds), and up to
+ * HISTORY_BUDGET more, as many as HISTORY_BUDGET_BYTES hold rendered, as
+ * far as there are. True when that is more than the newest state
+ * holds. */
 static bool history_due(const struct session *s, uint64_t *hist)
 {
 	*hist = s->hist_published;
@@ -633,9 +636,20 @@ static bool history_due(const struct session *s, uint64_t *hist)
 		return false;
 	const struct sync_termstate *acked = ssp_transport_acked(s->t);
 	uint64_t total = term_scrollback_total(s->sc.term);
-	uint64_t h = acked->hist_total + HISTORY_BUDGET;
-	if (h > total)
-		h = total;
+	uint64_t kept = total - (uint64_t)term_scrollback_count(s->sc.term);
+	/* Lines the ring no longer holds cost one gap entry, however many. */
+	uint64_t h = acked->hist_total > kept ? acked->hist_total : kept;
+	struct term_buf line = { 0 };
+	size_t bytes = 0;
+	for (int k = 0; k < HISTORY_BUDGET && h < total && bytes < HISTORY_BUDGET_BYTES; k++) {
+		int width;
+		bool wrapped;
+		line.len = 0;
+		term_history_line(s->sc.term, h, &line, &width, &wrapped);
+		bytes += line.len + 8;
+		h++;
+	}
+	term_buf_free(&line);
 	if (h > *hist)
 		*hist = h;
 	return *hist != s->hist_published;

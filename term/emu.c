@@ -536,6 +536,9 @@ static struct term *term_around(struct term_frame *f)
 	t->bottom = f->rows - 1;
 	t->simd_max = 2;
 	t->sb_cap = TERM_SCROLLBACK_LINES;
+	t->widest = f->cols;
+	screen_scrollback_size(t);
+	screen_scrollback_limit(t);
 	screen_reset_tabs(t, 0);
 	return t;
 }

@@ -172,7 +172,10 @@ struct term {
 	 * when first needed: an emulator made for one overlay, many times a
 	 * second, allocates neither.) */
 	struct term_row **sb;
-	int sb_cap;               /* the ring's size (term_set_scrollback_lines) */
+	int sb_cap;               /* lines to keep (term_set_scrollback_lines) */
+	int sb_mask;              /* the ring's size (a power of two), less 1 */
+	int sb_limit;             /* lines kept now (scrollback_limit) */
+	int widest;               /* the most columns t has had */
 	int sb_count, sb_head;
 	uint64_t sb_total;
 	struct sgr_memo *sgr_memo; /* see pen_sgr_bytes */

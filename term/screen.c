@@ -75,19 +75,36 @@ static void clear_row(struct term *t, struct term_row *r)
 
 /* ---- scrollback ------------------------------------------------------ */
 
-/* The ring index after i, and k after i (k < the ring's size). */
+/* The ring index after i, and k after i (k < the ring's size, a power of
+ * two). */
 static inline int sb_next(const struct term *t, int i)
 {
-	return i + 1 == t->sb_cap ? 0 : i + 1;
+	return (i + 1) & t->sb_mask;
 }
 
 static inline int sb_ahead(const struct term *t, int i, int k)
 {
-	return i + k >= t->sb_cap ? i + k - t->sb_cap : i + k;
+	return (i + k) & t->sb_mask;
 }
 
 static struct term_row *scrollback_push_slow(struct term *t, struct term_row *r,
                                              bool want_spare);
+
+/* The lines the scrollback keeps now: its size, or fewer where the
+ * widest window the emulator has had would make that many lines take more
+ * than TERM_SCROLLBACK_BYTES of cells; the oldest lines past it go. */
+void screen_scrollback_limit(struct term *t)
+{
+	long fit = TERM_SCROLLBACK_BYTES / ((long)t->widest * (long)sizeof(struct term_cell));
+	t->sb_limit = fit < t->sb_cap ? (int)(fit > TERM_SCROLLBACK_MIN ? fit : TERM_SCROLLBACK_MIN)
+	                              : t->sb_cap;
+	while (t->sb_count > t->sb_limit) {
+		term_row_free(t->sb[t->sb_head]);
+		t->sb[t->sb_head] = NULL;
+		t->sb_head = sb_next(t, t->sb_head);
+		t->sb_count--;
+	}
+}
 
 /* Keep row r, which just left the top of the main screen. With want_spare,
  * return a row to use in its place (the oldest scrollback row once the
@@ -98,11 +115,13 @@ static inline struct term_row *scrollback_push(struct term *t, struct term_row *
 {
 	/* The steady state of a scrolling program: the ring is full, and
 	 * its oldest row, wide enough, takes r's place on the screen. */
-	if (want_spare && t->sb_count == t->sb_cap) {
+	if (want_spare && t->sb_count == t->sb_limit) {
 		int head = t->sb_head;
 		struct term_row *spare = t->sb[head];
 		if (spare->cap >= t->f->cols) {
-			t->sb[head] = r;
+			/* The oldest leaves, r is the newest: in its slot
+			 * when the ring is used whole. */
+			t->sb[sb_ahead(t, head, t->sb_count)] = r;
 			head = sb_next(t, head);
 			t->sb_head = head;
 			t->sb_total++;
@@ -124,9 +143,9 @@ static struct term_row *scrollback_push_slow(struct term *t, struct term_row *r,
                                              bool want_spare)
 {
 	struct term_row *spare = NULL;
-	bool full = t->sb_count == t->sb_cap;
+	bool full = t->sb_count >= t->sb_limit;
 
-	if (t->sb == NULL && (t->sb = calloc((size_t)t->sb_cap, sizeof *t->sb)) == NULL) {
+	if (t->sb == NULL && (t->sb = calloc((size_t)t->sb_mask + 1, sizeof *t->sb)) == NULL) {
 		if (!want_spare)
 			term_row_free(r); /* it was ours to keep */
 		return NULL;
@@ -145,8 +164,9 @@ static struct term_row *scrollback_push_slow(struct term *t, struct term_row *r,
 		spare = NULL;
 	}
 	if (full) {
-		t->sb[t->sb_head] = r;
+		t->sb[t->sb_head] = NULL;
 		t->sb_head = sb_next(t, t->sb_head);
+		t->sb[sb_ahead(t, t->sb_head, t->sb_count - 1)] = r;
 	} else {
 		t->sb[sb_ahead(t, t->sb_head, t->sb_count)] = r;
 		t->sb_count++;
@@ -179,6 +199,16 @@ void term_set_scrollback_lines(struct term *t, int n)
 		return;
 	screen_scrollback_free(t); /* the lines kept so far go */
 	t->sb_cap = n;
+	screen_scrollback_size(t);
+	screen_scrollback_limit(t);
+}
+
+void screen_scrollback_size(struct term *t)
+{
+	int size = 16;
+	while (size < t->sb_cap)
+		size *= 2;
+	t->sb_mask = size - 1;
 }
 
 const struct term_row *screen_history_row(struct term *t, uint64_t n)
@@ -699,6 +729,10 @@ int term_resize(struct term *t, int cols, int rows)
 	screen_clamp_size(&cols, &rows);
 	if (cols == f->cols && rows == f->rows)
 		return TERM_OK;
+	if (cols > t->widest) {
+		t->widest = cols;
+		screen_scrollback_limit(t);
+	}
 
 	int shift = 0, alt_shift = 0;
 	bool alt = screen_alt_active(t);

@@ -199,6 +199,11 @@ void screen_scroll_down(struct term *t, int top, int bottom, int n);
 void screen_set_alt(struct term *t, bool on, bool clear);
 
 void screen_scrollback_free(struct term *t);
+/* The lines the scrollback keeps now (t->sb_limit), after its size or the
+ * widest the window has been changed; the oldest past it go. */
+void screen_scrollback_limit(struct term *t);
+/* The ring's size for t->sb_cap lines: the power of two at or above. */
+void screen_scrollback_size(struct term *t);
 /* Scrollback line number n (counted from the first line ever kept, as
  * term_scrollback_total counts), made into cells if it was kept as
  * bytes; NULL when the ring no longer (or not yet) holds it. */

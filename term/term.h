@@ -164,6 +164,10 @@ int term_scrollback_line(struct term *t, int i, struct term_cell *cells, int n);
  * within [TERM_SCROLLBACK_MIN, TERM_SCROLLBACK_MAX]. Setting another size
  * drops the lines kept so far (the count of lines ever kept goes on). */
 #define TERM_SCROLLBACK_MIN 16
+/* Whatever the count, no more lines are kept than take this many bytes
+ * of cells at the widest the window has been (8,192 lines at 80
+ * columns, 2,184 at 300). */
+#define TERM_SCROLLBACK_BYTES (10L << 20)
 #define TERM_SCROLLBACK_MAX 1000000
 void term_set_scrollback_lines(struct term *t, int n);
 
