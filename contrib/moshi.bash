@@ -33,6 +33,7 @@ _moshi()
 	local roles="connect server serve client"
 	local opts="--local --ssh= --server= --client= --port= --predict= --family=
 		--bind-server= --experimental-remote-ip= --no-upload --no-ssh-pty --no-init
+		--alternate-screen
 		-4 -6 -a -n -v -p --help --version"
 	COMPREPLY=()
 	case "$cur" in

@@ -61,7 +61,8 @@ start_relay() {
 # relayed_session PS1 RELAY-OPTIONS...: a moshi server running bash with
 # that prompt (its command line carries $mark), the test relay in front of
 # it with those options, and `moshi client $CLIENT_OPTS` through the relay
-# in tmux session "s" on socket $sock, 80x24; the client's exit status is
+# in tmux session "s" on socket $sock, 80x24 (10,000 lines of pane
+# history); the client's exit status is
 # shown as EXIT=N when it ends. Sets rpid to the relay's pid (a previous
 # relay is stopped first); the relay's counts go to $TMP/relay.err.
 relayed_session() {
@@ -79,7 +80,9 @@ relayed_session() {
 		     "server said: $(tr '\n' '|' < "$TMP/server.err")" \
 		     "relay said: $(tr '\n' '|' < "$TMP/relay.err")" >&2
 	fi
-	tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
+	tmux -L "$sock" -f /dev/null new-session -d -s boot "sleep 600" \; \
+		set-option -g history-limit 10000
+	tmux -L "$sock" new-session -d -s s -x 80 -y 24 \
 		"MOSHI_KEY=$key '$MOSHI' client ${CLIENT_OPTS:-} 127.0.0.1 $rport; echo EXIT=\$?; sleep 60"
 }
 

@@ -137,3 +137,30 @@ else
 	fail last_screen_stays "$(screen | tail -5 | tr '\n' '|')"
 fi
 t kill-server 2>/dev/null
+
+# Lines printed while the path is down (a 20 s blackout of the test
+# relay) arrive once it is back: all of them, in order, none twice.
+sock="moshi-hist-r-$$"
+CLEANUP='tmux -L "$sock" kill-server 2>/dev/null; pkill -f "server new .*$mark"; [ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null'
+screen() { tmux -L "$sock" capture-pane -t s -p; }
+relayed_session 'out$ ' --delay 20 --blackout-both
+if ! wait_screen '^out\$' 100; then
+	fail outage_lines_arrive "no prompt: $(shown)"
+	exit 0
+fi
+tmux -L "$sock" send-keys -t s 'sleep 2; seq 1 2000; echo END-OUT' Enter
+sleep 0.5
+kill -USR2 "$rpid" # the path goes down
+sleep 20
+kill -USR2 "$rpid" # and comes back
+out_ok() {
+	tmux -L "$sock" capture-pane -t s -p -J -S - | grep -E '^[0-9]+$' > "$TMP/out.seq"
+	seq 1 2000 | cmp -s - "$TMP/out.seq"
+}
+if eventually 300 out_ok; then
+	pass outage_lines_arrive_in_order_once
+else
+	fail outage_lines_arrive_in_order_once "$(wc -l < "$TMP/out.seq") numeric lines; $(seq 1 2000 | diff - "$TMP/out.seq" | head -3 | tr '\n' ' ')"
+fi
+tmux -L "$sock" send-keys -t s 'exit' Enter
+wait_screen 'EXIT=' 100
