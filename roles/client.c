@@ -545,10 +545,12 @@ static bool write_history(struct client *c, const struct sync_termstate *st)
 			term_buf_append(o, "\033[2K", 4);
 		if (e->kind == SYNC_HIST_GAP) {
 			char m[96];
-			int n = snprintf(m, sizeof m, "\033[2mmoshi: %llu lines not kept\033[m",
+			int n = snprintf(m, sizeof m, "moshi: %llu lines not kept",
 			                 (unsigned long long)e->count);
+			term_buf_append(o, "\033[2m", 4);
 			term_buf_append(o, m, (size_t)n);
-			line_w += (uint64_t)n - 10;
+			term_buf_append(o, "\033[m", 3);
+			line_w += (uint64_t)n;
 		} else {
 			term_buf_append(o, e->bytes, e->len);
 			line_w += e->width;
@@ -594,6 +596,11 @@ static void client_draw(struct client *c, uint64_t now)
 	if (due != 0 && now >= due) {
 		c->pred_dirty = true;
 		c->pred_checked = now;
+	}
+	if (c->tty.mode != SCREEN_HISTORY && st->hist_total > c->hist_written) {
+		/* Not shown in this mode, and not kept either. */
+		c->hist_written = st->hist_total;
+		ssp_transport_remote_forget(c->t, c->hist_written);
 	}
 	if (!fits)
 		return;

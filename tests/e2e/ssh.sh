@@ -86,8 +86,12 @@ else
 		tmux -L "$sock" send-keys -t s 'exit' Enter
 		wait_screen '^EXIT=0' && pass upload_session_ends ||
 			fail upload_session_ends "$(screen | grep -v '^$' | tail -3)"
-		screen | grep -q "^moshi: uploading moshi [0-9.]* ([0-9]* KB) to $up@127.0.0.1" &&
-			pass upload_says_so || fail upload_says_so "$(screen | grep -v '^$' | head -5)"
+		# (what was on the screen before the session is in the
+		# terminal's history by now, as it would be over ssh)
+		tmux -L "$sock" capture-pane -t s -p -S - |
+			grep -q "^moshi: uploading moshi [0-9.]* ([0-9]* KB) to $up@127.0.0.1" &&
+			pass upload_says_so ||
+			fail upload_says_so "$(tmux -L "$sock" capture-pane -t s -p -S - | grep -v '^$' | head -5)"
 	else
 		fail upload_session_runs "$(screen | grep -v '^$' | head -8)"
 	fi
@@ -100,7 +104,8 @@ else
 	if wait_screen '^up\$'; then
 		tmux -L "$sock" send-keys -t s 'exit' Enter
 		wait_screen '^EXIT=0'
-		screen | grep -q 'uploading' && fail second_session_reuses_upload "uploaded again" ||
+		tmux -L "$sock" capture-pane -t s -p -S - | grep -q 'uploading' &&
+			fail second_session_reuses_upload "uploaded again" ||
 			pass second_session_reuses_upload
 	else
 		fail second_session_reuses_upload "$(screen | grep -v '^$' | head -8)"
