@@ -164,7 +164,8 @@ expect ssh_failure_is_status_3 3 "did you mean 'moshi connect'" "$MOSHI" --ssh="
 # a server that never comes after the login does.
 cat > "$TMP/slowssh" <<FAKE
 #!/bin/sh
-case "\$*" in *-G*) exec ssh "\$@" ;; esac
+# (-G as an argument of its own: a temporary name may hold "-G" too)
+for a; do [ "\$a" = -G ] && exec ssh "\$@"; done
 sleep 3
 exec $sshcmd "\$@"
 FAKE
