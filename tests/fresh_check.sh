@@ -25,6 +25,7 @@ fi
 
 root=$(mktemp -d /tmp/moshi-fresh.XXXXXX)
 trap 'rm -rf "$root"' EXIT
+chmod 755 "$root" # it is /: every user must get through it
 echo "fresh_check: debootstrap into $root" >&2
 debootstrap --variant=minbase --include=git,make,gcc,libc6-dev,ca-certificates \
 	bookworm "$root" "$mirror" > "$root.log" 2>&1 ||
