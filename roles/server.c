@@ -332,7 +332,7 @@ static const char *signal_end(const struct limits *l, uint64_t quiet)
  * last lines go before the shutdown. It sleeps between events. NULL when
  * the client was told, else why not. */
 struct session;
-static bool history_due(const struct session *s, uint64_t *hist);
+static bool history_due(struct session *s, uint64_t *hist);
 static void publish_state(struct session *s, uint64_t hist);
 
 static const char *farewell(struct session *s, struct ssp_transport *t,
@@ -499,6 +499,9 @@ struct session {
 	uint64_t last_output, reads;
 	bool history;            /* history lines are sent */
 	uint64_t hist_published; /* history lines in the newest state */
+	/* history_reach's last answer: from line `from`, with `total` lines
+	 * printed, a state may hold lines up to `to`. */
+	struct { uint64_t from, to, total; } reach;
 };
 
 /* Two reasons decide how the session ends (session_finish). */
@@ -629,16 +632,16 @@ static void session_reap(struct session *s, uint64_t now)
  * HISTORY_BUDGET more, as many as HISTORY_BUDGET_BYTES hold rendered, as
  * far as there are. True when that is more than the newest state
  * holds. */
-static bool history_due(const struct session *s, uint64_t *hist)
+/* How far past line `from` a state may go: HISTORY_BUDGET lines, or as
+ * many as HISTORY_BUDGET_BYTES hold rendered, or to `total`. The lines
+ * are rendered to be measured, so the answer is kept: it stands while
+ * `from` does and the budget, not `total`, stopped it (a flood wakes the
+ * server far more often than the client acknowledges). */
+static uint64_t history_reach(struct session *s, uint64_t from, uint64_t total)
 {
-	*hist = s->hist_published;
-	if (!s->history)
-		return false;
-	const struct sync_termstate *acked = ssp_transport_acked(s->t);
-	uint64_t total = term_scrollback_total(s->sc.term);
-	uint64_t kept = total - (uint64_t)term_scrollback_count(s->sc.term);
-	/* Lines the ring no longer holds cost one gap entry, however many. */
-	uint64_t h = acked->hist_total > kept ? acked->hist_total : kept;
+	if (from == s->reach.from && (s->reach.to < s->reach.total || total == s->reach.total))
+		return s->reach.to;
+	uint64_t h = from;
 	struct term_buf line = { 0 };
 	size_t bytes = 0;
 	for (int k = 0; k < HISTORY_BUDGET && h < total && bytes < HISTORY_BUDGET_BYTES; k++) {
@@ -650,6 +653,22 @@ static bool history_due(const struct session *s, uint64_t *hist)
 		h++;
 	}
 	term_buf_free(&line);
+	s->reach.from = from;
+	s->reach.to = h;
+	s->reach.total = total;
+	return h;
+}
+
+static bool history_due(struct session *s, uint64_t *hist)
+{
+	*hist = s->hist_published;
+	if (!s->history)
+		return false;
+	const struct sync_termstate *acked = ssp_transport_acked(s->t);
+	uint64_t total = term_scrollback_total(s->sc.term);
+	uint64_t kept = total - (uint64_t)term_scrollback_count(s->sc.term);
+	/* Lines the ring no longer holds cost one gap entry, however many. */
+	uint64_t h = history_reach(s, acked->hist_total > kept ? acked->hist_total : kept, total);
 	if (h > *hist)
 		*hist = h;
 	return *hist != s->hist_published;
@@ -792,7 +811,7 @@ static int serve(struct server_opts *o)
 		return 1;
 	server_process_setup(conn);
 
-	struct session s = { .o = o, .conn = conn };
+	struct session s = { .o = o, .conn = conn, .reach = { UINT64_MAX, 0, 0 } };
 	if (session_start(&s) < 0)
 		return 1;
 	const char *why = NULL;
