@@ -115,18 +115,28 @@ static void *ts_copy(const void *p)
 	return c;
 }
 
-/* The sender's lines [from, to) of src, as entries. */
+/* The sender's lines [from, to) of src, as entries. Lines src no longer
+ * (or does not yet) hold are gaps, counted without visiting them: a gap
+ * can stand for any number of lines. */
 static int hist_diff(struct term *src, uint64_t from, uint64_t to, struct ssp_writer *w)
 {
 	struct term_buf line = { 0 };
-	uint64_t n = from, entries = 0, gap = 0;
+	uint64_t entries = 0, gap = 0;
 	struct ssp_writer body = { 0 };
+	uint64_t lo = to, hi = to;
 
-	for (; n < to; n++) {
+	if (src != NULL) {
+		uint64_t total = term_scrollback_total(src);
+		uint64_t kept = total - (uint64_t)term_scrollback_count(src);
+		lo = kept < from ? from : kept > to ? to : kept;
+		hi = total < lo ? lo : total > to ? to : total;
+	}
+	gap = lo - from;
+	for (uint64_t n = lo; n < hi; n++) {
 		int width;
 		bool wrapped;
 		line.len = 0;
-		if (src == NULL || term_history_line(src, n, &line, &width, &wrapped) != TERM_OK ||
+		if (term_history_line(src, n, &line, &width, &wrapped) != TERM_OK ||
 		    line.failed || line.len > SYNC_HIST_LINE_MAX) {
 			gap++;
 			continue;
@@ -143,6 +153,7 @@ static int hist_diff(struct term *src, uint64_t from, uint64_t to, struct ssp_wr
 		ssp_put_bytes(&body, line.data, line.len);
 		entries++;
 	}
+	gap += to - hi;
 	if (gap > 0) {
 		ssp_put_u8(&body, SYNC_HIST_GAP);
 		ssp_put_varint(&body, gap);

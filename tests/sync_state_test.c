@@ -360,9 +360,35 @@ TEST(termstate_history_malformed)
 	ops->free(s);
 }
 
+/* A gap stands for any number of lines, and a diff counts it without
+ * visiting them: a state holding a gap of 2^40 lines (and no emulator to
+ * read lines from) diffs in an instant, to one gap (found by the fuzzer
+ * as a timeout). */
+TEST(termstate_history_huge_gap)
+{
+	const struct ssp_state_ops *ops = &sync_termstate_ops;
+	struct sync_termstate *s = sync_termstate_new(10, 3), *s0 = sync_termstate_new(10, 3);
+	REQUIRE(s && s0);
+	/* flags, ack, cols, rows, from 0, one entry: a gap of 2^40 */
+	static const uint8_t d[] = { 1, 0, 10, 3, 0, 1, 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20 };
+	REQUIRE(ops->apply(s, d, sizeof d) == SSP_OK);
+	REQUIRE(s->hist_total == 1ull << 40);
+	void *got = NULL;
+	REQUIRE(diff_apply(ops, s0, s, &got) == SSP_OK);
+	struct sync_termstate *g = got;
+	CHECK(g->hist_total == 1ull << 40);
+	REQUIRE(g->hist_n == 1);
+	CHECK_EQ_INT(g->hist[0].kind, SYNC_HIST_GAP);
+	CHECK(g->hist[0].count == 1ull << 40);
+	ops->free(got);
+	ops->free(s0);
+	ops->free(s);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(termstate_history_in_order_once_from_any_state),
 	TEST_ENTRY(termstate_history_malformed),
+	TEST_ENTRY(termstate_history_huge_gap),
 	TEST_ENTRY(userstream_pending_counts_past_older),
 	TEST_ENTRY(flow_backlog_is_bounded),
 	TEST_ENTRY(userstream_exactly_once_between_any_states),
