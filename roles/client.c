@@ -277,6 +277,7 @@ struct client {
 	struct term_frame *shown; /* what the terminal shows */
 	uint64_t shown_num;
 	uint64_t hist_written;   /* history lines written into the terminal's */
+	uint64_t hist_clears;    /* history clears done in the terminal */
 	bool repaint;            /* draw the next frame in full */
 	struct term_buf out;
 	/* How it ends: done, with end_reason NULL when the server ended
@@ -525,22 +526,36 @@ static void shift_shown(struct client *c, int k)
  * from the top row down over the screen, then pushed up from the bottom
  * row, after which the screen shows what it showed, moved up by as many
  * rows, with blank rows below (c->shown becomes that). A gap comes as
- * one dim line saying how many lines the server no longer had. True
- * when something was written. */
+ * one dim line saying how many lines the server no longer had; a clear
+ * clears the terminal's history (ED 3), and the lines before it here
+ * are not written at all. True when something was written. */
 static bool write_history(struct client *c, const struct sync_termstate *st)
 {
 	uint64_t num = st->hist_base, line_w = 0;
 	int rows = 0;
 	struct term_buf *o = &c->out;
+	size_t start = o->len;
 	bool any = false;
 
 	for (size_t i = 0; i < st->hist_n; num += st->hist[i].count, i++) {
 		const struct sync_hist_entry *e = &st->hist[i];
-		if (num + e->count <= c->hist_written)
+		if (e->kind == SYNC_HIST_CLEAR ? e->clears <= c->hist_clears :
+		    num + e->count <= c->hist_written)
 			continue;
+		if (e->kind == SYNC_HIST_CLEAR) { /* what came before it goes */
+			o->len = start;
+			rows = 0;
+			line_w = 0;
+			any = false;
+		}
 		if (!any) /* no scroll region, the top left corner */
 			term_buf_append(o, "\033[?25l\033[m\033[r", 12);
 		any = true;
+		if (e->kind == SYNC_HIST_CLEAR) {
+			term_buf_append(o, "\033[3J", 4);
+			c->hist_clears = e->clears;
+			continue;
+		}
 		if (line_w == 0) /* a line starts on a clean row */
 			term_buf_append(o, "\033[2K", 4);
 		if (e->kind == SYNC_HIST_GAP) {

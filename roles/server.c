@@ -499,6 +499,7 @@ struct session {
 	uint64_t last_output, reads;
 	bool history;            /* history lines are sent */
 	uint64_t hist_published; /* history lines in the newest state */
+	uint64_t clears_published; /* and history clears */
 	/* history_reach's last answer: from line `from`, with `total` lines
 	 * printed, a state may hold lines up to `to`. */
 	struct { uint64_t from, to, total; } reach;
@@ -627,11 +628,6 @@ static void session_reap(struct session *s, uint64_t now)
 	s->child_done = true;
 }
 
-/* The history lines the next state may hold: those the client has
- * acknowledged (or all those the ring no longer holds), and up to
- * HISTORY_BUDGET more, as many as HISTORY_BUDGET_BYTES hold rendered, as
- * far as there are. True when that is more than the newest state
- * holds. */
 /* How far past line `from` a state may go: HISTORY_BUDGET lines, or as
  * many as HISTORY_BUDGET_BYTES hold rendered, or to `total`. The lines
  * are rendered to be measured, so the answer is kept: it stands while
@@ -659,11 +655,17 @@ static uint64_t history_reach(struct session *s, uint64_t from, uint64_t total)
 	return h;
 }
 
+/* The history lines the next state may hold: those the client has
+ * acknowledged (or all those the ring no longer holds), and as many more
+ * as history_reach allows. True when that is more than the newest state
+ * holds, or the history was cleared since. */
 static bool history_due(struct session *s, uint64_t *hist)
 {
 	*hist = s->hist_published;
 	if (!s->history)
 		return false;
+	uint64_t at;
+	bool cleared = term_scrollback_clears(s->sc.term, &at) != s->clears_published;
 	const struct sync_termstate *acked = ssp_transport_acked(s->t);
 	uint64_t total = term_scrollback_total(s->sc.term);
 	uint64_t kept = total - (uint64_t)term_scrollback_count(s->sc.term);
@@ -671,7 +673,7 @@ static bool history_due(struct session *s, uint64_t *hist)
 	uint64_t h = history_reach(s, acked->hist_total > kept ? acked->hist_total : kept, total);
 	if (h > *hist)
 		*hist = h;
-	return *hist != s->hist_published;
+	return *hist != s->hist_published || cleared;
 }
 
 /* The screen, its echo-ack and hist history lines, as the newest state. */
@@ -680,9 +682,11 @@ static void publish_state(struct session *s, uint64_t hist)
 	struct sync_termstate *st = sync_termstate_from_frame(term_frame(s->sc.term), s->ack);
 	if (st == NULL)
 		return;
-	sync_termstate_set_history(st, s->sc.term, hist);
+	if (s->history)
+		sync_termstate_set_history(st, s->sc.term, hist);
 	ssp_transport_set_local(s->t, st);
-	s->hist_published = hist;
+	s->hist_published = st->hist_total;
+	s->clears_published = st->hist_clears;
 }
 
 /* The screen, with its echo-ack, to the transport when it changed (or

@@ -58,20 +58,25 @@ size_t sync_userstream_pending(const struct sync_userstream *u,
  * numbered from 0 in order (term_scrollback_total). A state says how
  * many there are (hist_total); a diff carries the lines between its two
  * states' counts, read from the server's emulator when it is made, and
- * where the emulator no longer holds some, one gap entry for them. The
+ * where the emulator no longer holds some, one gap entry for them. When
+ * an application clears the history (ED 3), the state counts the clear
+ * (hist_clears) and the next diff carries one clear entry: the lines
+ * before it that the receiver lacks are skipped, not shown as a gap. The
  * receiving side keeps the entries it has not consumed (hist), as the
  * user stream keeps its events: the client reads them and forgets them
  * (ssp_transport_remote_forget). */
 #define SYNC_HIST_LINE 0     /* a line that ends */
 #define SYNC_HIST_WRAPPED 1  /* a line whose text goes on on the next */
 #define SYNC_HIST_GAP 2      /* lines the server no longer had */
+#define SYNC_HIST_CLEAR 3    /* the history was cleared after count lines */
 #define SYNC_HIST_MAX_ENTRIES 65536 /* entries a receiver holds at most */
 #define SYNC_HIST_LINE_MAX (64u << 10) /* bytes of one line */
 
 struct sync_hist_entry {
 	uint8_t kind;            /* SYNC_HIST_* */
 	uint32_t width;          /* a line's width in cells */
-	uint64_t count;          /* numbers it covers: 1, or a gap's lines */
+	uint64_t count;          /* numbers it covers: 1, a gap's, a clear's */
+	uint64_t clears;         /* a clear: the clears so far, with it */
 	size_t len;
 	uint8_t *bytes;          /* a line: text and SGRs (term_history_line) */
 };
@@ -82,6 +87,8 @@ struct sync_termstate {
 	struct term_frame *frame;
 	uint64_t echo_ack;
 	uint64_t hist_total;     /* history lines so far */
+	uint64_t hist_clears;    /* clears so far, the last at line hist_clear_at */
+	uint64_t hist_clear_at;
 	struct term *hist_src;   /* sender: the emulator the lines come from */
 	uint64_t hist_base;      /* receiver: the number of hist[0] */
 	struct sync_hist_entry *hist;
@@ -95,7 +102,8 @@ struct sync_termstate *sync_termstate_new(int cols, int rows);
 struct sync_termstate *sync_termstate_from_frame(const struct term_frame *f,
                                                 uint64_t echo_ack);
 /* Sender: the state's history is the first `total` lines of src's
- * scrollback (src must outlive every state made so). */
+ * scrollback (at least those up to its last clear), and its clears (src
+ * must outlive every state made so). */
 void sync_termstate_set_history(struct sync_termstate *s, struct term *src,
                                 uint64_t total);
 

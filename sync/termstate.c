@@ -8,7 +8,8 @@
  *       varint from | varint entries | entries
  *   from is the older state's hist_total, which the receiver's copy of
  *   that state must have. An entry is u8 kind | (a line: varint width |
- *   varint len | bytes) | (a gap: varint count).
+ *   varint len | bytes) | (a gap: varint count) | (a clear: varint count
+ *   | varint clears).
  */
 #include "sync.h"
 
@@ -76,6 +77,9 @@ void sync_termstate_set_history(struct sync_termstate *s, struct term *src,
                                 uint64_t total)
 {
 	s->hist_src = src;
+	s->hist_clears = term_scrollback_clears(src, &s->hist_clear_at);
+	if (total < s->hist_clear_at)
+		total = s->hist_clear_at; /* the lines before a clear are gone */
 	s->hist_total = total;
 	s->hist_base = total;
 }
@@ -97,6 +101,8 @@ static void *ts_copy(const void *p)
 	if (c == NULL)
 		return NULL;
 	c->hist_total = s->hist_total;
+	c->hist_clears = s->hist_clears;
+	c->hist_clear_at = s->hist_clear_at;
 	c->hist_src = s->hist_src;
 	c->hist_base = s->hist_base;
 	for (size_t i = 0; i < s->hist_n; i++) {
@@ -115,14 +121,23 @@ static void *ts_copy(const void *p)
 	return c;
 }
 
-/* The sender's lines [from, to) of src, as entries. Lines src no longer
- * (or does not yet) hold are gaps, counted without visiting them: a gap
- * can stand for any number of lines. */
-static int hist_diff(struct term *src, uint64_t from, uint64_t to, struct ssp_writer *w)
+static void put_gap(struct ssp_writer *body, uint64_t *gap, uint64_t *entries)
+{
+	if (*gap == 0)
+		return;
+	ssp_put_u8(body, SYNC_HIST_GAP);
+	ssp_put_varint(body, *gap);
+	(*entries)++;
+	*gap = 0;
+}
+
+/* The sender's lines [from, to) of src, as entries in body. Lines src no
+ * longer (or does not yet) hold are gaps, counted without visiting them:
+ * a gap can stand for any number of lines. */
+static void hist_lines(struct term *src, uint64_t from, uint64_t to,
+                       struct ssp_writer *body, uint64_t *entries)
 {
 	struct term_buf line = { 0 };
-	uint64_t entries = 0, gap = 0;
-	struct ssp_writer body = { 0 };
 	uint64_t lo = to, hi = to;
 
 	if (src != NULL) {
@@ -131,7 +146,7 @@ static int hist_diff(struct term *src, uint64_t from, uint64_t to, struct ssp_wr
 		lo = kept < from ? from : kept > to ? to : kept;
 		hi = total < lo ? lo : total > to ? to : total;
 	}
-	gap = lo - from;
+	uint64_t gap = lo - from;
 	for (uint64_t n = lo; n < hi; n++) {
 		int width;
 		bool wrapped;
@@ -141,26 +156,37 @@ static int hist_diff(struct term *src, uint64_t from, uint64_t to, struct ssp_wr
 			gap++;
 			continue;
 		}
-		if (gap > 0) {
-			ssp_put_u8(&body, SYNC_HIST_GAP);
-			ssp_put_varint(&body, gap);
-			entries++;
-			gap = 0;
-		}
-		ssp_put_u8(&body, wrapped ? SYNC_HIST_WRAPPED : SYNC_HIST_LINE);
-		ssp_put_varint(&body, (uint64_t)width);
-		ssp_put_varint(&body, line.len);
-		ssp_put_bytes(&body, line.data, line.len);
-		entries++;
+		put_gap(body, &gap, entries);
+		ssp_put_u8(body, wrapped ? SYNC_HIST_WRAPPED : SYNC_HIST_LINE);
+		ssp_put_varint(body, (uint64_t)width);
+		ssp_put_varint(body, line.len);
+		ssp_put_bytes(body, line.data, line.len);
+		(*entries)++;
 	}
 	gap += to - hi;
-	if (gap > 0) {
-		ssp_put_u8(&body, SYNC_HIST_GAP);
-		ssp_put_varint(&body, gap);
-		entries++;
-	}
+	put_gap(body, &gap, entries);
 	term_buf_free(&line);
-	ssp_put_varint(w, from);
+}
+
+/* The history part of the diff from `from` to `to`: a clear, if `to` has
+ * one more, and the lines since. */
+static int hist_diff(const struct sync_termstate *from, const struct sync_termstate *to,
+                     struct ssp_writer *w)
+{
+	struct ssp_writer body = { 0 };
+	uint64_t entries = 0, start = from->hist_total;
+
+	if (to->hist_clears > from->hist_clears) {
+		uint64_t at = to->hist_clear_at;
+		at = at < start ? start : at > to->hist_total ? to->hist_total : at;
+		ssp_put_u8(&body, SYNC_HIST_CLEAR);
+		ssp_put_varint(&body, at - start);
+		ssp_put_varint(&body, to->hist_clears);
+		entries++;
+		start = at;
+	}
+	hist_lines(to->hist_src, start, to->hist_total, &body, &entries);
+	ssp_put_varint(w, from->hist_total);
 	ssp_put_varint(w, entries);
 	ssp_put_bytes(w, body.data, body.len);
 	int rc = ssp_writer_status(&body);
@@ -172,14 +198,14 @@ static int ts_diff(const void *pf, const void *pt, struct ssp_writer *w)
 {
 	const struct sync_termstate *from = pf, *to = pt;
 	struct term_buf out = { 0 };
-	bool hist = to->hist_total > from->hist_total;
+	bool hist = to->hist_total > from->hist_total || to->hist_clears > from->hist_clears;
 
 	ssp_put_varint(w, hist ? DIFF_HISTORY : 0);
 	ssp_put_varint(w, to->echo_ack);
 	ssp_put_varint(w, (uint64_t)term_frame_cols(to->frame));
 	ssp_put_varint(w, (uint64_t)term_frame_rows(to->frame));
 	if (hist) {
-		int rc = hist_diff(to->hist_src, from->hist_total, to->hist_total, w);
+		int rc = hist_diff(from, to, w);
 		if (rc != SSP_OK)
 			return rc;
 	}
@@ -213,6 +239,10 @@ static int hist_apply(struct sync_termstate *s, struct ssp_reader *r)
 			if (ssp_get_varint(r, &e.count) != SSP_OK || e.count == 0 ||
 			    e.count > (1ull << 48))
 				return SSP_EMALFORMED;
+		} else if (e.kind == SYNC_HIST_CLEAR) {
+			if (ssp_get_varint(r, &e.count) != SSP_OK || e.count > (1ull << 48) ||
+			    ssp_get_varint(r, &e.clears) != SSP_OK || e.clears <= s->hist_clears)
+				return SSP_EMALFORMED;
 		} else if (e.kind == SYNC_HIST_LINE || e.kind == SYNC_HIST_WRAPPED) {
 			if (ssp_get_varint(r, &a) != SSP_OK || a > 2 * TERM_MAX_COLS ||
 			    ssp_get_varint(r, &b) != SSP_OK || b > SYNC_HIST_LINE_MAX ||
@@ -229,10 +259,13 @@ static int hist_apply(struct sync_termstate *s, struct ssp_reader *r)
 		} else {
 			return SSP_EMALFORMED;
 		}
-		uint64_t count = e.count;
 		if (!hist_push(s, e))
 			return SSP_ENOMEM;
-		s->hist_total += count;
+		s->hist_total += e.count;
+		if (e.kind == SYNC_HIST_CLEAR) {
+			s->hist_clears = e.clears;
+			s->hist_clear_at = s->hist_total;
+		}
 	}
 	return SSP_OK;
 }
@@ -281,6 +314,7 @@ static bool ts_equal(const void *pa, const void *pb)
 {
 	const struct sync_termstate *a = pa, *b = pb;
 	return a->echo_ack == b->echo_ack && a->hist_total == b->hist_total &&
+	       a->hist_clears == b->hist_clears &&
 	       term_frame_equal(a->frame, b->frame, NULL, 0);
 }
 

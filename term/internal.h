@@ -178,6 +178,7 @@ struct term {
 	int widest;               /* the most columns t has had */
 	int sb_count, sb_head;
 	uint64_t sb_total;
+	uint64_t sb_clears, sb_clear_at; /* ED 3s so far; sb_total at the last */
 	struct sgr_memo *sgr_memo; /* see pen_sgr_bytes */
 	uint32_t sgr_seen;
 	/* Whether a cell of t's rows may be half of a wide character: set

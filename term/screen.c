@@ -232,6 +232,12 @@ uint64_t term_scrollback_total(const struct term *t)
 	return t->sb_total;
 }
 
+uint64_t term_scrollback_clears(const struct term *t, uint64_t *at)
+{
+	*at = t->sb_clear_at;
+	return t->sb_clears;
+}
+
 /* ---- scrolling: pointer moves, never copies -------------------------- */
 
 /* The rows in gone[0..n) put in at row[at..], cleared. */
@@ -605,6 +611,8 @@ void screen_erase_display(struct term *t, int mode)
 		break;
 	case 3: /* xterm: the saved lines */
 		scrollback_clear(t);
+		t->sb_clears++;
+		t->sb_clear_at = t->sb_total;
 		break;
 	}
 }

@@ -154,6 +154,9 @@ bool term_frame_equal(const struct term_frame *a, const struct term_frame *b,
  * first. term_scrollback_total counts every line ever scrolled off. */
 int term_scrollback_count(const struct term *t);
 uint64_t term_scrollback_total(const struct term *t);
+/* How many times an application cleared the scrollback (ED 3, bash's
+ * clear), and in *at term_scrollback_total at the last time. */
+uint64_t term_scrollback_clears(const struct term *t, uint64_t *at);
 /* Cells [0, n) of scrollback line i (0 the oldest) into cells, blanks
  * past what the line stores (a cell of combining characters gives its
  * first); returns how many cells it stores, or TERM_EINVAL when there is
@@ -165,9 +168,9 @@ int term_scrollback_line(struct term *t, int i, struct term_cell *cells, int n);
  * drops the lines kept so far (the count of lines ever kept goes on). */
 #define TERM_SCROLLBACK_MIN 16
 /* Whatever the count, no more lines are kept than take this many bytes
- * of cells at the widest the window has been (8,192 lines at 80
- * columns, 2,184 at 300). */
-#define TERM_SCROLLBACK_BYTES (10L << 20)
+ * of cells at the widest the window has been (13,107 lines at 80
+ * columns, 8,192 at 128, 3,495 at 300). */
+#define TERM_SCROLLBACK_BYTES (16L << 20)
 #define TERM_SCROLLBACK_MAX 1000000
 void term_set_scrollback_lines(struct term *t, int n);
 

@@ -360,6 +360,81 @@ TEST(termstate_history_malformed)
 	ops->free(s);
 }
 
+static struct sync_termstate *published(struct term *t)
+{
+	struct sync_termstate *st = sync_termstate_from_frame(term_frame(t), 0);
+	if (st != NULL)
+		sync_termstate_set_history(st, t, term_scrollback_total(t));
+	return st;
+}
+
+/* ED 3 (bash's clear) reaches the receiver as one clear entry: from a
+ * state before it, the lines before the clear are skipped (not a gap),
+ * the lines after it follow; a clear with no new line is a change of
+ * its own. */
+TEST(termstate_history_clear)
+{
+	const struct ssp_state_ops *ops = &sync_termstate_ops;
+	struct term *t = term_new(40, 5);
+	struct sync_termstate *s0 = sync_termstate_new(40, 5);
+	REQUIRE(t && s0);
+	term_set_scrollback_lines(t, 100);
+	char buf[32], text[64];
+	for (int k = 0; k < 20; k++) {
+		snprintf(buf, sizeof buf, "l%d\r\n", k);
+		term_write(t, buf, strlen(buf));
+	}
+	/* (A sender's diff reads the lines when it is made.) */
+	void *r1 = NULL, *r2 = NULL, *r2b = NULL, *r3 = NULL;
+	struct sync_termstate *cur1 = published(t);
+	REQUIRE(cur1 && diff_apply(ops, s0, cur1, &r1) == SSP_OK);
+	CHECK_EQ_INT((int)((struct sync_termstate *)r1)->hist_n, 16);
+	term_write(t, "\033[3J", 4);
+	for (int k = 0; k < 10; k++) {
+		snprintf(buf, sizeof buf, "m%d\r\n", k);
+		term_write(t, buf, strlen(buf));
+	}
+	struct sync_termstate *cur2 = published(t);
+	REQUIRE(cur2);
+	/* From the state before the clear: the clear, then what followed. */
+	REQUIRE(diff_apply(ops, r1, cur2, &r2) == SSP_OK);
+	struct sync_termstate *g = r2;
+	REQUIRE(g->hist_n == 16 + 1 + 10);
+	CHECK_EQ_INT(g->hist[16].kind, SYNC_HIST_CLEAR);
+	CHECK_EQ_INT((int)g->hist[16].count, 0);
+	CHECK_EQ_INT((int)g->hist[16].clears, 1);
+	entry_text(&g->hist[17], text, sizeof text);
+	CHECK(strcmp(text, "l16") == 0); /* on the screen at the clear: kept */
+	CHECK(ops->equal(r2, cur2));
+	/* From the first state: the 16 lines before the clear are skipped. */
+	REQUIRE(diff_apply(ops, s0, cur2, &r2b) == SSP_OK);
+	g = r2b;
+	REQUIRE(g->hist_n == 1 + 10);
+	CHECK_EQ_INT(g->hist[0].kind, SYNC_HIST_CLEAR);
+	CHECK_EQ_INT((int)g->hist[0].count, 16);
+	CHECK(ops->equal(r2b, cur2));
+	term_write(t, "\033[3J", 4);
+	struct sync_termstate *cur3 = published(t);
+	REQUIRE(cur3);
+	/* A clear alone. */
+	CHECK(!ops->equal(cur2, cur3));
+	REQUIRE(diff_apply(ops, r2, cur3, &r3) == SSP_OK);
+	g = r3;
+	CHECK_EQ_INT((int)g->hist_clears, 2);
+	CHECK_EQ_INT(g->hist[g->hist_n - 1].kind, SYNC_HIST_CLEAR);
+	CHECK(ops->equal(r3, cur3));
+	/* A clear that is not newer than the state's is refused. */
+	static const uint8_t stale[] = { 1, 0, 40, 5, 26, 1, 3, 0, 2 };
+	void *c = ops->copy(r3);
+	CHECK(ops->apply(c, stale, sizeof stale) == SSP_EMALFORMED);
+	ops->free(c);
+
+	void *all[] = { r1, r2, r2b, r3, cur1, cur2, cur3, s0 };
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		ops->free(all[i]);
+	term_free(t);
+}
+
 /* A gap stands for any number of lines, and a diff counts it without
  * visiting them: a state holding a gap of 2^40 lines (and no emulator to
  * read lines from) diffs in an instant, to one gap (found by the fuzzer
@@ -389,6 +464,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(termstate_history_in_order_once_from_any_state),
 	TEST_ENTRY(termstate_history_malformed),
 	TEST_ENTRY(termstate_history_huge_gap),
+	TEST_ENTRY(termstate_history_clear),
 	TEST_ENTRY(userstream_pending_counts_past_older),
 	TEST_ENTRY(flow_backlog_is_bounded),
 	TEST_ENTRY(userstream_exactly_once_between_any_states),

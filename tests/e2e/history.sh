@@ -2,7 +2,8 @@
 # history (a tmux pane's, here), compared with the same output printed
 # directly in another pane: plain lines in order and once, colours, a
 # line the remote terminal wrapped joined again (capture-pane -J), wide
-# and combining characters, nothing from the alternate screen, a flood
+# and combining characters, nothing from the alternate screen, ED 3
+# clearing it, a flood
 # with the lines past the server's bound replaced by one marker line, and
 # the last screen left in place after the session.
 SUITE=history
@@ -99,6 +100,23 @@ if hist m | grep -q '^ALT'; then
 	fail alternate_screen_kept_out "$(hist m | grep -c '^ALT') lines of it in the history"
 else
 	pass alternate_screen_kept_out
+fi
+
+# ESC [ 3 J (the end of what clear prints) clears the history, as over
+# ssh: nothing printed before it stays, what comes after it does.
+both "seq 1 40 | sed s/^/PRE/; printf '\\033[H\\033[2J\\033[3J'; seq 1 30 | sed s/^/POST/; echo END-CLEAR"
+cleared() { # PANE
+	hist "$1" > "$TMP/$1.clear"
+	grep -q '^END-CLEAR$' "$TMP/$1.clear" &&
+		! grep -q -e '^PRE' -e '^END-SEQ$' "$TMP/$1.clear" &&
+		[ "$(grep -c '^POST' "$TMP/$1.clear")" -eq 30 ]
+}
+if ! eventually 50 cleared d; then
+	fail history_cleared_by_ed3 "the test is wrong: tmux kept $(grep -c -e '^PRE' -e '^END-SEQ$' "$TMP/d.clear") lines"
+elif eventually 100 cleared m; then
+	pass history_cleared_by_ed3
+else
+	fail history_cleared_by_ed3 "$(grep -c -e '^PRE' -e '^END-SEQ$' "$TMP/m.clear") lines from before the clear, $(grep -c '^POST' "$TMP/m.clear") of 30 after"
 fi
 
 # A flood past the server's 2,000 lines: the last lines arrive, the ones
