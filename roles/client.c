@@ -636,7 +636,7 @@ static void client_draw(struct client *c, uint64_t now)
 	 * screen's rows into the terminal's history: only write_history
 	 * does that. */
 	int flags = c->tty.mode == SCREEN_ALTERNATE ? 0 :
-	            TERM_RENDER_NO_SCROLL | TERM_RENDER_ROW_CLEAR;
+	            TERM_RENDER_NO_SCROLL | TERM_RENDER_ROW_CLEAR | TERM_RENDER_TRIM;
 	term_render_flags(c->repaint ? NULL : c->shown, f, flags, &c->out);
 	roles_write_all(1, c->out.data, c->out.len);
 	term_frame_free(c->shown);

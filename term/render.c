@@ -96,6 +96,7 @@ struct render {
 	struct render_pen pen;
 	const char *link;              /* the hyperlink now open, or NULL */
 	bool links_agree;              /* link ids mean the same in both frames */
+	bool trim;                     /* TERM_RENDER_TRIM */
 };
 
 static bool is_blank_ch(uint32_t ch)
@@ -437,7 +438,7 @@ static void render_row(struct render *r, const struct term_row *was,
 	}
 
 	/* Where the rest of the row is erased cells of one colour, one EL
-	 * does it all. */
+	 * does it all (when it is shorter than blanks). */
 	int tail = cols;
 	uint32_t tail_bg = nc[cols - 1].bg;
 	while (tail > 0 && is_erased(&nc[tail - 1], tail_bg))
@@ -445,6 +446,17 @@ static void render_row(struct render *r, const struct term_row *was,
 	int tail_dirty = 0;
 	for (int x = tail; x < cols; x++)
 		tail_dirty += dirty[x];
+	/* Trimmed, the whole row is erased (EL 2) and its cells before the
+	 * end written again: after EL 0 a terminal such as tmux still counts
+	 * the erased cells as the line's, and a copy of it ends in blanks. */
+	if (r->trim && tail_dirty > 0) {
+		cursor_to(r, 0, y);
+		set_pen(r, 0, tail_bg, 0);
+		set_link(r, NULL);
+		buf_str(r->out, "\033[2K");
+		for (int x = 0; x < cols; x++)
+			dirty[x] = x < tail && !is_erased(&nc[x], tail_bg);
+	}
 
 	for (int x = 0; x < cols; x++) {
 		if (!dirty[x])
@@ -608,6 +620,7 @@ void term_render_flags(const struct term_frame *old, const struct term_frame *nf
 	r.cols = nf->cols;
 	r.rows = nf->rows;
 	r.cx = r.cy = -1;
+	r.trim = flags & TERM_RENDER_TRIM;
 
 	bool full = old == NULL || old->cols != nf->cols || old->rows != nf->rows;
 	if (full) {

@@ -194,6 +194,11 @@ void term_render(const struct term_frame *old, const struct term_frame *new_,
  * scrolls into the history). */
 #define TERM_RENDER_NO_SCROLL 1
 #define TERM_RENDER_ROW_CLEAR 2
+/* And a row whose end is erased is erased whole (EL 2) and written
+ * again, never given blanks or EL 0: what a terminal keeps of the row
+ * (in its history, in a copy) ends where its text does, as the
+ * application's own output would. */
+#define TERM_RENDER_TRIM 4
 void term_render_flags(const struct term_frame *old, const struct term_frame *new_,
                        int flags, struct term_buf *out);
 

@@ -135,6 +135,7 @@ static void random_stream(struct bytes *b, int cols, int rows, int actions)
 
 static struct term_buf out;
 static int checked, failures_shown;
+static int render_flags; /* term_render_flags's, for replay */
 
 /* Everything fed to the source emulator of the current iteration, printed
  * with RENDER_DEBUG=1 when a round trip fails. */
@@ -180,7 +181,7 @@ static bool replay(struct term *replica, const struct term_frame *from,
 	char why[512];
 
 	out.len = 0;
-	term_render(from, to, &out);
+	term_render_flags(from, to, render_flags, &out);
 	if (out.failed) {
 		test_fail_(__FILE__, __LINE__, "render ran out of memory");
 		return false;
@@ -231,6 +232,10 @@ TEST(round_trip_update_chains)
 	for (int it = iterations(1500); it > 0; it--) {
 		int cols, rows;
 		random_size(&cols, &rows);
+		/* Half as the server renders, half as the client on the
+		 * normal screen does. */
+		render_flags = it % 2 ? 0 :
+		               TERM_RENDER_NO_SCROLL | TERM_RENDER_ROW_CLEAR | TERM_RENDER_TRIM;
 		struct term *src = term_new(cols, rows);
 		struct term *replica = term_new(cols, rows);
 		struct bytes *b = malloc(sizeof *b);
@@ -263,6 +268,7 @@ TEST(round_trip_update_chains)
 		term_free(replica);
 		free(b);
 	}
+	render_flags = 0;
 }
 
 TEST(round_trip_unrelated_pairs)
@@ -334,8 +340,34 @@ TEST(identical_frames_render_nothing)
 	term_free(t);
 }
 
+/* Trimmed, a row whose end is erased is erased whole and written again,
+ * not given blanks or EL 0 (after which tmux keeps the erased cells as
+ * the line's, in its history and in a copy). */
+TEST(trim_erases_the_end_of_a_row)
+{
+	struct term *a = term_new(20, 3), *b = term_new(20, 3), *replica = term_new(20, 3);
+	REQUIRE(a && b && replica);
+	term_write(a, "59961x\r\n", 8);
+	term_write(b, "59985\r\n", 7);
+	for (int trim = 0; trim < 2; trim++) {
+		out.len = 0;
+		term_render_flags(term_frame(a), term_frame(b), trim ? TERM_RENDER_TRIM : 0, &out);
+		bool blank = memchr(out.data, ' ', out.len) != NULL;
+		CHECKF(trim ? !blank : blank, "trim %d: %.*s", trim, (int)out.len, (const char *)out.data);
+		CHECK(!trim || memmem(out.data, out.len, "\033[2K59985", 9) != NULL);
+	}
+	render_flags = TERM_RENDER_TRIM;
+	CHECK(replay(replica, NULL, term_frame(a), "full repaint"));
+	CHECK(replay(replica, term_frame(a), term_frame(b), "trimmed"));
+	render_flags = 0;
+	term_free(a);
+	term_free(b);
+	term_free(replica);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(identical_frames_render_nothing),
+	TEST_ENTRY(trim_erases_the_end_of_a_row),
 	TEST_ENTRY(round_trip_update_chains),
 	TEST_ENTRY(round_trip_unrelated_pairs),
 	TEST_ENTRY(round_trip_across_resize),

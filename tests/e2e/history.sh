@@ -36,12 +36,12 @@ wait_hist() {
 	return 1
 }
 
-# Pane m runs moshi, pane d the same shell directly. The server keeps
-# 2,000 lines of history here, so the flood below goes past it; the panes
-# keep 50,000.
-t -f /dev/null new-session -d -s boot "sleep 600" \; set-option -g history-limit 50000
+# Pane m runs moshi, pane d the same shell directly. The server keeps its
+# default 10,000 lines of history, which the flood below goes past; the
+# panes keep 100,000.
+t -f /dev/null new-session -d -s boot "sleep 600" \; set-option -g history-limit 100000
 t new-session -d -s m -x 80 -y 24 \
-	"env MOSHI_HISTORY_LINES=2000 PS1='moshi\$ ' HOME='$TMP' '$MOSHI' connect --local -- env $mark bash --norc --noprofile; echo EXIT=\$?; sleep 60"
+	"env PS1='moshi\$ ' HOME='$TMP' '$MOSHI' connect --local -- env $mark bash --norc --noprofile; echo EXIT=\$?; sleep 60"
 t new-session -d -s d -x 80 -y 24 "env PS1='moshi\$ ' bash --norc --noprofile"
 if ! wait_screen '^moshi\$'; then
 	fail session_starts "no prompt: $(screen | head -5)"
@@ -119,9 +119,29 @@ else
 	fail history_cleared_by_ed3 "$(grep -c -e '^PRE' -e '^END-SEQ$' "$TMP/m.clear") lines from before the clear, $(grep -c '^POST' "$TMP/m.clear") of 30 after"
 fi
 
-# A flood past the server's 2,000 lines: the last lines arrive, the ones
+# A resize while lines are printed: the lines before, during and after
+# it, and a line wrapped at the new width, pushed into the history, as in
+# the pane without moshi.
+both "for i in \$(seq 1 40); do echo RS\$i; sleep 0.05; done; printf 'y%.0s' \$(seq 1 150); echo; echo END-RS; seq 1 30"
+sleep 1
+t resize-window -t m -x 60
+t resize-window -t d -x 60
+resized_same() {
+	hist m | sed -n '/^RS1$/,/^END-RS$/p' > "$TMP/m.rs"
+	hist d | sed -n '/^RS1$/,/^END-RS$/p' > "$TMP/d.rs"
+	grep -q '^END-RS$' "$TMP/d.rs" && cmp -s "$TMP/m.rs" "$TMP/d.rs"
+}
+if eventually 100 resized_same && grep -Eq '^y{150}$' "$TMP/m.rs"; then
+	pass resize_mid_stream_same_as_direct
+else
+	fail resize_mid_stream_same_as_direct "$(diff "$TMP/d.rs" "$TMP/m.rs" | head -6 | tr '\n' '|')"
+fi
+t resize-window -t m -x 80
+t resize-window -t d -x 80
+
+# A flood past the server's 10,000 lines: the last lines arrive, the ones
 # it dropped are one marker line, and the screen keeps up.
-t send-keys -t m 'seq 1 30000; echo END-FLOOD' Enter
+t send-keys -t m 'seq 1 60000; echo END-FLOOD' Enter
 if wait_hist m '^END-FLOOD$' 600; then
 	pass flood_reaches_the_end
 else
@@ -132,19 +152,19 @@ if hist m | grep -Eq 'moshi: [0-9]+ lines not kept'; then
 else
 	fail flood_marker_line "no marker: $(hist m | grep -n '^1$\|lines not' | tail -3 | tr '\n' '|')"
 fi
-# The server's last 2,000 lines all arrive, and what came before them
+# The server's last 10,000 lines all arrive, and what came before them
 # (what the history could send while the flood went on) is in order,
 # with a marker wherever lines were dropped.
 flood_ok() {
 	hist m | sed -n '/lines not kept/,/^END-FLOOD$/p' | grep -E '^[0-9]+$' > "$TMP/m.flood"
-	tail -n 2000 "$TMP/m.flood" > "$TMP/m.tail"
-	seq 28001 30000 | cmp -s - "$TMP/m.tail" &&
+	tail -n 10000 "$TMP/m.flood" > "$TMP/m.tail"
+	seq 50001 60000 | cmp -s - "$TMP/m.tail" &&
 		sort -n -c -u "$TMP/m.flood" 2>/dev/null
 }
 if eventually 300 flood_ok; then
 	pass flood_last_lines_whole_and_in_order
 else
-	fail flood_last_lines_whole_and_in_order "$(wc -l < "$TMP/m.flood") lines after the marker, the last 2,000 from $(head -n 1 "$TMP/m.tail") to $(tail -n 1 "$TMP/m.tail")"
+	fail flood_last_lines_whole_and_in_order "$(wc -l < "$TMP/m.flood") lines after the marker, the last 10,000 from $(head -n 1 "$TMP/m.tail") to $(tail -n 1 "$TMP/m.tail")"
 fi
 
 # After the session the last screen stays, the prompt below it.
