@@ -45,11 +45,12 @@
 #define PTY_FLOOD_READ 1024
 /* History lines the server keeps for its client (MOSHI_HISTORY_LINES; 0
  * sends none), and how many a published state may hold past those the
- * client acknowledged: the history moves at that many lines a round
- * trip, and a state's diff stays a few datagrams. */
+ * client acknowledged (who acknowledges those soon, sync_termstate's
+ * ack_soon): the history moves at that many lines a round trip, and a
+ * state's diff stays a few datagrams. */
 #define HISTORY_LINES_DEFAULT 10000
-#define HISTORY_BUDGET 128
-#define HISTORY_BUDGET_BYTES 12000 /* of lines rendered: ten datagrams */
+#define HISTORY_BUDGET 1024
+#define HISTORY_BUDGET_BYTES 6000 /* of lines rendered: five datagrams */
 
 struct server_opts {
 	bool verbose;

@@ -278,6 +278,11 @@ struct ssp_state_ops {
 	 * sender resends each lost hop on its own rather than one diff from
 	 * the acknowledged state, which grows with everything in flight. */
 	bool stream;
+	/* s, made by a diff from older, is acknowledged soon (as a stream's
+	 * states are, SSP_STREAM_ACK_DELAY_MS), not after SSP_ACK_DELAY_MS:
+	 * its sender waits for that acknowledgement to send more (the
+	 * terminal state's history). May be NULL. */
+	bool (*ack_soon)(const void *older, const void *s);
 };
 
 /* ---- transport -------------------------------------------------------- */

@@ -695,6 +695,8 @@ static int apply_diff(struct ssp_transport *t, uint64_t old_num, uint64_t new_nu
 		t->stats.dropped_bad++;
 		return 0;
 	}
+	bool soon = t->rops->ack_soon && t->rops->ack_soon(t->recv[base].state, s);
+	uint64_t due = now + (soon ? SSP_STREAM_ACK_DELAY_MS : ack_delay(t->rops));
 	if (t->nrecv == SSP_MAX_RECEIVED_STATES) {
 		/* Bounded: the oldest goes (a diff from it can be resent
 		 * from a newer acknowledged state). */
@@ -709,8 +711,8 @@ static int apply_diff(struct ssp_transport *t, uint64_t old_num, uint64_t new_nu
 	memmove(&t->recv[at + 1], &t->recv[at], (size_t)(t->nrecv - at) * sizeof t->recv[0]);
 	t->recv[at] = (struct kept){ new_num, now, s };
 	t->nrecv++;
-	if (t->ack_due == NONE)
-		t->ack_due = now + ack_delay(t->rops);
+	if (t->ack_due == NONE || t->ack_due > due)
+		t->ack_due = due;
 	return at == t->nrecv - 1 ? 1 : 0;
 }
 

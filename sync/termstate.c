@@ -318,6 +318,13 @@ static bool ts_equal(const void *pa, const void *pb)
 	       term_frame_equal(a->frame, b->frame, NULL, 0);
 }
 
+/* New history lines: the server sends more once they are acknowledged. */
+static bool ts_ack_soon(const void *older, const void *s)
+{
+	return ((const struct sync_termstate *)s)->hist_total >
+	       ((const struct sync_termstate *)older)->hist_total;
+}
+
 /* The receiver consumed the history below number i. */
 static void ts_forget(void *p, uint64_t i)
 {
@@ -344,4 +351,5 @@ const struct ssp_state_ops sync_termstate_ops = {
 	.equal = ts_equal,
 	.subtract = NULL,
 	.forget = ts_forget,
+	.ack_soon = ts_ack_soon,
 };

@@ -606,7 +606,41 @@ TEST(a_shutdown_tried_out_asks_for_no_wakeup)
 	pair_close(&p);
 }
 
+/* A state with new history lines is acknowledged as soon as a key is
+ * (the server sends more history only then), a screen alone after
+ * SSP_ACK_DELAY_MS. */
+TEST(new_history_is_acknowledged_soon)
+{
+	struct pair p = { 0 };
+	REQUIRE(pair_open(&p));
+	REQUIRE(type_a(&p));
+	for (int k = 0; k < 30; k++)
+		term_write(p.screen, "line\r\n", 6);
+	struct sync_termstate *st = sync_termstate_from_frame(term_frame(p.screen), 0);
+	REQUIRE(st);
+	uint64_t total = term_scrollback_total(p.screen);
+	sync_termstate_set_history(st, p.screen, total);
+	ssp_transport_set_local(p.srv, st);
+	pump(&p, 50);
+	const struct sync_termstate *acked = ssp_transport_acked(p.srv);
+	CHECK_EQ_INT((int)acked->hist_total, (int)total);
+	/* A change of the screen alone waits for the delayed ack. */
+	term_write(p.screen, "x", 1);
+	st = sync_termstate_from_frame(term_frame(p.screen), 0);
+	REQUIRE(st);
+	sync_termstate_set_history(st, p.screen, total);
+	ssp_transport_set_local(p.srv, st);
+	pump(&p, 50);
+	acked = ssp_transport_acked(p.srv);
+	CHECK(term_frame_cell(acked->frame, 23, 0).ch != 'x');
+	pump(&p, SSP_ACK_DELAY_MS);
+	acked = ssp_transport_acked(p.srv);
+	CHECK(term_frame_cell(acked->frame, 23, 0).ch == 'x');
+	pair_close(&p);
+}
+
 static const struct test tests[] = {
+	TEST_ENTRY(new_history_is_acknowledged_soon),
 	TEST_ENTRY(keystrokes_echo_and_shutdown),
 	TEST_ENTRY(a_lost_keystroke_does_not_stall_steady_typing),
 	TEST_ENTRY(a_lost_hop_is_resent_alone_and_the_next_waits_for_it),

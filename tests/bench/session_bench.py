@@ -134,6 +134,10 @@ SOCK = "moshi-bench-%d" % os.getpid()
 PS1 = "bench$ "
 SHELL = ["env", "PS1=" + PS1, "bash", "--norc", "--noprofile"]
 TYPING_SECONDS = 5 if os.environ.get("BENCH_QUICK") else 30
+# The panes keep 50,000 lines of history (tmux keeps 2,000 by default).
+TMUX_CONF = os.path.join(tempfile.mkdtemp(prefix="moshi-bench-tmux-"), "tmux.conf")
+with open(TMUX_CONF, "w") as _f:
+    _f.write("set-option -g history-limit 50000\n")
 results = {}
 
 
@@ -156,6 +160,11 @@ def tmux(*args, capture=False):
 
 def screen():
     return tmux("capture-pane", "-p", "-t", "b", capture=True)
+
+
+def history():
+    """The pane's history and screen, wrapped lines joined."""
+    return tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "b", capture=True)
 
 
 def wait_for(pred, timeout):
@@ -193,16 +202,20 @@ def rss_mb(pid):
 
 class System:
     """How to start one system's server and client. ssh has no server of
-    its own to start: its sessions go to a throwaway sshd (Sshd)."""
+    its own to start: its sessions go to a throwaway sshd (Sshd). A moshi
+    with another name is moshi with its server's environment changed by
+    env (moshi_nohist: no history)."""
 
-    def __init__(self, name, sshd=None):
+    def __init__(self, name, sshd=None, env=None):
         self.name = name
         self.sshd = sshd
+        self.env = env or {}
+        self.moshi = name.startswith("moshi")
 
     def start_server(self):
-        if self.name == "moshi":
+        if self.moshi:
             cmd = [MOSHI, "server", "new", "-i", SERVER_HOST, "--"] + SHELL
-            env = dict(os.environ)
+            env = dict(os.environ, **self.env)
         else:
             cmd = ["mosh-server", "new", "-i", SERVER_HOST, "-c", "256",
                    "-l", "LANG=C.UTF-8", "--"] + SHELL
@@ -216,7 +229,7 @@ class System:
         return int(m.group(1)), m.group(2), int(p.group(1))
 
     def client_cmd(self, host, port, key):
-        if self.name == "moshi":
+        if self.moshi:
             return in_client_sh("env MOSHI_KEY=%s %s client %s %d" % (key, MOSHI, host, port))
         return in_client_sh("env LANG=C.UTF-8 MOSH_KEY=%s mosh-client %s %d" % (key, host, port))
 
@@ -278,7 +291,7 @@ class Session:
             cmd = system.client_cmd(self.link.host, self.link.port, key)
         tmux("kill-server")
         time.sleep(0.2)
-        tmux("-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "80", "-y", "24", cmd)
+        tmux("-f", TMUX_CONF, "new-session", "-d", "-s", "b", "-x", "80", "-y", "24", cmd)
         self.client_pid = int(tmux("display", "-p", "-t", "b", "#{pane_pid}", capture=True))
         if wait_for(prompt_last, 30) is None:
             raise RuntimeError("%s: no prompt: %s" % (system.name, screen()))
@@ -665,6 +678,35 @@ def outage(system, seconds=20, delay_ms=50):
         bench("%s_outage_%s_recovery" % (n, case), took, "s")
 
 
+def outage_history(system, lines=10000, seconds=20, delay_ms=50):
+    """The history after an outage at 100 ms RTT: `lines` lines printed
+    while the path is down, and the time from its return until all of
+    them are in the pane's own history, in order."""
+    n = system.name
+    if L3:
+        print("bench: outages need the loopback relay; skipped", file=sys.stderr)
+        return
+    s = Session(system, delay_ms=delay_ms, outages=True)
+    s.keys("clear; sleep 1; seq 1 %d; echo END-HIST" % lines, "Enter")
+    time.sleep(0.3)
+    s.link.blackout()
+    time.sleep(seconds)
+    want = [str(i) for i in range(1, lines + 1)]
+    s.link.blackout()
+    t0 = time.monotonic()
+    took = None
+    while time.monotonic() - t0 < 120:
+        if [l for l in history().split("\n") if l.isdigit()] == want:
+            took = time.monotonic() - t0
+            break
+        time.sleep(0.05)
+    s.end()
+    if took is None:
+        print("bench: %s: the outage's history never came whole" % n, file=sys.stderr)
+        return
+    bench("%s_outage_history_%d_lines" % (n, lines), took, "s")
+
+
 def main():
     if not shutil.which("tmux"):
         print("bench: session benchmarks need tmux; skipped", file=sys.stderr)
@@ -675,11 +717,21 @@ def main():
     else:
         print("bench: mosh is not installed (apt-get install mosh): no comparison",
               file=sys.stderr)
+    # The flood also with moshi's history off, and through ssh.
+    flooders = systems[:1] + [System("moshi_nohist", env={"MOSHI_HISTORY_LINES": "0"})] + \
+        systems[1:]
+    sshd = None
+    try:
+        sshd = Sshd()
+        flooders.append(System("ssh", sshd))
+    except RuntimeError as e:
+        print("bench: no ssh flood: %s" % e, file=sys.stderr)
     floor = min(pty_drain_floor(["seq", "1", "2000000"]) for _ in range(3))
     bench("flood_pty_drain_floor", floor, "s")
     try:
-        for s in systems:
+        for s in flooders:
             flood_and_ctrl_c(s)
+        outage_history(systems[0])
         for s in systems:
             typing(s)
         for s in systems:
@@ -691,7 +743,15 @@ def main():
             outage(s)
     finally:
         tmux("kill-server")
+        if sshd:
+            sshd.stop()
+        shutil.rmtree(os.path.dirname(TMUX_CONF), ignore_errors=True)
     bench("moshi_flood_vs_floor", results["moshi_flood_seconds"] / floor, "ratio")
+    bench("moshi_nohist_flood_vs_floor", results["moshi_nohist_flood_seconds"] / floor, "ratio")
+    for m in ("flood_seconds", "flood_server_cpu", "flood_wire_down", "ctrl_c_0ms",
+              "ctrl_c_100ms"):
+        ratio("moshi_vs_moshi_nohist_" + m, "moshi_" + m, "moshi_nohist_" + m)
+        ratio("moshi_vs_ssh_" + m, "moshi_" + m, "ssh_" + m)
     for m in ("idle_server_rss", "idle_client_rss", "flood_seconds", "flood_server_cpu",
               "flood_wire_down", "ctrl_c_0ms", "ctrl_c_100ms", "typing_up_bytes",
               "typing_down_bytes", "connect_to_prompt", "paste_64k_loss10",
