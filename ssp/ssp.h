@@ -392,8 +392,11 @@ void ssp_transport_remote_forget(struct ssp_transport *t, uint64_t i);
  * that answers the peer's input (answer: a key's echo, a command's
  * output after Enter) always may, as the peer's input paces those: keys
  * that arrive together after a loss are answered in turn, not a send
- * interval apart. An answer does not wait for the collection delay
- * either: the caller's quiet (SSP_ANSWER_QUIET_MS) was the collection. */
+ * interval apart; and so may the first settled state after an answer,
+ * the rest of it (Ctrl-C's "^C" is echoed at once, the prompt comes a
+ * few milliseconds later). An answer does not wait for the collection
+ * delay either: the caller's quiet (SSP_ANSWER_QUIET_MS) was the
+ * collection. */
 void ssp_transport_settled(struct ssp_transport *t, bool answer);
 
 /* The pending state holds a full datagram or more of new input (a paste

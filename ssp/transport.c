@@ -51,6 +51,7 @@ struct ssp_transport {
 	bool settled, answer;                      /* see ssp_transport_settled */
 	bool full;                                 /* see ssp_transport_full */
 	uint64_t last_early;                       /* when it last helped */
+	bool follow_up;                            /* the last state sent answered */
 	uint64_t next_ack_time;
 	uint64_t last_send;
 	/* The last send that carried a state (not an empty acknowledgement):
@@ -331,7 +332,7 @@ static uint64_t new_state_time(struct ssp_transport *t, uint64_t now)
 		t->mindelay_clock = now;
 	uint64_t a = t->mindelay_clock + mindelay;
 	uint64_t b = t->last_state_send + send_interval(t);
-	if (t->settled && (t->answer || t->last_early == NONE ||
+	if (t->settled && (t->answer || t->follow_up || t->last_early == NONE ||
 	                   t->last_early + send_interval(t) <= now))
 		b = t->last_state_send; /* at once: see ssp_transport_settled */
 	return a > b ? a : b;
@@ -578,6 +579,7 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now)
 		t->mindelay_clock = NONE;
 		if (t->settled && now < t->last_state_send + send_interval(t))
 			t->last_early = now;
+		t->follow_up = t->settled && t->answer;
 		t->settled = t->answer = t->full = false;
 	} else if (t->lops->stream) {
 		return SSP_OK; /* the hops due went out above */

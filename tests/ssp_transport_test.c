@@ -334,7 +334,9 @@ static bool output_at(struct pair *p, const char *s, int how, uint64_t at)
  * just after another state, instead of a send interval (20 ms at the
  * least) after it; only one in a send interval, so the next waits,
  * unless it answers input (a key's echo), which leaves at once: the
- * server waited for its quiet (SSP_ANSWER_QUIET_MS) before saying so. The
+ * server waited for its quiet (SSP_ANSWER_QUIET_MS) before saying so;
+ * and the first settled state after an answer (the prompt after Ctrl-C's
+ * echoed "^C") leaves at once too, the next one waiting again. The
  * times are the test's own, ticks at chosen milliseconds. */
 TEST(a_settled_state_leaves_at_once_once_an_interval)
 {
@@ -353,14 +355,18 @@ TEST(a_settled_state_leaves_at_once_once_an_interval)
 	/* "z", an answer, in the same send interval: at once, with no
 	 * collection delay. */
 	CHECK(output_at(&p, "z", ANSWER, t + 2 * d + 2));
-	/* "w", settled, no answer: a send interval (SRTT / 2,
-	 * SSP_SEND_INTERVAL_MIN_MS at the least) after "z". */
+	/* "w", settled, the rest of that answer: after its collection
+	 * delay. */
 	CHECK(!output_at(&p, "w", SETTLED, t + 2 * d + 3));
-	uint64_t at = t + 3 * d + 3;
+	CHECK(output_at(&p, NULL, BUSY, t + 3 * d + 3));
+	/* "v", settled, no answer: a send interval (SRTT / 2,
+	 * SSP_SEND_INTERVAL_MIN_MS at the least) after "w". */
+	CHECK(!output_at(&p, "v", SETTLED, t + 3 * d + 4));
+	uint64_t at = t + 4 * d + 4;
 	while (at < t + 1000 && !output_at(&p, NULL, BUSY, at))
 		at++;
-	CHECKF(at - (t + 2 * d + 2) >= SSP_SEND_INTERVAL_MIN_MS && at < t + 1000,
-	       "\"w\" went out %d ms after \"z\"", (int)(at - (t + 2 * d + 2)));
+	CHECKF(at - (t + 3 * d + 3) >= SSP_SEND_INTERVAL_MIN_MS && at < t + 1000,
+	       "\"v\" went out %d ms after \"w\"", (int)(at - (t + 3 * d + 3)));
 	pair_close(&p);
 }
 

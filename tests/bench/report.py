@@ -190,10 +190,29 @@ def sessions(sshd):
                 fn()
             except RuntimeError as e:
                 notes.append("%s, %s: not measured: %s." % (system.name, what, e))
+    # The same with moshi's history off, and the history after an outage.
+    nohist = sb.System("moshi_nohist", env={"MOSHI_HISTORY_LINES": "0"})
+    for what, fn in (("flood", lambda: flood(nohist)),
+                     ("Ctrl-C at 0 ms", lambda: ctrl_c(nohist, 0)),
+                     ("Ctrl-C at 100 ms", lambda: ctrl_c(nohist, 100)),
+                     ("history after an outage", lambda: outage_history(systems[0]))):
+        log("sessions: %s, %s" % (nohist.name if what != "history after an outage"
+                                  else "moshi", what))
+        try:
+            fn()
+        except RuntimeError as e:
+            notes.append("%s: not measured: %s." % (what, e))
     sb.tmux("kill-server")
     log("sessions: connect over ssh")
     sb.results.clear()
     sb.connect_times([s for s in systems if s.name != "ssh"])
+    for k, v in sb.results.items():
+        figures[k] = v
+
+
+def outage_history(system):
+    sb.results.clear()
+    sb.outage_history(system)
     for k, v in sb.results.items():
         figures[k] = v
 
@@ -341,6 +360,38 @@ def row(label, unit, values):
     return "| %s | %s | %s | %s | %s | %s |" % (
         label, fmt(m, unit), fmt(values.get("mosh"), unit), fmt(values.get("ssh"), unit),
         ratio(m, values.get("mosh")), ratio(m, values.get("ssh")))
+
+
+def history_section(L):
+    """moshi with its history (the default) against moshi without it
+    (MOSHI_HISTORY_LINES=0), and the history after an outage."""
+    if "moshi_nohist_flood_seconds" not in figures:
+        return
+    L.append("### History")
+    L.append("")
+    L.append("moshi sends what scrolls off the screen into the local terminal's "
+             "history (docs/ssp.md); the rows above are with it, as moshi runs by "
+             "default, and here beside moshi without it (`MOSHI_HISTORY_LINES=0`). "
+             "The bytes to the client with the history include the last 10,000 "
+             "lines of each flood. The last row: `seq 1 10000` printed during a 20 s "
+             "outage of both directions at 100 ms RTT, and the time from the path's "
+             "return until all 10,000 lines are in the pane's history, in order.")
+    L.append("")
+    L.append("| figure | history on | history off | on/off |")
+    L.append("|---|---:|---:|---:|")
+    for f, label, unit in (
+            ("flood_seconds", "flood: to the final screen", "s"),
+            ("flood_server_cpu", "flood: server CPU", "s"),
+            ("flood_down_bytes", "flood: bytes to the client", "bytes"),
+            ("flood_down_packets", "flood: packets to the client", "packets"),
+            ("ctrl_c_0ms", "Ctrl-C in `yes` to the prompt, 0 ms", "ms"),
+            ("ctrl_c_100ms", "Ctrl-C in `yes` to the prompt, 100 ms one-way", "ms")):
+        on, off = figures.get("moshi_" + f), figures.get("moshi_nohist_" + f)
+        L.append("| %s | %s | %s | %s |" % (label, fmt(on, unit), fmt(off, unit), ratio(on, off)))
+    h = figures.get("moshi_outage_history_10000_lines")
+    L.append("| 10,000 lines printed in an outage: in the history after it | %s | — | — |"
+             % fmt(h, "s"))
+    L.append("")
 
 
 def keystroke_figures(raw, key, name):
@@ -573,6 +624,7 @@ def report(raw, minutes, machine_lines):
     if flood_plot:
         L.append("![flood: server CPU and bytes](bench-flood.svg)")
         L.append("")
+    history_section(L)
 
     L.append("## Emulator throughput")
     L.append("")

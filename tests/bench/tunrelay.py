@@ -4,6 +4,7 @@ make bench-report (the kernel here has no netem).
 
     tunrelay.py --client-ns NS --server-ns NS [--delay MS] [--loss P]
                 [--roam-every S] [--seed N] [--loss-on-signal]
+                [--blackout-both]
 
 Each namespace holds a persistent TUN device named `moshi-tun` (made by
 tests/bench/report.sh), routed to the other side. This program attaches
@@ -11,7 +12,9 @@ to both and carries every IP packet across, delayed (--delay, one way)
 and dropped at random (--loss, each way), so that whatever crosses it —
 moshi's and mosh's UDP, ssh's TCP with its own retransmission — meets
 the same link (with --loss-on-signal, the loss starts at SIGUSR1: a
-session is set up first, and only then meets it). --roam-every moves the client's UDP flows to a new source
+session is set up first, and only then meets it; with --blackout-both,
+each SIGUSR2 starts or ends an outage that drops every packet both
+ways). --roam-every moves the client's UDP flows to a new source
 port every S seconds, as a NAT that rebinds does: the server then sees
 packets from a new address, and its replies to the old one are dropped.
 TCP flows are left alone (a rebinding NAT breaks them; ssh is not run
@@ -23,7 +26,7 @@ packets (headers included):
     relay up|down: received N packets B bytes, sent N packets B bytes,
     dropped N of M, stale N; roams N
 (dropped: by the loss, of the M packets that met it; stale: to a binding
-that roaming has ended, or that could not be written.)
+that roaming has ended, or that could not be written, or in an outage.)
 """
 import argparse
 import ctypes
@@ -131,6 +134,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--loss-on-signal", action="store_true",
                     help="no loss until SIGUSR1 (a session is set up first)")
+    ap.add_argument("--blackout-both", action="store_true",
+                    help="SIGUSR2 starts or ends an outage of both directions")
     a = ap.parse_args()
     if not 0 <= a.loss <= 1 or a.delay < 0 or a.roam_every < 0:
         sys.exit("tunrelay: bad --loss, --delay or --roam-every")
@@ -144,6 +149,9 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     lossy = [not a.loss_on_signal]
     signal.signal(signal.SIGUSR1, lambda *_: lossy.__setitem__(0, True))
+    dark = [False]
+    if a.blackout_both:
+        signal.signal(signal.SIGUSR2, lambda *_: dark.__setitem__(0, not dark[0]))
     print("tunrelay ready", flush=True)
     q, seq = [], 0
     delay = a.delay / 1000.0
@@ -169,6 +177,9 @@ def main():
                     break
                 d.rx += 1
                 d.rx_bytes += len(pkt)
+                if dark[0]:
+                    d.stale += 1
+                    continue
                 if a.loss and lossy[0]:
                     d.exposed += 1
                     if rnd.random() < a.loss:
