@@ -362,6 +362,29 @@ def row(label, unit, values):
         ratio(m, values.get("mosh")), ratio(m, values.get("ssh")))
 
 
+# The Sessions table's rows: (figure, label, unit).
+SESSION_ROWS = (
+    ("idle_server_rss", "idle server memory (RSS)", "MB"),
+    ("idle_client_rss", "idle client memory (RSS)", "MB"),
+    ("flood_seconds", "flood: to the final screen", "s"),
+    ("flood_server_cpu", "flood: server CPU", "s"),
+    ("flood_down_bytes", "flood: bytes to the client", "bytes"),
+    ("flood_down_packets", "flood: packets to the client", "packets"),
+    ("flood_up_bytes", "flood: bytes to the server", "bytes"),
+    ("flood_up_packets", "flood: packets to the server", "packets"),
+    ("ctrl_c_0ms", "Ctrl-C in `yes` to the prompt, 0 ms", "ms"),
+    ("ctrl_c_100ms", "Ctrl-C in `yes` to the prompt, 100 ms one-way", "ms"),
+    ("typing_up_bytes", "typing 15 s, a key per 100 ms: bytes up", "bytes"),
+    ("typing_up_packets", "typing 15 s: packets up", "packets"),
+    ("typing_down_bytes", "typing 15 s: bytes down", "bytes"),
+    ("typing_down_packets", "typing 15 s: packets down", "packets"),
+    ("paste_64k_loss10", "paste 64 KiB at 10% loss, 10 ms", "s"),
+    ("connect_to_prompt", "connect over ssh to the first prompt", "ms"),
+    ("server_files_bytes", "server side: binary and shared libraries", "bytes"),
+    ("server_files", "server side: files", "files"),
+)
+
+
 def history_section(L):
     """moshi with its history (the default) against moshi without it
     (MOSHI_HISTORY_LINES=0), and the history after an outage."""
@@ -379,13 +402,9 @@ def history_section(L):
     L.append("")
     L.append("| figure | history on | history off | on/off |")
     L.append("|---|---:|---:|---:|")
-    for f, label, unit in (
-            ("flood_seconds", "flood: to the final screen", "s"),
-            ("flood_server_cpu", "flood: server CPU", "s"),
-            ("flood_down_bytes", "flood: bytes to the client", "bytes"),
-            ("flood_down_packets", "flood: packets to the client", "packets"),
-            ("ctrl_c_0ms", "Ctrl-C in `yes` to the prompt, 0 ms", "ms"),
-            ("ctrl_c_100ms", "Ctrl-C in `yes` to the prompt, 100 ms one-way", "ms")):
+    for f, label, unit in SESSION_ROWS:
+        if not f.startswith(("flood_seconds", "flood_server", "flood_down", "ctrl_c")):
+            continue
         on, off = figures.get("moshi_" + f), figures.get("moshi_nohist_" + f)
         L.append("| %s | %s | %s | %s |" % (label, fmt(on, unit), fmt(off, unit), ratio(on, off)))
     h = figures.get("moshi_outage_history_10000_lines")
@@ -598,25 +617,7 @@ def report(raw, minutes, machine_lines):
     L.append("")
     L.append("| figure | moshi | mosh | ssh | moshi/mosh | moshi/ssh |")
     L.append("|---|---:|---:|---:|---:|---:|")
-    for f, label, unit in (
-            ("idle_server_rss", "idle server memory (RSS)", "MB"),
-            ("idle_client_rss", "idle client memory (RSS)", "MB"),
-            ("flood_seconds", "flood: to the final screen", "s"),
-            ("flood_server_cpu", "flood: server CPU", "s"),
-            ("flood_down_bytes", "flood: bytes to the client", "bytes"),
-            ("flood_down_packets", "flood: packets to the client", "packets"),
-            ("flood_up_bytes", "flood: bytes to the server", "bytes"),
-            ("flood_up_packets", "flood: packets to the server", "packets"),
-            ("ctrl_c_0ms", "Ctrl-C in `yes` to the prompt, 0 ms", "ms"),
-            ("ctrl_c_100ms", "Ctrl-C in `yes` to the prompt, 100 ms one-way", "ms"),
-            ("typing_up_bytes", "typing 15 s, a key per 100 ms: bytes up", "bytes"),
-            ("typing_up_packets", "typing 15 s: packets up", "packets"),
-            ("typing_down_bytes", "typing 15 s: bytes down", "bytes"),
-            ("typing_down_packets", "typing 15 s: packets down", "packets"),
-            ("paste_64k_loss10", "paste 64 KiB at 10% loss, 10 ms", "s"),
-            ("connect_to_prompt", "connect over ssh to the first prompt", "ms"),
-            ("server_files_bytes", "server side: binary and shared libraries", "bytes"),
-            ("server_files", "server side: files", "files")):
+    for f, label, unit in SESSION_ROWS:
         vals = {n: figures.get("%s_%s" % (n, f)) for n in SYSTEMS}
         if any(v is not None for v in vals.values()):
             L.append(row(label, unit, vals))
