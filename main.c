@@ -23,6 +23,8 @@ static const struct role roles[] = {
 	{ "serve", "short for: moshi server new", roles_server_main },
 	{ "client", "attach to a server: moshi client HOST PORT (key in MOSHI_KEY)",
 	  roles_client_main },
+	{ "ls", "list your sessions on this machine: moshi ls", roles_ls_main },
+	{ "kill", "end sessions: moshi kill ID... | moshi kill --detached", roles_kill_main },
 	/* Hidden: ssh's ProxyCommand during connect. */
 	{ "proxy", NULL, roles_proxy_main },
 };

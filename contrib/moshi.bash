@@ -30,7 +30,7 @@ _moshi_hosts()
 _moshi()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local roles="connect server serve client"
+	local roles="connect server serve client ls kill"
 	local opts="--local --ssh= --server= --client= --port= --predict= --family=
 		--bind-server= --experimental-remote-ip= --no-upload --no-ssh-pty --no-init
 		--alternate-screen

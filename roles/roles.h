@@ -31,6 +31,9 @@ long roles_env_count(const char *name);
 int roles_server_main(int argc, char **argv);
 int roles_client_main(int argc, char **argv);
 int roles_connect_main(int argc, char **argv);
+/* moshi ls and moshi kill: this user's sessions here (roles/manage.c). */
+int roles_ls_main(int argc, char **argv);
+int roles_kill_main(int argc, char **argv);
 /* ssh's ProxyCommand for connect (roles/proxy.c): not listed in --help. */
 int roles_proxy_main(int argc, char **argv);
 

@@ -17,12 +17,14 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../crypto/crypto.h"
 #include "../pty/pty.h"
 #include "../sync/sync.h"
 #include "../term/term.h"
+#include "sessions.h"
 #include "sleep.h"
 
 #define NO_CLIENT_TIMEOUT_MS 60000
@@ -504,11 +506,14 @@ struct session {
 	/* history_reach's last answer: from line `from`, with `total` lines
 	 * printed, a state may hold lines up to `to`. */
 	struct { uint64_t from, to, total; } reach;
+	struct sessions_srv ctl; /* moshi ls and kill ask here */
+	long long created;       /* wall clock, seconds */
 };
 
 /* Two reasons decide how the session ends (session_finish). */
 static const char silent[] = "the client was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
 static const char exited[] = "the command exited";
+static const char killed[] = "moshi kill ended it";
 
 /* The command on a pty of the default size, the emulator and the
  * transport. */
@@ -540,6 +545,12 @@ static int session_start(struct session *s)
 	                          roles_env_count("MOSHI_SERVER_SIGNAL_TMOUT"),
 	                          roles_env_count("MOSHI_SERVER_FINAL_TMOUT") };
 	s->start = ssp_now_ms();
+	s->created = (long long)time(NULL);
+	char err[200];
+	if (sessions_listen(&s->ctl, err, sizeof err) < 0)
+		logf_(o->verbose, "moshi ls and kill will not see this session: %s", err);
+	else
+		logf_(o->verbose, "session %s", s->ctl.id);
 	long hist = roles_env_count("MOSHI_HISTORY_LINES");
 	if (hist < 0)
 		hist = HISTORY_LINES_DEFAULT;
@@ -736,20 +747,55 @@ static const char *session_end_reason(struct session *s, uint64_t now)
 	return why;
 }
 
+/* What moshi ls shows of this session. */
+static void session_info(const struct session *s, uint64_t now, struct sessions_info *i)
+{
+	memset(i, 0, sizeof *i);
+	memcpy(i->id, s->ctl.id, sizeof i->id);
+	i->pid = (long)getpid();
+	i->created = s->created;
+	i->now = (long long)time(NULL);
+	if (ssp_conn_has_remote(s->conn)) {
+		i->contact = i->now - (long long)(ssp_conn_quiet_ms(s->conn, now) / 1000);
+		ssp_conn_remote_str(s->conn, i->client, sizeof i->client);
+	}
+	i->reap_s = s->lim.net >= 0 ? s->lim.net : -1;
+	size_t n = 0;
+	for (char **a = s->o->command; a != NULL && *a != NULL && n + 2 < sizeof i->command; a++)
+		n += (size_t)snprintf(i->command + n, sizeof i->command - n, "%s%s",
+		                      n ? " " : "", *a);
+	if (n == 0)
+		snprintf(i->command, sizeof i->command, "%s", pty_user_shell());
+	snprintf(i->title, sizeof i->title, "%s", term_frame_title(term_frame(s->sc.term)));
+	for (char *c = i->command; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	for (char *c = i->title; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+}
+
 /* One wake of the server: sleep until something happens, then read the
- * application's output and the client's input, and publish the screen.
- * Returns why the session ends, or NULL. */
+ * application's output and the client's input, answer moshi ls or kill,
+ * and publish the screen. Returns why the session ends, or NULL. */
 static const char *session_step(struct session *s)
 {
 	uint64_t now = ssp_now_ms();
 	int wait = session_wait_ms(s, now);
-	struct pollfd fds[2] = {
+	struct pollfd fds[3] = {
 		{ ssp_conn_fd(s->conn), POLLIN, 0 },
 		{ s->child_done ? -1 : s->master, POLLIN | (s->sc.toapp.len ? POLLOUT : 0), 0 },
+		{ s->ctl.fd, POLLIN, 0 },
 	};
-	if (sleep_until_event(fds, 2, wait) < 0 && errno != EINTR)
+	if (sleep_until_event(fds, 3, wait) < 0 && errno != EINTR)
 		return "an error";
 	now = ssp_now_ms();
+	if (fds[2].revents & POLLIN) {
+		struct sessions_info info;
+		session_info(s, now, &info);
+		if (sessions_serve(&s->ctl, &info))
+			return killed;
+	}
 	if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
 		session_read_pty(s, now);
 	ssp_transport_recv(s->t);
@@ -778,6 +824,7 @@ static void session_finish(struct session *s, const char *why)
 	bool verbose = s->o->verbose;
 
 	logf_(verbose, "ending: %s", why);
+	sessions_close(&s->ctl);
 	if (ssp_conn_has_remote(s->conn) && why == exited) {
 		publish_state(s, s->hist_published);
 		const char *gave_up = farewell(s, s->t, &s->lim);
@@ -816,7 +863,7 @@ static int serve(struct server_opts *o)
 		return 1;
 	server_process_setup(conn);
 
-	struct session s = { .o = o, .conn = conn, .reach = { UINT64_MAX, 0, 0 } };
+	struct session s = { .o = o, .conn = conn, .reach = { UINT64_MAX, 0, 0 }, .ctl.fd = -1 };
 	if (session_start(&s) < 0)
 		return 1;
 	const char *why = NULL;

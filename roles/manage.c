@@ -1,0 +1,193 @@
+/*
+ * moshi ls and moshi kill: the sessions of this user on this machine,
+ * asked through their sockets in the session directory (sessions.h).
+ */
+#include "roles.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sessions.h"
+
+/* Options both take: --local (the default), or a host, which these
+ * commands do not reach yet. Returns the index of the first operand, or
+ * -1 after a usage message. */
+static int common_options(const char *role, int argc, char **argv, bool *detached)
+{
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--local") == 0)
+			continue;
+		if (detached != NULL && strcmp(argv[i], "--detached") == 0) {
+			*detached = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1;
+		fprintf(stderr, "moshi %s: unknown option %s\n", role, argv[i]);
+		return -1;
+	}
+	return i;
+}
+
+/* "5 s", "3 min", "2 h", "4 d": a duration for people. */
+static void ago(long long s, char *out, size_t n)
+{
+	if (s < 120)
+		snprintf(out, n, "%lld s", s < 0 ? 0 : s);
+	else if (s < 7200)
+		snprintf(out, n, "%lld min", s / 60);
+	else if (s < 172800)
+		snprintf(out, n, "%lld h", s / 3600);
+	else
+		snprintf(out, n, "%lld d", s / 86400);
+}
+
+static bool attached(const struct sessions_info *i)
+{
+	return i->contact > 0 && i->now - i->contact < SESSIONS_ATTACHED_S;
+}
+
+static void print_session(const struct sessions_info *i)
+{
+	char created[32], state[160], reap[48], t[24];
+	time_t c = (time_t)i->created;
+	struct tm tm;
+	strftime(created, sizeof created, "%Y-%m-%d %H:%M", localtime_r(&c, &tm));
+	if (i->contact == 0) {
+		snprintf(state, sizeof state, "detached, no client yet");
+	} else {
+		ago(i->now - i->contact, t, sizeof t);
+		snprintf(state, sizeof state, "%s %s, %s ago",
+		         attached(i) ? "attached from" : "detached, last", i->client, t);
+	}
+	char r[24];
+	if (i->reap_s < 0) {
+		snprintf(reap, sizeof reap, "never reaped");
+	} else if (attached(i)) {
+		ago(i->reap_s, r, sizeof r);
+		snprintf(reap, sizeof reap, "reaped after %s idle", r);
+	} else {
+		ago(i->reap_s - (i->now - (i->contact ? i->contact : i->created)), r, sizeof r);
+		snprintf(reap, sizeof reap, "reaped in %s", r);
+	}
+	printf("%s  %s  %-44s  %-22s  %s%s%s%s\n", i->id, created, state, reap, i->command,
+	       i->title[0] ? " (" : "", i->title, i->title[0] ? ")" : "");
+}
+
+/* Every session in the directory, f called with each; the sockets no
+ * server answers on (it was killed) are removed. Returns how many. */
+static int each_session(const char *dir, void (*f)(const struct sessions_info *, void *),
+                        void *ctx)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[160], answer[1024];
+		struct sessions_info info;
+		if (!sessions_is_id(e->d_name))
+			continue;
+		snprintf(path, sizeof path, "%s/%.*s", dir, SESSIONS_ID_LEN, e->d_name);
+		if (sessions_query(path, "info\n", answer, sizeof answer) < 0) {
+			if (errno == ECONNREFUSED)
+				unlink(path);
+			continue;
+		}
+		if (sessions_parse_info(answer, &info) == 0) {
+			f(&info, ctx);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static void print_one(const struct sessions_info *i, void *ctx)
+{
+	(void)ctx;
+	print_session(i);
+}
+
+int roles_ls_main(int argc, char **argv)
+{
+	char dir[80], err[200];
+	int i = common_options("ls", argc, argv, NULL);
+	if (i < 0)
+		return MOSHI_EXIT_USAGE;
+	if (i < argc) {
+		fprintf(stderr, "moshi ls: another host's sessions are not listed yet; "
+		        "run moshi ls there\n");
+		return MOSHI_EXIT_USAGE;
+	}
+	if (sessions_dir(dir, sizeof dir, err, sizeof err) < 0) {
+		fprintf(stderr, "moshi ls: %s\n", err);
+		return MOSHI_EXIT_ERROR;
+	}
+	if (each_session(dir, print_one, NULL) == 0)
+		printf("no sessions\n");
+	return MOSHI_EXIT_OK;
+}
+
+/* Ask the server of session id to end: 0, or -1 after saying why. */
+static int kill_one(const char *dir, const char *id)
+{
+	char path[160], answer[64];
+	if (!sessions_is_id(id)) {
+		fprintf(stderr, "moshi kill: %s is not a session ID (moshi ls lists them)\n", id);
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/%.*s", dir, SESSIONS_ID_LEN, id);
+	if (sessions_query(path, "kill\n", answer, sizeof answer) < 0 ||
+	    strcmp(answer, "ok\n") != 0) {
+		fprintf(stderr, "moshi kill: no session %s\n", id);
+		return -1;
+	}
+	return 0;
+}
+
+struct detached_ids {
+	char id[64][SESSIONS_ID_LEN + 1];
+	int n;
+};
+
+static void note_detached(const struct sessions_info *i, void *ctx)
+{
+	struct detached_ids *d = ctx;
+	if (!attached(i) && d->n < 64)
+		memcpy(d->id[d->n++], i->id, sizeof d->id[0]);
+}
+
+int roles_kill_main(int argc, char **argv)
+{
+	char dir[80], err[200];
+	bool detached = false;
+	int i = common_options("kill", argc, argv, &detached);
+	if (i < 0)
+		return MOSHI_EXIT_USAGE;
+	if (i == argc && !detached) {
+		fprintf(stderr, "usage: moshi kill [--local] ID...  |  moshi kill --detached\n");
+		return MOSHI_EXIT_USAGE;
+	}
+	if (sessions_dir(dir, sizeof dir, err, sizeof err) < 0) {
+		fprintf(stderr, "moshi kill: %s\n", err);
+		return MOSHI_EXIT_ERROR;
+	}
+	int failed = 0;
+	if (detached) {
+		struct detached_ids d = { .n = 0 };
+		each_session(dir, note_detached, &d);
+		for (int k = 0; k < d.n; k++)
+			failed |= kill_one(dir, d.id[k]) < 0;
+	}
+	for (; i < argc; i++)
+		failed |= kill_one(dir, argv[i]) < 0;
+	return failed ? MOSHI_EXIT_ERROR : MOSHI_EXIT_OK;
+}

@@ -1,0 +1,62 @@
+/*
+ * The sessions of this user on this machine (roles/sessions.c). Each
+ * server listens on a Unix socket in the user's session directory,
+ * named by the session's ID; `moshi ls` and `moshi kill` ask the servers
+ * there. Only the same user gets through: the directory is 0700, the
+ * socket 0600, and both ends check the other's credentials.
+ */
+#ifndef MOSHI_ROLES_SESSIONS_H
+#define MOSHI_ROLES_SESSIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SESSIONS_ID_LEN 8       /* hex digits */
+/* A session heard from its client this recently counts as attached (an
+ * idle client speaks every 3 s). */
+#define SESSIONS_ATTACHED_S 15
+
+/* What a server says about itself. Times are in seconds since the epoch;
+ * contact 0: no client yet. reap_s: seconds of no contact after which it
+ * ends, -1: never. */
+struct sessions_info {
+	char id[SESSIONS_ID_LEN + 1];
+	long pid;
+	long long created, contact, now;
+	long long reap_s;
+	char client[80];          /* the address last heard from, or "" */
+	char command[160];
+	char title[160];
+};
+
+/* The user's session directory: $XDG_RUNTIME_DIR/moshi when that is set,
+ * else /tmp/moshi-UID; made 0700 when missing. 0, or -1 with why in err
+ * (not a directory of this user's, or open to others). */
+int sessions_dir(char *path, size_t n, char *err, size_t errn);
+
+/* Server side: a listening socket in the session directory under a new
+ * ID. */
+struct sessions_srv {
+	int fd;                   /* -1: none */
+	char id[SESSIONS_ID_LEN + 1];
+	char path[108];
+};
+int sessions_listen(struct sessions_srv *s, char *err, size_t errn);
+/* Answer one request (call when fd is readable): "info" gets info; true
+ * when the request was "kill". Never blocks for long. */
+bool sessions_serve(struct sessions_srv *s, const struct sessions_info *info);
+/* Stop listening and remove the socket. */
+void sessions_close(struct sessions_srv *s);
+
+/* Client side: send request line req ("info\n", "kill\n") to the
+ * socket at path and read the answer into out (cap n, NUL-ended): 0, or
+ * -1 with errno (ECONNREFUSED or ENOENT: no server there; EPERM: not
+ * this user's). */
+int sessions_query(const char *path, const char *req, char *out, size_t n);
+/* An "info" answer read into i: 0, or -1 when a field is missing or bad. */
+int sessions_parse_info(const char *text, struct sessions_info *i);
+/* name is a session ID (SESSIONS_ID_LEN lowercase hex digits). */
+bool sessions_is_id(const char *name);
+
+#endif

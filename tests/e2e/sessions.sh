@@ -1,0 +1,124 @@
+# Sessions on this machine: moshi ls lists this user's servers (detached,
+# attached, the command), moshi kill ends one or every detached one and
+# leaves nothing behind, a killed server's socket is cleared, and another
+# user can neither list nor kill them (the directory is 0700, the socket
+# 0600, and the server checks its peer's credentials).
+SUITE=sessions
+. "$(dirname "$0")/../lib.sh"
+
+mark="MOSHI_E2E=$$"
+sock="moshi-sessions-$$"
+other="msess$$"
+export XDG_RUNTIME_DIR="$TMP/run"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+dir="$XDG_RUNTIME_DIR/moshi"
+CLEANUP='tmux -L "$sock" kill-server 2>/dev/null; pkill -f "server new .*$mark"; userdel "$other" 2>/dev/null'
+
+ls_out() { "$MOSHI" ls > "$TMP/ls" 2>&1; }
+session_ids() { ls "$dir" 2>/dev/null | grep -E '^[0-9a-f]{8}$'; }
+alive1() { "$MOSHI" ls 2>/dev/null | grep -q "^$id1 "; }
+
+expect ls_none 0 '^no sessions$' "$MOSHI" ls
+
+start_server -- sleep 300
+id1=$(session_ids | head -n 1)
+ls_out
+if [ -n "$id1" ] && grep -Eq "^$id1  .*detached, no client yet .*sleep 300" "$TMP/ls"; then
+	pass ls_shows_detached_session
+else
+	fail ls_shows_detached_session "id '$id1': $(cat "$TMP/ls")"
+fi
+modes=$(stat -c %a "$dir" "$dir/$id1" 2>/dev/null | tr '\n' ' ')
+[ "$modes" = "700 600 " ] && pass dir_0700_socket_0600 || fail dir_0700_socket_0600 "modes: $modes"
+
+# A session with a client: attached, from where.
+hand_session -- bash --norc --noprofile
+ls_out
+if grep -Eq "attached from 127\.0\.0\.1:[0-9]+, [0-9]+ s ago .*bash" "$TMP/ls"; then
+	pass ls_shows_attached_session
+else
+	fail ls_shows_attached_session "$(cat "$TMP/ls")"
+fi
+id2=$(session_ids | grep -v "^$id1$" | head -n 1)
+
+# Another user: their own moshi ls finds nothing of ours; ours is closed
+# to them; and a connection that gets through anyway is refused.
+if useradd -M -d /nonexistent -s /bin/sh "$other" 2>/dev/null; then
+	theirs=$(su "$other" -s /bin/sh -c "env -u XDG_RUNTIME_DIR '$MOSHI' ls" 2>&1)
+	echo "$theirs" | grep -q '^no sessions$' && pass other_user_sees_none ||
+		fail other_user_sees_none "$theirs"
+	su "$other" -s /bin/sh -c "XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR' '$MOSHI' kill $id1" \
+		> "$TMP/theirs" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ] && grep -Eq 'Permission denied|not a directory of this user' "$TMP/theirs" &&
+	   alive1; then
+		pass other_user_cannot_kill
+	else
+		fail other_user_cannot_kill "status $rc: $(cat "$TMP/theirs")"
+	fi
+	# Open the way (as a careless umask might) and try the socket itself.
+	chmod 755 "$TMP" "$XDG_RUNTIME_DIR" "$dir"
+	chmod 666 "$dir/$id1"
+	su "$other" -s /bin/sh -c "python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b\"kill\\n\")
+try:
+    print(repr(s.recv(100)))
+except ConnectionResetError:
+    print(repr(b\"\"))' '$dir/$id1'" > "$TMP/peer" 2>&1
+	sleep 0.3
+	chmod 700 "$TMP" "$XDG_RUNTIME_DIR" "$dir"
+	chmod 600 "$dir/$id1"
+	if grep -q "^b''$" "$TMP/peer" && alive1; then
+		pass peer_credentials_checked
+	else
+		fail peer_credentials_checked "$(tail -3 "$TMP/peer" | tr '\n' '|')"
+	fi
+	userdel "$other" 2>/dev/null
+else
+	skip other_user "useradd failed"
+fi
+
+# Bad input.
+expect kill_needs_an_id 2 'usage: moshi kill' "$MOSHI" kill
+expect kill_bad_id 1 'is not a session ID' "$MOSHI" kill nothex
+expect kill_unknown_id 1 'no session 00000000' "$MOSHI" kill 00000000
+expect ls_bad_option 2 'unknown option --bogus' "$MOSHI" ls --bogus
+
+# moshi kill --detached ends the detached one, not the attached one.
+"$MOSHI" kill --detached > "$TMP/kd" 2>&1
+gone() { ! pgrep -f "server new .*$mark sleep 300" > /dev/null && ! pgrep -f "$mark sleep 300" > /dev/null; }
+for i in $(seq 1 30); do gone && break; sleep 0.1; done
+if gone && [ ! -e "$dir/$id1" ] && kill -0 "$spid" 2>/dev/null && [ -e "$dir/$id2" ]; then
+	pass kill_detached_leaves_attached
+else
+	fail kill_detached_leaves_attached "left: $(pgrep -af "$mark" | tr '\n' ' '), sockets: $(ls "$dir" | tr '\n' ' '); $(cat "$TMP/kd")"
+fi
+
+# moshi kill ID: the server, its program and its socket go; the client
+# is told and exits.
+"$MOSHI" kill "$id2"
+for i in $(seq 1 50); do
+	kill -0 "$spid" 2>/dev/null || break
+	sleep 0.1
+done
+if ! kill -0 "$spid" 2>/dev/null && ! kill -0 "$apid" 2>/dev/null && [ ! -e "$dir/$id2" ] &&
+   wait_screen 'EXIT=' 50; then
+	pass kill_ends_everything
+else
+	fail kill_ends_everything "server $(kill -0 "$spid" 2>&1 && echo alive), program $(kill -0 "$apid" 2>&1 && echo alive), sockets: $(ls "$dir"); $(shown)"
+fi
+
+# A server killed outright leaves its socket; moshi ls clears it.
+start_server -- sleep 300
+id3=$(session_ids | head -n 1)
+kill -9 "$spid"
+pkill -f "$mark sleep 300"
+ls_out
+if grep -q '^no sessions$' "$TMP/ls" && [ -z "$(session_ids)" ]; then
+	pass stale_socket_cleared
+else
+	fail stale_socket_cleared "$(cat "$TMP/ls"); left: $(session_ids)"
+fi
