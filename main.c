@@ -25,6 +25,7 @@ static const struct role roles[] = {
 	  roles_client_main },
 	{ "ls", "list your sessions on this machine: moshi ls", roles_ls_main },
 	{ "kill", "end sessions: moshi kill ID... | moshi kill --detached", roles_kill_main },
+	{ "attach", "take a session over: moshi attach [ID]", roles_attach_main },
 	/* Hidden: ssh's ProxyCommand during connect. */
 	{ "proxy", NULL, roles_proxy_main },
 };

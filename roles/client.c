@@ -283,6 +283,7 @@ struct client {
 	/* How it ends: done, with end_reason NULL when the server ended
 	 * the session, else why the client did, and the exit status. */
 	bool done, quit_while_gone;
+	bool taken;              /* the session went to another client */
 	const char *end_reason;
 	int status;
 };
@@ -698,7 +699,10 @@ static void client_step(struct client *c)
 	}
 	ssp_transport_recv(c->t);
 	if (ssp_transport_remote_shutdown(c->t)) {
-		client_end(c, NULL, 0);
+		/* A shutdown that says why: another client took the session. */
+		const char *why = ssp_transport_remote_reason(c->t);
+		c->taken = why[0] != '\0';
+		client_end(c, c->taken ? why : NULL, c->taken ? MOSHI_EXIT_TAKEN : 0);
 		return;
 	}
 	client_draw(c, now);
@@ -717,7 +721,7 @@ static int client_close(struct client *c)
 {
 	if (c->end_reason != NULL && c->end_reason[0] == 'q')
 		ssp_transport_shutdown(c->t, 500); /* tell the server, briefly */
-	else if (c->end_reason == NULL)
+	else if (c->end_reason == NULL || c->taken)
 		/* The server ended: acknowledge its shutdown before going. */
 		ssp_transport_run(c->t, 50, NULL, NULL);
 	sleep_unblock_signals();

@@ -1,5 +1,5 @@
 /*
- * moshi ls and moshi kill: the sessions of this user on this machine,
+ * moshi ls, kill and attach: the sessions of this user on this machine,
  * asked through their sockets in the session directory (sessions.h).
  */
 #include "roles.h"
@@ -33,6 +33,16 @@ static int common_options(const char *role, int argc, char **argv, bool *detache
 		return -1;
 	}
 	return i;
+}
+
+/* The session directory, or -1 after saying why. */
+static int role_dir(const char *role, char *dir, size_t n)
+{
+	char err[200];
+	if (sessions_dir(dir, n, err, sizeof err) == 0)
+		return 0;
+	fprintf(stderr, "moshi %s: %s\n", role, err);
+	return -1;
 }
 
 /* "5 s", "3 min", "2 h", "4 d": a duration for people. */
@@ -118,7 +128,7 @@ static void print_one(const struct sessions_info *i, void *ctx)
 
 int roles_ls_main(int argc, char **argv)
 {
-	char dir[80], err[200];
+	char dir[80];
 	int i = common_options("ls", argc, argv, NULL);
 	if (i < 0)
 		return MOSHI_EXIT_USAGE;
@@ -127,10 +137,8 @@ int roles_ls_main(int argc, char **argv)
 		        "run moshi ls there\n");
 		return MOSHI_EXIT_USAGE;
 	}
-	if (sessions_dir(dir, sizeof dir, err, sizeof err) < 0) {
-		fprintf(stderr, "moshi ls: %s\n", err);
+	if (role_dir("ls", dir, sizeof dir) < 0)
 		return MOSHI_EXIT_ERROR;
-	}
 	if (each_session(dir, print_one, NULL) == 0)
 		printf("no sessions\n");
 	return MOSHI_EXIT_OK;
@@ -153,6 +161,18 @@ static int kill_one(const char *dir, const char *id)
 	return 0;
 }
 
+/* Where this attach comes from, for the old client's last line: the
+ * ssh client's address when run over ssh, else this machine. */
+static void attach_from(char *out, size_t n)
+{
+	const char *ssh = getenv("SSH_CONNECTION");
+	size_t k = ssh ? strcspn(ssh, " ") : 0;
+	if (k > 0 && k < n)
+		snprintf(out, n, "%.*s", (int)k, ssh);
+	else
+		snprintf(out, n, "this machine");
+}
+
 struct detached_ids {
 	char id[64][SESSIONS_ID_LEN + 1];
 	int n;
@@ -165,9 +185,84 @@ static void note_detached(const struct sessions_info *i, void *ctx)
 		memcpy(d->id[d->n++], i->id, sizeof d->id[0]);
 }
 
+/* The one detached session, into id: 0, or -1 after saying why. */
+static int only_detached(const char *dir, char *id)
+{
+	struct detached_ids d = { .n = 0 };
+	each_session(dir, note_detached, &d);
+	if (d.n == 1) {
+		memcpy(id, d.id[0], SESSIONS_ID_LEN + 1);
+		return 0;
+	}
+	if (d.n == 0) {
+		fprintf(stderr, "moshi attach: no detached session here (moshi ls lists them all)\n");
+		return -1;
+	}
+	each_session(dir, print_one, NULL);
+	fprintf(stderr, "moshi attach: %d sessions are detached; name one: moshi attach ID\n", d.n);
+	return -1;
+}
+
+/* moshi attach [--local] [--print] [ID]: the session's server gets a new
+ * key for this client, tells the one it had, and this process becomes
+ * its client (with --print, it prints the server's MOSHI CONNECT line
+ * instead, for a connect over ssh). */
+int roles_attach_main(int argc, char **argv)
+{
+	char dir[80], id[SESSIONS_ID_LEN + 1], path[160], from[64], req[96];
+	char answer[160], port[16], key[64];
+	bool print = false;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--print") == 0)
+			print = true;
+		else if (strcmp(argv[i], "--local") != 0) {
+			fprintf(stderr, "moshi attach: unknown option %s\n", argv[i]);
+			return MOSHI_EXIT_USAGE;
+		}
+	}
+	if (argc - i > 1) {
+		fprintf(stderr, "moshi attach: another host's sessions are not reached yet; "
+		        "usage: moshi attach [--local] [ID]\n");
+		return MOSHI_EXIT_USAGE;
+	}
+	if (role_dir("attach", dir, sizeof dir) < 0)
+		return MOSHI_EXIT_ERROR;
+	if (i < argc) {
+		if (!sessions_is_id(argv[i])) {
+			fprintf(stderr, "moshi attach: %s is not a session ID (moshi ls lists them)\n",
+			        argv[i]);
+			return MOSHI_EXIT_USAGE;
+		}
+		memcpy(id, argv[i], sizeof id);
+	} else if (only_detached(dir, id) < 0) {
+		return MOSHI_EXIT_ERROR;
+	}
+	attach_from(from, sizeof from);
+	snprintf(path, sizeof path, "%s/%.*s", dir, SESSIONS_ID_LEN, id);
+	snprintf(req, sizeof req, "attach %s\n", from);
+	if (sessions_query(path, req, answer, sizeof answer) < 0 ||
+	    sscanf(answer, "MOSHI CONNECT %15s %63s", port, key) != 2) {
+		fprintf(stderr, "moshi attach: no session %s\n", id);
+		return MOSHI_EXIT_ERROR;
+	}
+	if (print) {
+		printf("\r\nMOSHI CONNECT %s %s\r\n", port, key);
+		fflush(stdout);
+	} else {
+		setenv("MOSHI_KEY", key, 1);
+	}
+	memset(answer, 0, sizeof answer);
+	memset(key, 0, sizeof key);
+	if (print)
+		return MOSHI_EXIT_OK;
+	char *cargv[] = { "client", "127.0.0.1", port, NULL };
+	return roles_client_main(3, cargv);
+}
+
 int roles_kill_main(int argc, char **argv)
 {
-	char dir[80], err[200];
+	char dir[80];
 	bool detached = false;
 	int i = common_options("kill", argc, argv, &detached);
 	if (i < 0)
@@ -176,10 +271,8 @@ int roles_kill_main(int argc, char **argv)
 		fprintf(stderr, "usage: moshi kill [--local] ID...  |  moshi kill --detached\n");
 		return MOSHI_EXIT_USAGE;
 	}
-	if (sessions_dir(dir, sizeof dir, err, sizeof err) < 0) {
-		fprintf(stderr, "moshi kill: %s\n", err);
+	if (role_dir("kill", dir, sizeof dir) < 0)
 		return MOSHI_EXIT_ERROR;
-	}
 	int failed = 0;
 	if (detached) {
 		struct detached_ids d = { .n = 0 };

@@ -15,6 +15,7 @@
 #define MOSHI_EXIT_SSH 3        /* ssh failed, or started no server */
 #define MOSHI_EXIT_NO_CONTACT 4 /* nothing ever came from the server */
 #define MOSHI_EXIT_SERVER_GONE 5 /* contact was lost, and the user quit */
+#define MOSHI_EXIT_TAKEN 6      /* moshi attach gave the session to another client */
 
 /* Printed by --version, and by roles that report their own version. */
 void roles_print_version(const char *prog);
@@ -31,9 +32,10 @@ long roles_env_count(const char *name);
 int roles_server_main(int argc, char **argv);
 int roles_client_main(int argc, char **argv);
 int roles_connect_main(int argc, char **argv);
-/* moshi ls and moshi kill: this user's sessions here (roles/manage.c). */
+/* moshi ls, kill and attach: this user's sessions here (roles/manage.c). */
 int roles_ls_main(int argc, char **argv);
 int roles_kill_main(int argc, char **argv);
+int roles_attach_main(int argc, char **argv);
 /* ssh's ProxyCommand for connect (roles/proxy.c): not listed in --help. */
 int roles_proxy_main(int argc, char **argv);
 

@@ -51,6 +51,9 @@
  * ack_soon): the history moves at that many lines a round trip, and a
  * state's diff stays a few datagrams. */
 #define HISTORY_LINES_DEFAULT 10000
+/* An attach tells the old client the session is taken for at most this
+ * long (it may be gone: a dead laptop never answers). */
+#define ATTACH_TELL_MS 300
 #define HISTORY_BUDGET 1024
 #define HISTORY_BUDGET_BYTES 6000 /* of lines rendered: five datagrams */
 
@@ -747,6 +750,53 @@ static const char *session_end_reason(struct session *s, uint64_t now)
 	return why;
 }
 
+/* A new client takes the session over (moshi attach, from `from`): the
+ * old client, if there is one, is told, briefly; the new one gets a fresh
+ * key through conn, which is closed; the old key is wiped, and the
+ * transport starts again from the blank state both ends begin with, so
+ * that the new client gets the whole screen and the history kept. */
+static int session_attach(struct session *s, int conn, const char *from)
+{
+	struct crypto_key key;
+	char keytext[CRYPTO_KEY_B64_LEN + 1], line[128], reason[SSP_REASON_MAX + 1], when[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (ssp_conn_has_remote(s->conn)) {
+		strftime(when, sizeof when, "%H:%M:%S", localtime_r(&now, &tm));
+		snprintf(reason, sizeof reason, "the session was taken over from %s at %s",
+		         from, when);
+		ssp_transport_set_reason(s->t, reason);
+		ssp_transport_shutdown(s->t, ATTACH_TELL_MS);
+	}
+	struct ssp_transport *t = NULL;
+	if (crypto_key_generate(&key) != CRYPTO_OK ||
+	    ssp_conn_rekey(s->conn, &key) != SSP_OK ||
+	    (t = ssp_transport_new(s->conn, true, &sync_termstate_ops, sync_termstate_new(80, 24),
+	                           &sync_userstream_ops, sync_userstream_new())) == NULL) {
+		crypto_wipe(&key, sizeof key);
+		close(conn);
+		return -1;
+	}
+	crypto_key_encode(&key, keytext);
+	crypto_wipe(&key, sizeof key);
+	int n = snprintf(line, sizeof line, "MOSHI CONNECT %d %s\n", ssp_conn_port(s->conn),
+	                 keytext);
+	roles_write_all(conn, line, (size_t)n);
+	crypto_wipe(keytext, sizeof keytext);
+	crypto_wipe(line, sizeof line);
+	close(conn);
+	logf_(s->o->verbose, "attached from %s", from);
+	ssp_transport_release(s->t);
+	s->t = t;
+	s->consumed = s->input_bytes = s->ack = 0;
+	s->applied.n = 0;
+	s->hist_published = s->clears_published = 0;
+	s->reach.from = UINT64_MAX;
+	s->changed = true;
+	return 0;
+}
+
 /* What moshi ls shows of this session. */
 static void session_info(const struct session *s, uint64_t now, struct sessions_info *i)
 {
@@ -760,6 +810,7 @@ static void session_info(const struct session *s, uint64_t now, struct sessions_
 		ssp_conn_remote_str(s->conn, i->client, sizeof i->client);
 	}
 	i->reap_s = s->lim.net >= 0 ? s->lim.net : -1;
+	i->forged = (long long)ssp_conn_stats(s->conn)->dropped_forged;
 	size_t n = 0;
 	for (char **a = s->o->command; a != NULL && *a != NULL && n + 2 < sizeof i->command; a++)
 		n += (size_t)snprintf(i->command + n, sizeof i->command - n, "%s%s",
@@ -792,9 +843,15 @@ static const char *session_step(struct session *s)
 	now = ssp_now_ms();
 	if (fds[2].revents & POLLIN) {
 		struct sessions_info info;
+		char from[64];
+		int conn = -1;
 		session_info(s, now, &info);
-		if (sessions_serve(&s->ctl, &info))
+		enum sessions_req r = sessions_serve(&s->ctl, &info, &conn, from, sizeof from);
+		if (r == SESSIONS_KILL)
 			return killed;
+		if (r == SESSIONS_ATTACH && session_attach(s, conn, from) < 0)
+			return "an attach failed";
+		now = ssp_now_ms();
 	}
 	if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
 		session_read_pty(s, now);

@@ -106,19 +106,20 @@ static void put_info(char *out, size_t n, const struct sessions_info *i)
 {
 	snprintf(out, n,
 	         "id %s\npid %ld\ncreated %lld\ncontact %lld\nnow %lld\nreap %lld\n"
-	         "client %s\ncommand %s\ntitle %s\n",
-	         i->id, i->pid, i->created, i->contact, i->now, i->reap_s,
+	         "forged %lld\nclient %s\ncommand %s\ntitle %s\n",
+	         i->id, i->pid, i->created, i->contact, i->now, i->reap_s, i->forged,
 	         i->client[0] ? i->client : "-", i->command, i->title);
 }
 
-bool sessions_serve(struct sessions_srv *s, const struct sessions_info *info)
+enum sessions_req sessions_serve(struct sessions_srv *s, const struct sessions_info *info,
+                                 int *conn, char *from, size_t fromn)
 {
 	int c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
 	if (c < 0)
-		return false;
-	char req[16];
+		return SESSIONS_NONE;
+	char req[96];
 	size_t got = 0;
-	bool kill = false;
+	enum sessions_req kind = SESSIONS_NONE;
 	struct pollfd p = { c, POLLIN, 0 };
 	if (peer_is_me(c)) {
 		while (got < sizeof req - 1 && memchr(req, '\n', got) == NULL &&
@@ -134,12 +135,19 @@ bool sessions_serve(struct sessions_srv *s, const struct sessions_info *info)
 			put_info(out, sizeof out, info);
 			roles_write_all(c, out, strlen(out));
 		} else if (strcmp(req, "kill\n") == 0) {
-			kill = true;
+			kind = SESSIONS_KILL;
 			roles_write_all(c, "ok\n", 3);
+		} else if (strncmp(req, "attach ", 7) == 0 && got > 8 && req[got - 1] == '\n') {
+			size_t n = got - 8 < fromn - 1 ? got - 8 : fromn - 1;
+			for (size_t i = 0; i < n; i++)
+				from[i] = req[7 + i] >= 0x20 && req[7 + i] < 0x7f ? req[7 + i] : '?';
+			from[n] = '\0';
+			*conn = c;
+			return SESSIONS_ATTACH;
 		}
 	}
 	close(c);
-	return kill;
+	return kind;
 }
 
 void sessions_close(struct sessions_srv *s)
@@ -219,6 +227,7 @@ int sessions_parse_info(const char *text, struct sessions_info *i)
 	if (field(text, "id", i->id, sizeof i->id) < 0 || number(text, "pid", &pid) < 0 ||
 	    number(text, "created", &i->created) < 0 || number(text, "contact", &i->contact) < 0 ||
 	    number(text, "now", &i->now) < 0 || number(text, "reap", &i->reap_s) < 0 ||
+	    number(text, "forged", &i->forged) < 0 ||
 	    field(text, "client", i->client, sizeof i->client) < 0 ||
 	    field(text, "command", i->command, sizeof i->command) < 0 ||
 	    field(text, "title", i->title, sizeof i->title) < 0)

@@ -25,6 +25,7 @@ struct sessions_info {
 	long pid;
 	long long created, contact, now;
 	long long reap_s;
+	long long forged;         /* datagrams dropped as forged (an old key's) */
 	char client[80];          /* the address last heard from, or "" */
 	char command[160];
 	char title[160];
@@ -43,9 +44,14 @@ struct sessions_srv {
 	char path[108];
 };
 int sessions_listen(struct sessions_srv *s, char *err, size_t errn);
-/* Answer one request (call when fd is readable): "info" gets info; true
- * when the request was "kill". Never blocks for long. */
-bool sessions_serve(struct sessions_srv *s, const struct sessions_info *info);
+/* Answer one request (call when fd is readable): "info" gets info and
+ * SESSIONS_NONE; "kill" gets "ok" and SESSIONS_KILL; "attach FROM" gets
+ * SESSIONS_ATTACH with the connection left open in *conn for the
+ * caller's answer, and FROM (where the new client is, printable text) in
+ * from. Never blocks for long. */
+enum sessions_req { SESSIONS_NONE, SESSIONS_KILL, SESSIONS_ATTACH };
+enum sessions_req sessions_serve(struct sessions_srv *s, const struct sessions_info *info,
+                                 int *conn, char *from, size_t fromn);
 /* Stop listening and remove the socket. */
 void sessions_close(struct sessions_srv *s);
 

@@ -172,6 +172,24 @@ static int conn_new(struct ssp_conn **out, const struct crypto_key *key,
 	return SSP_OK;
 }
 
+int ssp_conn_rekey(struct ssp_conn *c, const struct crypto_key *key)
+{
+	struct crypto_session *fresh;
+	if (crypto_session_new(&fresh, key, c->server ? CRYPTO_TO_CLIENT
+	                                              : CRYPTO_TO_SERVER) != CRYPTO_OK)
+		return SSP_ENOMEM;
+	crypto_session_free(c->crypto); /* wipes the old key */
+	c->crypto = fresh;
+	memset(&c->replay, 0, sizeof c->replay);
+	memset(&c->remote, 0, sizeof c->remote);
+	c->remote_len = 0;
+	c->has_remote = false;
+	c->have_saved_ts = false;
+	ssp_rtt_init(&c->rtt);
+	c->last_heard = UINT64_MAX;
+	return SSP_OK;
+}
+
 void ssp_conn_free(struct ssp_conn *c)
 {
 	if (c == NULL)

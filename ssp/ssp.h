@@ -215,6 +215,10 @@ int ssp_conn_server(struct ssp_conn **out, const struct crypto_key *key,
 int ssp_conn_client(struct ssp_conn **out, const struct crypto_key *key,
                     const char *host, const char *port, int family);
 void ssp_conn_free(struct ssp_conn *c);
+/* A server's new key (an attach): a fresh nonce space and replay window,
+ * the old key wiped, so that datagrams sealed with it are dropped as
+ * forged from now on; no client until one speaks with the new key. */
+int ssp_conn_rekey(struct ssp_conn *c, const struct crypto_key *key);
 
 int ssp_conn_fd(const struct ssp_conn *c);
 int ssp_conn_port(const struct ssp_conn *c);   /* local port */
@@ -364,6 +368,9 @@ struct ssp_transport *ssp_transport_new(struct ssp_conn *conn, bool server,
                                         const struct ssp_state_ops *remote_ops,
                                         void *remote_initial);
 void ssp_transport_free(struct ssp_transport *t);
+/* Free the transport but not its endpoint, which is returned (a server
+ * that starts a new transport on it for a new client). */
+struct ssp_conn *ssp_transport_release(struct ssp_transport *t);
 
 struct ssp_conn *ssp_transport_conn(struct ssp_transport *t);
 void *ssp_transport_local(struct ssp_transport *t);
@@ -433,6 +440,12 @@ void ssp_transport_run(struct ssp_transport *t, int ms,
 bool ssp_transport_shutdown(struct ssp_transport *t, int ms);
 /* The other side started its shutdown. */
 bool ssp_transport_remote_shutdown(const struct ssp_transport *t);
+/* A shutdown may say why, in up to SSP_REASON_MAX bytes of text (the
+ * shutdown instruction's diff): set before it starts; the other side's,
+ * with anything but printable ASCII as '?', or "" when it gave none. */
+#define SSP_REASON_MAX 200
+void ssp_transport_set_reason(struct ssp_transport *t, const char *reason);
+const char *ssp_transport_remote_reason(const struct ssp_transport *t);
 const struct ssp_transport_stats *ssp_transport_stats(const struct ssp_transport *t);
 
 #endif

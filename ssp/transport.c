@@ -28,6 +28,7 @@
 #include "ssp.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,8 @@ struct ssp_transport {
 	int shutdown_tries;
 	bool shutdown_acked;
 	bool remote_shutdown;
+	char reason[SSP_REASON_MAX + 1];        /* this side's shutdown's */
+	char remote_reason[SSP_REASON_MAX + 1]; /* the other side's */
 
 	struct ssp_writer diff, instr;
 	struct ssp_transport_stats stats;
@@ -138,8 +141,13 @@ struct ssp_transport *ssp_transport_new(struct ssp_conn *conn, bool server,
 
 void ssp_transport_free(struct ssp_transport *t)
 {
-	if (t == NULL)
-		return;
+	if (t != NULL)
+		ssp_conn_free(ssp_transport_release(t));
+}
+
+struct ssp_conn *ssp_transport_release(struct ssp_transport *t)
+{
+	struct ssp_conn *conn = t->conn;
 	for (int i = 0; i < t->nsent; i++)
 		t->lops->free(t->sent[i].state);
 	for (int i = 0; i < t->nrecv; i++)
@@ -150,8 +158,8 @@ void ssp_transport_free(struct ssp_transport *t)
 	ssp_reassembly_free(t->ra);
 	ssp_writer_free(&t->diff);
 	ssp_writer_free(&t->instr);
-	ssp_conn_free(t->conn);
 	free(t);
+	return conn;
 }
 
 struct ssp_conn *ssp_transport_conn(struct ssp_transport *t) { return t->conn; }
@@ -166,6 +174,12 @@ uint64_t ssp_transport_remote_num(const struct ssp_transport *t)
 }
 bool ssp_transport_shutdown_acked(const struct ssp_transport *t) { return t->shutdown_acked; }
 bool ssp_transport_remote_shutdown(const struct ssp_transport *t) { return t->remote_shutdown; }
+const char *ssp_transport_remote_reason(const struct ssp_transport *t) { return t->remote_reason; }
+
+void ssp_transport_set_reason(struct ssp_transport *t, const char *reason)
+{
+	snprintf(t->reason, sizeof t->reason, "%s", reason);
+}
 const void *ssp_transport_acked(const struct ssp_transport *t) { return t->sent[0].state; }
 int ssp_transport_unacked(const struct ssp_transport *t) { return t->nsent - 1; }
 const void *ssp_transport_last_sent(const struct ssp_transport *t)
@@ -447,6 +461,8 @@ static int send_instruction(struct ssp_transport *t, uint64_t now, int base,
 		rc = t->lops->diff(t->sent[base].state, to, &t->diff);
 		if (rc != SSP_OK)
 			return rc;
+	} else if (new_num == SSP_SHUTDOWN_NUM) {
+		ssp_put_bytes(&t->diff, t->reason, strlen(t->reason));
 	}
 	/* 0..16 bytes of chaff hide the exact length of small diffs. */
 	if (crypto_random(&chaff, 1) != CRYPTO_OK)
@@ -781,8 +797,14 @@ static int process_instruction(struct ssp_transport *t, const uint8_t *data,
 	process_ack(t, in.ack_num);
 	t->ack_heard = now;
 	if (in.new_num == SSP_SHUTDOWN_NUM) {
-		if (!t->remote_shutdown)
+		if (!t->remote_shutdown) {
 			t->ack_due = now; /* acknowledge at once */
+			size_t n = in.diff_len < SSP_REASON_MAX ? in.diff_len : SSP_REASON_MAX;
+			for (size_t i = 0; i < n; i++) /* text, whatever came */
+				t->remote_reason[i] = in.diff[i] >= 0x20 && in.diff[i] < 0x7f ?
+				                      (char)in.diff[i] : '?';
+			t->remote_reason[n] = '\0';
+		}
 		t->remote_shutdown = true;
 		return 0;
 	}

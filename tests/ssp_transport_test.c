@@ -612,6 +612,23 @@ TEST(a_shutdown_tried_out_asks_for_no_wakeup)
 	pair_close(&p);
 }
 
+/* A shutdown that says why: the other side reads the reason, as text,
+ * anything unprintable shown as '?'. */
+TEST(a_shutdown_carries_its_reason)
+{
+	struct pair p = { 0 };
+	REQUIRE(pair_open(&p));
+	REQUIRE(type_a(&p));
+	CHECK_EQ_STR(ssp_transport_remote_reason(p.cli), "");
+	ssp_transport_set_reason(p.srv, "taken over from 192.0.2.7\n at 10:00");
+	ssp_transport_start_shutdown(p.srv);
+	pump(&p, 100);
+	CHECK(ssp_transport_remote_shutdown(p.cli));
+	CHECK_EQ_STR(ssp_transport_remote_reason(p.cli), "taken over from 192.0.2.7? at 10:00");
+	CHECK(ssp_transport_shutdown_acked(p.srv));
+	pair_close(&p);
+}
+
 /* A state with new history lines is acknowledged as soon as a key is
  * (the server sends more history only then), a screen alone after
  * SSP_ACK_DELAY_MS. */
@@ -647,6 +664,7 @@ TEST(new_history_is_acknowledged_soon)
 
 static const struct test tests[] = {
 	TEST_ENTRY(new_history_is_acknowledged_soon),
+	TEST_ENTRY(a_shutdown_carries_its_reason),
 	TEST_ENTRY(keystrokes_echo_and_shutdown),
 	TEST_ENTRY(a_lost_keystroke_does_not_stall_steady_typing),
 	TEST_ENTRY(a_lost_hop_is_resent_alone_and_the_next_waits_for_it),

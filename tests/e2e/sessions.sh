@@ -122,3 +122,86 @@ if grep -q '^no sessions$' "$TMP/ls" && [ -z "$(session_ids)" ]; then
 else
 	fail stale_socket_cleared "$(cat "$TMP/ls"); left: $(session_ids)"
 fi
+
+# moshi attach. A session with a client: attached by ID from a second
+# terminal, the first client is told and exits 6 with a line saying so,
+# the new one shows the screen at its own size, and typing works.
+tmux -L "$sock" kill-server 2>/dev/null
+hand_session -- bash --norc --noprofile
+ida=$(ls -t "$dir" | head -n 1)
+oldkey=$key
+tmux -L "$sock" send-keys -t s 'echo before-attach' Enter
+wait_screen '^before-attach$' 50
+tmux -L "$sock" new-session -d -s taker -x 100 -y 30 \
+	"XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR' '$MOSHI' attach $ida; echo EXIT=\$?; sleep 60"
+bscreen() { tmux -L "$sock" capture-pane -t taker -p; }
+for i in $(seq 1 50); do bscreen | grep -q '^before-attach$' && break; sleep 0.1; done
+if wait_screen 'EXIT=6' 50 && screen | grep -q 'taken over from this machine at [0-9:]*$'; then
+	pass old_client_told_and_exits_6
+else
+	fail old_client_told_and_exits_6 "$(shown)"
+fi
+tmux -L "$sock" send-keys -t taker 'echo cols $COLUMNS' Enter
+for i in $(seq 1 50); do bscreen | grep -q '^cols 100$' && break; sleep 0.1; done
+if bscreen | grep -q '^before-attach$' && bscreen | grep -q '^cols 100$'; then
+	pass attach_shows_screen_and_types
+else
+	fail attach_shows_screen_and_types "$(bscreen | grep -v '^$' | tail -4 | tr '\n' '|')"
+fi
+
+# The old key is worthless: a client that still has it gets nothing, and
+# its datagrams are counted as forged.
+forged() { "$MOSHI" ls > /dev/null; python3 - "$dir/$ida" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"info\n")
+d = b""
+while True:
+    b = s.recv(4096)
+    if not b: break
+    d += b
+print([l.split()[1] for l in d.decode().splitlines() if l.startswith("forged ")][0])
+PY
+}
+f0=$(forged)
+tmux -L "$sock" new-session -d -s stale -x 80 -y 24 \
+	"MOSHI_KEY=$oldkey '$MOSHI' client 127.0.0.1 $port; sleep 60"
+tmux -L "$sock" send-keys -t stale 'echo with-old-key' Enter
+sleep 2
+f1=$(forged)
+if [ "${f1:-0}" -gt "${f0:-0}" ] && ! bscreen | grep -q 'with-old-key'; then
+	pass old_key_rejected_and_counted
+else
+	fail old_key_rejected_and_counted "forged $f0 -> $f1; b: $(bscreen | grep -v '^$' | tail -3 | tr '\n' '|') o: $(tmux -L "$sock" capture-pane -t stale -p | grep -v '^$' | tail -3 | tr '\n' '|') sessions: $(tmux -L "$sock" ls | tr '\n' '|')"
+fi
+tmux -L "$sock" kill-session -t stale
+
+# Without an ID: the only detached session; with none, or with several, a
+# clear message and the list.
+expect attach_none_detached 1 'no detached session here' "$MOSHI" attach
+expect attach_bad_id 2 'is not a session ID' "$MOSHI" attach xyz
+
+# Kill and attach, 100 times: the server keeps the same descriptors, and
+# nothing else is left (no client, no extra socket).
+fds0=$(ls /proc/"$spid"/fd | wc -l)
+tmux -L "$sock" kill-session -t taker
+for n in $(seq 1 100); do
+	tmux -L "$sock" new-session -d -s "c$n" -x 80 -y 24 \
+		"XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR' exec '$MOSHI' attach $ida"
+	c=""
+	for i in $(seq 1 50); do
+		c=$(pgrep -f "^$MOSHI attach $ida") && break
+		sleep 0.02
+	done
+	sleep 0.1
+	kill -9 $c 2>/dev/null
+	tmux -L "$sock" kill-session -t "c$n" 2>/dev/null
+done
+sleep 0.5
+fds1=$(ls /proc/"$spid"/fd 2>/dev/null | wc -l)
+if kill -0 "$spid" 2>/dev/null && [ "$fds1" -eq "$fds0" ] && ! pgrep -f "$MOSHI attach" > /dev/null &&
+   [ "$(session_ids | wc -l)" -eq 1 ]; then
+	pass hundred_attach_kill_cycles_leave_nothing
+else
+	fail hundred_attach_kill_cycles_leave_nothing "server $(kill -0 "$spid" 2>&1 && echo alive), fds $fds0 -> $fds1, clients $(pgrep -fc "$MOSHI attach"), sockets $(session_ids | tr '\n' ' ')"
+fi
+"$MOSHI" kill "$ida"
