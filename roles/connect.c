@@ -24,6 +24,7 @@
 #include "../ssp/ssp.h"
 #include "addr.h"
 #include "predict.h"
+#include "sessions.h"
 
 /* Once the remote has said anything (ssh has done its work: host key,
  * password, 2FA), the server must be up within this. Before that, ssh
@@ -41,6 +42,7 @@ enum remote_ip { REMOTE_IP_PROXY, REMOTE_IP_LOCAL, REMOTE_IP_REMOTE };
 
 struct connect_opts {
 	bool local, no_init, alt_screen, upload, predict_set, verbose;
+	bool attach;  /* moshi attach HOST [ID]: command is the ID, if any */
 	const char *ssh, *server, *client, *port, *predict, *bind_server;
 	enum addr_family family;
 	enum remote_ip remote_ip;
@@ -466,7 +468,7 @@ static const char boot_script[] =
 	"     chmod 755 \"$t\" && ok \"$t\" && mv -f \"$t\" \"$b\"; then :\n"
 	"  else rm -f \"$t\"; echo 'MOSHI UPLOAD-FAILED'; exit 1; fi\n"
 	"fi\n"
-	"exec \"$b\" server new %s\n";
+	"exec \"$b\" %s\n";
 
 /* Append fmt to buf at *r, never past cap. */
 static void append(char *buf, size_t cap, size_t *r, const char *fmt, ...)
@@ -700,7 +702,20 @@ static void named_server(char *out, size_t cap, const char *server, const char *
 	snprintf(out, cap, "echo 'MOSHI BOOT'; %s %s %s", server, verb, sargs);
 }
 
-int roles_connect_main(int argc, char **argv)
+/* What the remote moshi runs: "server new ARGS", or for an attach
+ * "attach --print [ID]". */
+static void remote_role(char *out, size_t cap, const struct connect_opts *o)
+{
+	if (!o->attach) {
+		int k = snprintf(out, cap, "server new ");
+		server_args(out + k, cap - (size_t)k, o);
+		return;
+	}
+	snprintf(out, cap, "attach --print%s%s", o->command ? " " : "",
+	         o->command ? o->command[0] : "");
+}
+
+static int connect_main(int argc, char **argv, bool attach)
 {
 	struct connect_opts o;
 	static struct boot b;
@@ -717,6 +732,12 @@ int roles_connect_main(int argc, char **argv)
 	rc = parse_connect(argc, argv, &o);
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
+	o.attach = attach;
+	if (attach && (o.local || (o.command && (o.command[1] || !sessions_is_id(o.command[0]))))) {
+		fprintf(stderr, "usage: moshi attach [options] [user@]host [ID] (an ID is eight "
+		        "hex digits, as moshi ls shows)\n");
+		return MOSHI_EXIT_USAGE;
+	}
 
 	if (o.local) {
 		static char self[4096];
@@ -748,9 +769,14 @@ int roles_connect_main(int argc, char **argv)
 		static char runssh[4096], proxyopt[20000];
 		host = o.host;
 		what = o.ssh;
-		server_args(sargs, sizeof sargs, &o);
-		if (o.server != NULL) {
+		remote_role(sargs, sizeof sargs, &o);
+		if (o.server != NULL && o.attach) {
+			/* The moshi the user named, its first word. */
+			snprintf(script, sizeof script, "echo 'MOSHI BOOT'; %.*s %s",
+			         (int)strcspn(o.server, " "), o.server, sargs);
+		} else if (o.server != NULL) {
 			/* The user named the server: no lookup, no upload. */
+			server_args(sargs, sizeof sargs, &o);
 			named_server(script, sizeof script, o.server, sargs);
 		} else {
 			struct stat st;
@@ -827,4 +853,14 @@ int roles_connect_main(int argc, char **argv)
 	crypto_wipe(b.key, sizeof b.key);
 	crypto_wipe(b.seen, sizeof b.seen);
 	return run_client_role(&o, ip, b.port);
+}
+
+int roles_connect_main(int argc, char **argv)
+{
+	return connect_main(argc, argv, false);
+}
+
+int roles_connect_attach_main(int argc, char **argv)
+{
+	return connect_main(argc, argv, true);
 }

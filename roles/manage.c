@@ -206,24 +206,29 @@ static int only_detached(const char *dir, char *id)
 /* moshi attach [--local] [--print] [ID]: the session's server gets a new
  * key for this client, tells the one it had, and this process becomes
  * its client (with --print, it prints the server's MOSHI CONNECT line
- * instead, for a connect over ssh). */
+ * instead, for a connect over ssh). Anything else on the command line (a
+ * host, connect's options) makes it an attach over ssh. */
 int roles_attach_main(int argc, char **argv)
 {
+	for (int k = 1; k < argc; k++)
+		if (strcmp(argv[k], "--local") != 0 && strcmp(argv[k], "--print") != 0 &&
+		    !sessions_is_id(argv[k]) && strcmp(argv[k], "--help") != 0)
+			return roles_connect_attach_main(argc, argv);
 	char dir[80], id[SESSIONS_ID_LEN + 1], path[160], from[64], req[96];
 	char answer[160], port[16], key[64];
 	bool print = false;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--print") == 0)
+		if (strcmp(argv[i], "--print") == 0) {
 			print = true;
-		else if (strcmp(argv[i], "--local") != 0) {
-			fprintf(stderr, "moshi attach: unknown option %s\n", argv[i]);
-			return MOSHI_EXIT_USAGE;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			printf("usage: moshi attach [--local] [ID]\n"
+			       "       moshi attach [connect's options] [user@]host [ID]\n");
+			return MOSHI_EXIT_OK;
 		}
 	}
 	if (argc - i > 1) {
-		fprintf(stderr, "moshi attach: another host's sessions are not reached yet; "
-		        "usage: moshi attach [--local] [ID]\n");
+		fprintf(stderr, "usage: moshi attach [--local] [ID]\n");
 		return MOSHI_EXIT_USAGE;
 	}
 	if (role_dir("attach", dir, sizeof dir) < 0)

@@ -36,6 +36,9 @@ int roles_connect_main(int argc, char **argv);
 int roles_ls_main(int argc, char **argv);
 int roles_kill_main(int argc, char **argv);
 int roles_attach_main(int argc, char **argv);
+/* moshi attach HOST [ID]: connect's ssh bootstrap, running the remote
+ * moshi's attach instead of a new server (roles/connect.c). */
+int roles_connect_attach_main(int argc, char **argv);
 /* ssh's ProxyCommand for connect (roles/proxy.c): not listed in --help. */
 int roles_proxy_main(int argc, char **argv);
 

@@ -178,7 +178,7 @@ tmux -L "$sock" kill-session -t stale
 # Without an ID: the only detached session; with none, or with several, a
 # clear message and the list.
 expect attach_none_detached 1 'no detached session here' "$MOSHI" attach
-expect attach_bad_id 2 'is not a session ID' "$MOSHI" attach xyz
+expect attach_bad_id 2 'usage: moshi attach' "$MOSHI" attach --local xyz
 
 # Kill and attach, 100 times: the server keeps the same descriptors, and
 # nothing else is left (no client, no extra socket).
@@ -205,3 +205,38 @@ else
 	fail hundred_attach_kill_cycles_leave_nothing "server $(kill -0 "$spid" 2>&1 && echo alive), fds $fds0 -> $fds1, clients $(pgrep -fc "$MOSHI attach"), sockets $(session_ids | tr '\n' ' ')"
 fi
 "$MOSHI" kill "$ida"
+
+# Over ssh: a session started by moshi connect through a real sshd is
+# taken over by moshi attach HOST ID from another terminal; the first
+# client names the ssh client's address.
+sshd=$(command -v sshd || echo /usr/sbin/sshd)
+if [ "$(id -u)" != 0 ] || [ ! -x "$sshd" ] || ! command -v ssh > /dev/null; then
+	skip attach_over_ssh "needs root, sshd and ssh"
+	exit 0
+fi
+sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sshd_setup "$sport" 127.0.0.1
+echo "SetEnv XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" >> "$TMP/sshd_config"
+"$sshd" -f "$TMP/sshd_config" -E "$TMP/sshd.log" || { fail sshd_starts "$(cat "$TMP/sshd.log")"; exit 0; }
+CLEANUP="$CLEANUP; kill \$(cat '$TMP/sshd.pid') 2>/dev/null"
+sshcmd="ssh -p $sport -i $TMP/userkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes"
+tmux -L "$sock" new-session -d -s first -x 80 -y 24 \
+	"'$MOSHI' connect --ssh='$sshcmd' --server='$MOSHI server' $(id -un)@127.0.0.1 -- env $mark PS1='rem\$ ' bash --norc --noprofile; echo EXIT=\$?; sleep 60"
+pane() { tmux -L "$sock" capture-pane -t "$1" -p; }
+for i in $(seq 1 100); do pane first | grep -q '^rem\$' && break; sleep 0.1; done
+tmux -L "$sock" send-keys -t first 'echo remote-before' Enter
+ids=$(ls -t "$dir" | head -n 1)
+sleep 0.5
+tmux -L "$sock" new-session -d -s second -x 90 -y 24 \
+	"'$MOSHI' attach --ssh='$sshcmd' --server='$MOSHI server' $(id -un)@127.0.0.1 $ids; echo EXIT=\$?; sleep 60"
+for i in $(seq 1 100); do pane second | grep -q '^remote-before$' && break; sleep 0.1; done
+for i in $(seq 1 50); do pane first | grep -q 'EXIT=6' && break; sleep 0.1; done
+tmux -L "$sock" send-keys -t second 'echo cols $COLUMNS' Enter
+for i in $(seq 1 50); do pane second | grep -q '^cols 90$' && break; sleep 0.1; done
+if pane second | grep -q '^remote-before$' && pane second | grep -q '^cols 90$' &&
+   pane first | grep -q 'taken over from 127\.0\.0\.1 at ' && pane first | grep -q 'EXIT=6'; then
+	pass attach_over_ssh
+else
+	fail attach_over_ssh "first: $(pane first | grep -v '^$' | tail -3 | tr '\n' '|') second: $(pane second | grep -v '^$' | tail -3 | tr '\n' '|')"
+fi
+tmux -L "$sock" send-keys -t second 'exit' Enter
