@@ -30,10 +30,10 @@ _moshi_hosts()
 _moshi()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local roles="connect server serve client ls kill"
+	local roles="connect server serve client ls kill attach"
 	local opts="--local --ssh= --server= --client= --port= --predict= --family=
 		--bind-server= --experimental-remote-ip= --no-upload --no-ssh-pty --no-init
-		--alternate-screen
+		--alternate-screen --reap=
 		-4 -6 -a -n -v -p --help --version"
 	COMPREPLY=()
 	case "$cur" in

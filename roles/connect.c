@@ -43,6 +43,7 @@ enum remote_ip { REMOTE_IP_PROXY, REMOTE_IP_LOCAL, REMOTE_IP_REMOTE };
 struct connect_opts {
 	bool local, no_init, alt_screen, upload, predict_set, verbose;
 	bool attach;  /* moshi attach HOST [ID]: command is the ID, if any */
+	const char *reap; /* --reap: the server's -r */
 	const char *ssh, *server, *client, *port, *predict, *bind_server;
 	enum addr_family family;
 	enum remote_ip remote_ip;
@@ -66,6 +67,8 @@ static void connect_usage(FILE *f)
 	"  --experimental-remote-ip=proxy|local|remote   how to find the address to\n"
 	"                         dial (default proxy: the one ssh connected to)\n"
 	"  --bind-server=ssh|any|IP   where the server listens\n"
+	"  --reap=SECONDS         end the session after that long without a client\n"
+	"                         (default a week; 0: never)\n"
 	"  --no-upload            never copy this moshi to the host (by default it is\n"
 	"                         uploaded to ~/.cache/moshi/ when the host lacks it)\n"
 	"  -v                     say which address is dialled, and why\n"
@@ -130,6 +133,12 @@ static int connect_option(int argc, char **argv, int *i, struct connect_opts *o)
 		if (addr_family_parse(v, &o->family) != 0)
 			return bad_value("--family", v,
 			                 "inet, inet6, auto, all, prefer-inet or prefer-inet6");
+	} else if ((v = opt_value(a, "--reap", i, argc, argv))) {
+		char *end;
+		long r = strtol(v, &end, 10);
+		if (end == v || *end != '\0' || r < 0)
+			return bad_value("--reap", v, "seconds without a client (0: never)");
+		o->reap = v;
 	} else if ((v = opt_value(a, "--bind-server", i, argc, argv))) {
 		unsigned char ip[16];
 		if (strcmp(v, "ssh") != 0 && strcmp(v, "any") != 0 &&
@@ -502,6 +511,8 @@ static void server_args(char *out, size_t cap, const struct connect_opts *o)
 		shell_quote(q, sizeof q, o->port);
 		append(out, cap, &r, " -p %s", q);
 	}
+	if (o->reap)
+		append(out, cap, &r, " -r %s", o->reap);
 	if (o->command) {
 		append(out, cap, &r, " --");
 		for (int i = 0; o->command[i]; i++) {
@@ -756,6 +767,10 @@ static int connect_main(int argc, char **argv, bool attach)
 		if (o.port) {
 			args[na++] = "-p";
 			args[na++] = (char *)o.port;
+		}
+		if (o.reap) {
+			args[na++] = "-r";
+			args[na++] = (char *)o.reap;
 		}
 		if (o.command) {
 			args[na++] = "--";

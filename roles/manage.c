@@ -60,7 +60,7 @@ static void ago(long long s, char *out, size_t n)
 
 static bool attached(const struct sessions_info *i)
 {
-	return i->contact > 0 && i->now - i->contact < SESSIONS_ATTACHED_S;
+	return i->client[0] && i->contact > 0 && i->now - i->contact < SESSIONS_ATTACHED_S;
 }
 
 static void print_session(const struct sessions_info *i)
@@ -73,8 +73,11 @@ static void print_session(const struct sessions_info *i)
 		snprintf(state, sizeof state, "detached, no client yet");
 	} else {
 		ago(i->now - i->contact, t, sizeof t);
-		snprintf(state, sizeof state, "%s %s, %s ago",
-		         attached(i) ? "attached from" : "detached, last", i->client, t);
+		if (attached(i) && i->client[0])
+			snprintf(state, sizeof state, "attached from %s, %s ago", i->client, t);
+		else
+			snprintf(state, sizeof state, "detached, last contact %s ago%s%s", t,
+			         i->client[0] ? " from " : "", i->client);
 	}
 	char r[24];
 	if (i->reap_s < 0) {

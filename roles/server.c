@@ -54,6 +54,9 @@
 /* An attach tells the old client the session is taken for at most this
  * long (it may be gone: a dead laptop never answers). */
 #define ATTACH_TELL_MS 300
+/* A server with no client this long ends (moshi ls shows when): a week,
+ * unless -r or MOSHI_SERVER_NETWORK_TMOUT says otherwise. */
+#define REAP_DEFAULT_S (7L * 24 * 3600)
 #define HISTORY_BUDGET 1024
 #define HISTORY_BUDGET_BYTES 6000 /* of lines rendered: five datagrams */
 
@@ -64,6 +67,7 @@ struct server_opts {
 	int colors;
 	char *setenv[MAX_SETENV + 1];
 	int nsetenv;
+	long reap;               /* -r: seconds without a client, 0 never, -1 unset */
 	char **command;
 };
 
@@ -82,7 +86,7 @@ static void on_signal(int sig)
 static void server_usage(FILE *f)
 {
 	fprintf(f, "usage: moshi server new [-s] [-v] [-i IP] [-p PORT[:PORT2]] [-c COLORS]\n"
-	           "                        [-l NAME=VALUE]... [-- command...]\n"
+	           "                        [-r SECONDS] [-l NAME=VALUE]... [-- command...]\n"
 	           "       moshi serve [same options]\n");
 }
 
@@ -92,6 +96,7 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
 	o->port_lo = 60001;
 	o->port_hi = 60999;
 	o->colors = 256;
+	o->reap = -1;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -117,6 +122,14 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
 		} else if (strcmp(a, "-p") == 0 && v) {
 			if (roles_parse_ports(v, &o->port_lo, &o->port_hi) < 0) {
 				fprintf(stderr, "moshi server: bad port or range: %s\n", v);
+				return 2;
+			}
+			i++;
+		} else if (strcmp(a, "-r") == 0 && v) {
+			char *end;
+			o->reap = strtol(v, &end, 10);
+			if (end == v || *end != '\0' || o->reap < 0) {
+				fprintf(stderr, "moshi server: -r takes seconds (0: never), not %s\n", v);
 				return 2;
 			}
 			i++;
@@ -510,11 +523,12 @@ struct session {
 	 * printed, a state may hold lines up to `to`. */
 	struct { uint64_t from, to, total; } reach;
 	struct sessions_srv ctl; /* moshi ls and kill ask here */
+	bool attached;           /* moshi attach was here: no no-client minute */
 	long long created;       /* wall clock, seconds */
 };
 
 /* Two reasons decide how the session ends (session_finish). */
-static const char silent[] = "the client was silent for MOSHI_SERVER_NETWORK_TMOUT seconds";
+static const char silent[] = "no client for its reap time (-r, MOSHI_SERVER_NETWORK_TMOUT)";
 static const char exited[] = "the command exited";
 static const char killed[] = "moshi kill ended it";
 
@@ -544,7 +558,12 @@ static int session_start(struct session *s)
 		logf_(true, "out of memory");
 		return -1;
 	}
-	s->lim = (struct limits){ roles_env_count("MOSHI_SERVER_NETWORK_TMOUT"),
+	/* Reaped after -r, or MOSHI_SERVER_NETWORK_TMOUT, or REAP_DEFAULT_S
+	 * seconds without a client; 0 is never, as in mosh. */
+	long reap = o->reap >= 0 ? o->reap : roles_env_count("MOSHI_SERVER_NETWORK_TMOUT");
+	if (reap < 0)
+		reap = REAP_DEFAULT_S;
+	s->lim = (struct limits){ reap > 0 ? reap : -1,
 	                          roles_env_count("MOSHI_SERVER_SIGNAL_TMOUT"),
 	                          roles_env_count("MOSHI_SERVER_FINAL_TMOUT") };
 	s->start = ssp_now_ms();
@@ -575,7 +594,8 @@ static int session_wait_ms(const struct session *s, uint64_t now)
 		wait = sleep_min(wait, sleep_until(s->last_output +
 		                                   quiet_ms(&s->applied, s->reads), now));
 	if (!ssp_conn_has_remote(s->conn))
-		wait = sleep_min(wait, sleep_until(s->start + NO_CLIENT_TIMEOUT_MS + 1, now));
+		wait = sleep_min(wait, s->attached ? -1 :
+		                 sleep_until(s->start + NO_CLIENT_TIMEOUT_MS + 1, now));
 	return sleep_min(wait, client_gone_in(&s->lim, ssp_conn_quiet_ms(s->conn, now)));
 }
 
@@ -738,7 +758,7 @@ static const char *session_end_reason(struct session *s, uint64_t now)
 	if (s->child_done && ssp_conn_has_remote(s->conn))
 		why = exited;
 	uint64_t quiet = ssp_conn_quiet_ms(s->conn, now);
-	if (!ssp_conn_has_remote(s->conn) && now - s->start > NO_CLIENT_TIMEOUT_MS)
+	if (!ssp_conn_has_remote(s->conn) && !s->attached && now - s->start > NO_CLIENT_TIMEOUT_MS)
 		why = "no client came within 60 seconds";
 	if (client_gone(&s->lim, quiet))
 		why = silent;
@@ -794,6 +814,7 @@ static int session_attach(struct session *s, int conn, const char *from)
 	s->hist_published = s->clears_published = 0;
 	s->reach.from = UINT64_MAX;
 	s->changed = true;
+	s->attached = true; /* a failed attach must not lose the session */
 	return 0;
 }
 
@@ -805,10 +826,11 @@ static void session_info(const struct session *s, uint64_t now, struct sessions_
 	i->pid = (long)getpid();
 	i->created = s->created;
 	i->now = (long long)time(NULL);
-	if (ssp_conn_has_remote(s->conn)) {
-		i->contact = i->now - (long long)(ssp_conn_quiet_ms(s->conn, now) / 1000);
+	uint64_t quiet = ssp_conn_quiet_ms(s->conn, now); /* since an attach, too */
+	if (quiet != UINT64_MAX)
+		i->contact = i->now - (long long)(quiet / 1000);
+	if (ssp_conn_has_remote(s->conn))
 		ssp_conn_remote_str(s->conn, i->client, sizeof i->client);
-	}
 	i->reap_s = s->lim.net >= 0 ? s->lim.net : -1;
 	i->forged = (long long)ssp_conn_stats(s->conn)->dropped_forged;
 	size_t n = 0;

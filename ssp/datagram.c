@@ -186,7 +186,7 @@ int ssp_conn_rekey(struct ssp_conn *c, const struct crypto_key *key)
 	c->has_remote = false;
 	c->have_saved_ts = false;
 	ssp_rtt_init(&c->rtt);
-	c->last_heard = UINT64_MAX;
+	c->last_heard = ssp_now_ms(); /* silence counts from here */
 	return SSP_OK;
 }
 

@@ -217,7 +217,8 @@ int ssp_conn_client(struct ssp_conn **out, const struct crypto_key *key,
 void ssp_conn_free(struct ssp_conn *c);
 /* A server's new key (an attach): a fresh nonce space and replay window,
  * the old key wiped, so that datagrams sealed with it are dropped as
- * forged from now on; no client until one speaks with the new key. */
+ * forged from now on; no client until one speaks with the new key, and
+ * its silence (ssp_conn_quiet_ms) counts from now. */
 int ssp_conn_rekey(struct ssp_conn *c, const struct crypto_key *key);
 
 int ssp_conn_fd(const struct ssp_conn *c);

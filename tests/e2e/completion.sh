@@ -32,7 +32,7 @@ check() { # NAME WANT WORDS...
 	got=$(complete_words "$@")
 	[ "$got" = "$want" ] && pass "$name" || fail "$name" "got '$got', want '$want'"
 }
-check roles_and_hosts "10.0.0.9 alpha beta-box client connect delta.example eps.example gamma kill ls serve server " moshi ""
+check roles_and_hosts "10.0.0.9 alpha attach beta-box client connect delta.example eps.example gamma kill ls serve server " moshi ""
 check role_prefix "serve server " moshi se
 check host_after_connect "10.0.0.9 alpha beta-box delta.example eps.example gamma " moshi connect ""
 check user_at_host "me@alpha " moshi me@al

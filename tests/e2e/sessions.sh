@@ -206,6 +206,25 @@ else
 fi
 "$MOSHI" kill "$ida"
 
+# Reaping: a session made by connect --local --reap=4 says so in moshi
+# ls; its client killed outright, the server ends after 4 s without it,
+# its program and socket with it. (The default is a week.)
+tmux -L "$sock" new-session -d -s reap -x 80 -y 24 \
+	"'$MOSHI' connect --local --reap=4 -- env $mark PS1='reap\$ ' bash --norc --noprofile"
+for i in $(seq 1 50); do tmux -L "$sock" capture-pane -t reap -p | grep -q '^reap\$' && break; sleep 0.1; done
+ls_out
+idr=$(grep 'reaped after 4 s idle' "$TMP/ls" | cut -c1-8)
+rpid=$(pgrep -f "server new .*-r 4 .*$mark")
+kill -9 $(pgrep -f "^$MOSHI connect --local --reap=4") 2>/dev/null
+alive_then=$(kill -0 "$rpid" 2>/dev/null && echo yes)
+for i in $(seq 1 150); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
+if [ -n "$idr" ] && [ "$alive_then" = yes ] && ! kill -0 "$rpid" 2>/dev/null && [ ! -e "$dir/$idr" ]; then
+	pass reaped_after_its_time
+else
+	fail reaped_after_its_time "id '$idr', server $rpid alive at the kill: $alive_then, now: $(kill -0 "$rpid" 2>/dev/null && echo alive); $(cat "$TMP/ls")"
+fi
+expect reap_bad_value 2 'reap takes seconds' "$MOSHI" connect --local --reap=soon
+
 # Over ssh: a session started by moshi connect through a real sshd is
 # taken over by moshi attach HOST ID from another terminal; the first
 # client names the ssh client's address.
