@@ -261,6 +261,7 @@ struct boot {
 	bool missing;           /* "MOSHI MISSING": no moshi, and --no-upload */
 	bool upload_failed;     /* "MOSHI UPLOAD-FAILED" */
 	bool uploaded;
+	char detached[160];     /* "MOSHI DETACHED ID...": the user's, there */
 	char seen[8192];
 	size_t n;
 };
@@ -303,6 +304,10 @@ static bool scan_boot(struct boot *b)
 		b->missing = true;
 	if (strstr(b->seen, "MOSHI UPLOAD-FAILED\n") != NULL)
 		b->upload_failed = true;
+	char *d = strstr(b->seen, "MOSHI DETACHED ");
+	if (d != NULL && strchr(d, '\n') != NULL)
+		snprintf(b->detached, sizeof b->detached, "%.*s", (int)strcspn(d + 15, "\r\n"),
+		         d + 15);
 	return c != NULL && strchr(c, '\n') != NULL &&
 	       sscanf(c, "MOSHI CONNECT %15s %63s", b->port, b->key) == 2;
 }
@@ -864,6 +869,10 @@ static int connect_main(int argc, char **argv, bool attach)
 		return MOSHI_EXIT_SSH;
 	if (o.verbose)
 		fprintf(stderr, "moshi: dialling %s port %s: %s\n", ip, b.port, via);
+	if (b.detached[0] && !o.attach)
+		fprintf(stderr, "moshi: detached sessions on %s: %s (moshi attach %s%sID takes "
+		        "one over)\n", o.local ? "this machine" : o.host, b.detached,
+		        o.local ? "" : o.host, o.local ? "" : " ");
 	setenv("MOSHI_KEY", b.key, 1);
 	crypto_wipe(b.key, sizeof b.key);
 	crypto_wipe(b.seen, sizeof b.seen);

@@ -4,7 +4,6 @@
  */
 #include "roles.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,11 +57,6 @@ static void ago(long long s, char *out, size_t n)
 		snprintf(out, n, "%lld d", s / 86400);
 }
 
-static bool attached(const struct sessions_info *i)
-{
-	return i->client[0] && i->contact > 0 && i->now - i->contact < SESSIONS_ATTACHED_S;
-}
-
 static void print_session(const struct sessions_info *i)
 {
 	char created[32], state[160], reap[48], t[24];
@@ -73,7 +67,7 @@ static void print_session(const struct sessions_info *i)
 		snprintf(state, sizeof state, "detached, no client yet");
 	} else {
 		ago(i->now - i->contact, t, sizeof t);
-		if (attached(i) && i->client[0])
+		if (sessions_attached(i) && i->client[0])
 			snprintf(state, sizeof state, "attached from %s, %s ago", i->client, t);
 		else
 			snprintf(state, sizeof state, "detached, last contact %s ago%s%s", t,
@@ -82,7 +76,7 @@ static void print_session(const struct sessions_info *i)
 	char r[24];
 	if (i->reap_s < 0) {
 		snprintf(reap, sizeof reap, "never reaped");
-	} else if (attached(i)) {
+	} else if (sessions_attached(i)) {
 		ago(i->reap_s, r, sizeof r);
 		snprintf(reap, sizeof reap, "reaped after %s idle", r);
 	} else {
@@ -91,36 +85,6 @@ static void print_session(const struct sessions_info *i)
 	}
 	printf("%s  %s  %-44s  %-22s  %s%s%s%s\n", i->id, created, state, reap, i->command,
 	       i->title[0] ? " (" : "", i->title, i->title[0] ? ")" : "");
-}
-
-/* Every session in the directory, f called with each; the sockets no
- * server answers on (it was killed) are removed. Returns how many. */
-static int each_session(const char *dir, void (*f)(const struct sessions_info *, void *),
-                        void *ctx)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-	if (d == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL) {
-		char path[160], answer[1024];
-		struct sessions_info info;
-		if (!sessions_is_id(e->d_name))
-			continue;
-		snprintf(path, sizeof path, "%s/%.*s", dir, SESSIONS_ID_LEN, e->d_name);
-		if (sessions_query(path, "info\n", answer, sizeof answer) < 0) {
-			if (errno == ECONNREFUSED)
-				unlink(path);
-			continue;
-		}
-		if (sessions_parse_info(answer, &info) == 0) {
-			f(&info, ctx);
-			n++;
-		}
-	}
-	closedir(d);
-	return n;
 }
 
 static void print_one(const struct sessions_info *i, void *ctx)
@@ -142,7 +106,7 @@ int roles_ls_main(int argc, char **argv)
 	}
 	if (role_dir("ls", dir, sizeof dir) < 0)
 		return MOSHI_EXIT_ERROR;
-	if (each_session(dir, print_one, NULL) == 0)
+	if (sessions_each(dir, print_one, NULL) == 0)
 		printf("no sessions\n");
 	return MOSHI_EXIT_OK;
 }
@@ -176,33 +140,21 @@ static void attach_from(char *out, size_t n)
 		snprintf(out, n, "this machine");
 }
 
-struct detached_ids {
-	char id[64][SESSIONS_ID_LEN + 1];
-	int n;
-};
-
-static void note_detached(const struct sessions_info *i, void *ctx)
-{
-	struct detached_ids *d = ctx;
-	if (!attached(i) && d->n < 64)
-		memcpy(d->id[d->n++], i->id, sizeof d->id[0]);
-}
-
 /* The one detached session, into id: 0, or -1 after saying why. */
 static int only_detached(const char *dir, char *id)
 {
-	struct detached_ids d = { .n = 0 };
-	each_session(dir, note_detached, &d);
-	if (d.n == 1) {
-		memcpy(id, d.id[0], SESSIONS_ID_LEN + 1);
+	char ids[64][SESSIONS_ID_LEN + 1];
+	int n = sessions_detached(dir, ids, 64);
+	if (n == 1) {
+		memcpy(id, ids[0], SESSIONS_ID_LEN + 1);
 		return 0;
 	}
-	if (d.n == 0) {
+	if (n == 0) {
 		fprintf(stderr, "moshi attach: no detached session here (moshi ls lists them all)\n");
 		return -1;
 	}
-	each_session(dir, print_one, NULL);
-	fprintf(stderr, "moshi attach: %d sessions are detached; name one: moshi attach ID\n", d.n);
+	sessions_each(dir, print_one, NULL);
+	fprintf(stderr, "moshi attach: %d sessions are detached; name one: moshi attach ID\n", n);
 	return -1;
 }
 
@@ -283,10 +235,10 @@ int roles_kill_main(int argc, char **argv)
 		return MOSHI_EXIT_ERROR;
 	int failed = 0;
 	if (detached) {
-		struct detached_ids d = { .n = 0 };
-		each_session(dir, note_detached, &d);
-		for (int k = 0; k < d.n; k++)
-			failed |= kill_one(dir, d.id[k]) < 0;
+		char ids[64][SESSIONS_ID_LEN + 1];
+		int n = sessions_detached(dir, ids, 64);
+		for (int k = 0; k < n; k++)
+			failed |= kill_one(dir, ids[k]) < 0;
 	}
 	for (; i < argc; i++)
 		failed |= kill_one(dir, argv[i]) < 0;

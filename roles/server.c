@@ -929,6 +929,23 @@ static void session_finish(struct session *s, const char *why)
 	sleep_unblock_signals();
 }
 
+/* The user's detached sessions here, as a line before the CONNECT line,
+ * for connect to mention: "MOSHI DETACHED ID...". */
+static void say_detached(void)
+{
+	char dir[80], err[200], ids[8][SESSIONS_ID_LEN + 1];
+	if (sessions_dir(dir, sizeof dir, err, sizeof err) < 0)
+		return;
+	int n = sessions_detached(dir, ids, 8);
+	if (n == 0)
+		return;
+	printf("\r\nMOSHI DETACHED");
+	for (int k = 0; k < n; k++)
+		printf(" %s", ids[k]);
+	printf("\r\n");
+	fflush(stdout);
+}
+
 static int serve(struct server_opts *o)
 {
 	struct ssp_conn *conn = NULL;
@@ -938,6 +955,7 @@ static int serve(struct server_opts *o)
 	setrlimit(RLIMIT_CORE, &nocore); /* no core dump may ever hold the key */
 	if (server_bind(o, &conn, keytext) < 0)
 		return 1;
+	say_detached();
 	if (server_detach(o, conn, keytext) < 0)
 		return 1;
 	server_process_setup(conn);

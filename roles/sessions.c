@@ -5,6 +5,7 @@
  */
 #include "sessions.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -247,4 +248,56 @@ bool sessions_is_id(const char *name)
 		if (!((name[k] >= '0' && name[k] <= '9') || (name[k] >= 'a' && name[k] <= 'f')))
 			return false;
 	return true;
+}
+
+int sessions_each(const char *dir, void (*f)(const struct sessions_info *, void *),
+                  void *ctx)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[160], answer[1024];
+		struct sessions_info info;
+		if (!sessions_is_id(e->d_name))
+			continue;
+		snprintf(path, sizeof path, "%s/%.*s", dir, SESSIONS_ID_LEN, e->d_name);
+		if (sessions_query(path, "info\n", answer, sizeof answer) < 0) {
+			if (errno == ECONNREFUSED)
+				unlink(path);
+			continue;
+		}
+		if (sessions_parse_info(answer, &info) == 0) {
+			f(&info, ctx);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+bool sessions_attached(const struct sessions_info *i)
+{
+	return i->client[0] && i->contact > 0 && i->now - i->contact < SESSIONS_ATTACHED_S;
+}
+
+struct detached {
+	char (*ids)[SESSIONS_ID_LEN + 1];
+	int n, max;
+};
+
+static void note_detached(const struct sessions_info *i, void *ctx)
+{
+	struct detached *d = ctx;
+	if (!sessions_attached(i) && d->n < d->max)
+		memcpy(d->ids[d->n++], i->id, SESSIONS_ID_LEN + 1);
+}
+
+int sessions_detached(const char *dir, char ids[][SESSIONS_ID_LEN + 1], int max)
+{
+	struct detached d = { ids, 0, max };
+	sessions_each(dir, note_detached, &d);
+	return d.n;
 }

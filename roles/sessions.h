@@ -64,5 +64,15 @@ int sessions_query(const char *path, const char *req, char *out, size_t n);
 int sessions_parse_info(const char *text, struct sessions_info *i);
 /* name is a session ID (SESSIONS_ID_LEN lowercase hex digits). */
 bool sessions_is_id(const char *name);
+/* f called with what every session in dir says of itself; sockets no
+ * server answers on (it was killed outright) are removed. Returns how
+ * many answered. */
+int sessions_each(const char *dir, void (*f)(const struct sessions_info *, void *),
+                  void *ctx);
+/* A client was heard from within SESSIONS_ATTACHED_S. */
+bool sessions_attached(const struct sessions_info *i);
+/* The IDs of the sessions in dir that no client is attached to (at most
+ * max); returns how many. */
+int sessions_detached(const char *dir, char ids[][SESSIONS_ID_LEN + 1], int max);
 
 #endif

@@ -206,6 +206,21 @@ else
 fi
 "$MOSHI" kill "$ida"
 
+# connect mentions the detached sessions it finds, and how to attach.
+start_server -- sleep 300
+idd=$(ls -t "$dir" | head -n 1)
+tmux -L "$sock" new-session -d -s note -x 120 -y 24 \
+	"'$MOSHI' connect --local -- env $mark PS1='note\$ ' bash --norc --noprofile"
+for i in $(seq 1 50); do tmux -L "$sock" capture-pane -t note -p | grep -q '^note\$' && break; sleep 0.1; done
+if tmux -L "$sock" capture-pane -t note -p -J -S - |
+   grep -q "detached sessions on this machine: $idd (moshi attach ID takes one over)"; then
+	pass connect_mentions_detached
+else
+	fail connect_mentions_detached "$(tmux -L "$sock" capture-pane -t note -p -J -S - | grep -v '^$' | head -3 | tr '\n' '|')"
+fi
+tmux -L "$sock" send-keys -t note 'exit' Enter
+"$MOSHI" kill "$idd"
+
 # Reaping: a session made by connect --local --reap=4 says so in moshi
 # ls; its client killed outright, the server ends after 4 s without it,
 # its program and socket with it. (The default is a week.)
