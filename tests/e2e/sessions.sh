@@ -206,6 +206,35 @@ else
 fi
 "$MOSHI" kill "$ida"
 
+# A client killed outright (a laptop that died): moshi ls shows its
+# session detached once the client has been silent SESSIONS_ATTACHED_S
+# (15 s), and moshi attach with no ID takes it, screen and all.
+tmux -L "$sock" kill-server 2>/dev/null
+hand_session -- bash --norc --noprofile
+idk=$(ls -t "$dir" | head -n 1)
+tmux -L "$sock" send-keys -t s 'echo before-the-crash' Enter
+wait_screen '^before-the-crash$' 50
+kill -9 "$cpid"
+for i in $(seq 1 250); do
+	"$MOSHI" ls | grep -q "^$idk .*detached, last contact" && break
+	sleep 0.1
+done
+ls_out
+tmux -L "$sock" new-session -d -s back -x 80 -y 24 \
+	"XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR' '$MOSHI' attach; echo EXIT=\$?; sleep 60"
+back() { tmux -L "$sock" capture-pane -t back -p; }
+for i in $(seq 1 50); do back | grep -q '^before-the-crash$' && break; sleep 0.1; done
+tmux -L "$sock" send-keys -t back 'echo after-the-crash' Enter
+for i in $(seq 1 50); do back | grep -q '^after-the-crash$' && break; sleep 0.1; done
+if grep -q "^$idk .*detached, last contact [0-9]* s ago from 127\.0\.0\.1" "$TMP/ls" &&
+   back | grep -q '^before-the-crash$' && back | grep -q '^after-the-crash$'; then
+	pass crashed_client_detached_then_attached
+else
+	fail crashed_client_detached_then_attached "$(cat "$TMP/ls") | $(back | grep -v '^$' | tail -3 | tr '\n' '|')"
+fi
+tmux -L "$sock" kill-session -t back
+"$MOSHI" kill "$idk"
+
 # connect mentions the detached sessions it finds, and how to attach.
 start_server -- sleep 300
 idd=$(ls -t "$dir" | head -n 1)
