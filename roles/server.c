@@ -51,8 +51,8 @@
  * ack_soon): the history moves at that many lines a round trip, and a
  * state's diff stays a few datagrams. */
 #define HISTORY_LINES_DEFAULT 10000
-/* An attach tells the old client the session is taken for at most this
- * long (it may be gone: a dead laptop never answers). */
+/* An attach waits at most this long (and two RTOs at the most) for the
+ * old client to acknowledge that the session is taken. */
 #define ATTACH_TELL_MS 300
 /* A server with no client this long ends (moshi ls shows when): a week,
  * unless -r or MOSHI_SERVER_NETWORK_TMOUT says otherwise. */
@@ -782,12 +782,17 @@ static int session_attach(struct session *s, int conn, const char *from)
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (ssp_conn_has_remote(s->conn)) {
+	/* A client silent for SESSIONS_ATTACHED_S (it speaks every 3 s) is
+	 * out of reach, or gone with its laptop: nobody to tell. */
+	uint64_t quiet = ssp_conn_quiet_ms(s->conn, ssp_now_ms());
+	if (ssp_conn_has_remote(s->conn) && quiet < SESSIONS_ATTACHED_S * 1000) {
 		strftime(when, sizeof when, "%H:%M:%S", localtime_r(&now, &tm));
 		snprintf(reason, sizeof reason, "the session was taken over from %s at %s",
 		         from, when);
 		ssp_transport_set_reason(s->t, reason);
-		ssp_transport_shutdown(s->t, ATTACH_TELL_MS);
+		/* A live client acknowledges within about a round trip. */
+		unsigned rto2 = 2 * ssp_rtt_rto(ssp_conn_rtt(s->conn));
+		ssp_transport_shutdown(s->t, rto2 < ATTACH_TELL_MS ? (int)rto2 : ATTACH_TELL_MS);
 	}
 	struct ssp_transport *t = NULL;
 	if (crypto_key_generate(&key) != CRYPTO_OK ||

@@ -206,8 +206,12 @@ def sessions(sshd):
     log("sessions: connect over ssh")
     sb.results.clear()
     sb.connect_times([s for s in systems if s.name != "ssh"])
+    log("sessions: attach over ssh")
+    sb.attach_times()
     for k, v in sb.results.items():
         figures[k] = v
+    if "ssh_true" in figures:
+        figures["ssh_attach_to_screen"] = figures["ssh_true"]
 
 
 def outage_history(system):
@@ -380,6 +384,7 @@ SESSION_ROWS = (
     ("typing_down_packets", "typing 15 s: packets down", "packets"),
     ("paste_64k_loss10", "paste 64 KiB at 10% loss, 10 ms", "s"),
     ("connect_to_prompt", "connect over ssh to the first prompt", "ms"),
+    ("attach_to_screen", "attach over ssh to the full screen (ssh: `ssh host true`)", "ms"),
     ("server_files_bytes", "server side: binary and shared libraries", "bytes"),
     ("server_files", "server side: files", "files"),
 )

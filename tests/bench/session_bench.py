@@ -600,6 +600,64 @@ def connect_times(systems):
         sshd.stop()
 
 
+def attach_times():
+    """moshi attach over ssh to a session whose client was killed (a
+    laptop that died), to the full screen: median of five, beside `ssh
+    host true` (moshi_connect_to_prompt is connect_times')."""
+    try:
+        sshd = Sshd()
+    except RuntimeError as e:
+        print("bench: attach times %s; skipped" % e, file=sys.stderr)
+        return
+    ssh, user = sshd.ssh(), sshd.user
+    link = Link(sshd.port) if L3 else None
+    sdir = "/tmp/moshi-%d" % os.getuid()
+    sid = None
+    try:
+        times = []
+        for _ in range(5):
+            t0 = time.monotonic()
+            subprocess.run(in_client(["sh", "-c", "%s %s true" % (ssh, user)]),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            times.append(time.monotonic() - t0)
+        times.sort()
+        bench("ssh_true", times[2] * 1000, "ms")
+        full = lambda sc: re.search(r"^30\s*\n" + re.escape(PS1.rstrip()), sc, re.M)
+        before = set(os.listdir(sdir)) if os.path.isdir(sdir) else set()
+        tmux("kill-server")
+        time.sleep(0.2)
+        tmux("-f", TMUX_CONF, "new-session", "-d", "-s", "b", "-x", "80", "-y", "24",
+             in_client_sh("%s connect --ssh='%s' --server='%s server' %s -- env PS1='%s' "
+                          "bash --norc --noprofile" % (MOSHI, ssh, MOSHI, user, PS1)))
+        if wait_for(prompt_last, 30) is None:
+            raise RuntimeError("no session to attach to")
+        tmux("send-keys", "-t", "b", "seq 1 30", "Enter")
+        wait_for(full, 10)
+        new = sorted(set(os.listdir(sdir)) - before)
+        sid = new[0] if new else None
+        times = []
+        for _ in range(5):
+            pid = int(tmux("display", "-p", "-t", "b", "#{pane_pid}", capture=True))
+            os.kill(pid, signal.SIGKILL)
+            tmux("kill-server")
+            time.sleep(0.2)
+            tmux("-f", TMUX_CONF, "new-session", "-d", "-s", "b", "-x", "80", "-y", "24",
+                 in_client_sh("%s attach --ssh='%s' --server='%s server' %s %s" % (
+                     MOSHI, ssh, MOSHI, user, sid)))
+            t = wait_for(full, 30)
+            times.append(t if t is not None else 30.0)
+        times.sort()
+        bench("moshi_attach_to_screen", times[2] * 1000, "ms")
+    finally:
+        tmux("kill-server")
+        if sid:
+            subprocess.run([MOSHI, "kill", sid], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        if link:
+            link.stop()
+        sshd.stop()
+
+
 def wakeups(pid):
     """Times the process has gone to sleep and woken so far."""
     try:
@@ -734,6 +792,7 @@ def main():
         for s in systems:
             paste(s)
         connect_times(systems)
+        attach_times()
         for s in systems:
             idle(s)
         for s in systems:
@@ -757,6 +816,8 @@ def main():
               "outage_new_address_recovery", "outage_idle_recovery"):
         ratio("moshi_vs_mosh_" + m, "moshi_" + m, "mosh_" + m)
     ratio("moshi_vs_ssh_connect_to_prompt", "moshi_connect_to_prompt", "ssh_connect_to_prompt")
+    ratio("moshi_attach_vs_ssh_true", "moshi_attach_to_screen", "ssh_true")
+    ratio("moshi_attach_vs_connect", "moshi_attach_to_screen", "moshi_connect_to_prompt")
 
 
 if __name__ == "__main__":
