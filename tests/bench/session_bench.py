@@ -563,11 +563,18 @@ class Sshd:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def connect_times(systems):
+def sshd_or_skip(what):
+    """A throwaway Sshd, or None after saying why `what` is skipped."""
     try:
-        sshd = Sshd()
+        return Sshd()
     except RuntimeError as e:
-        print("bench: connect times %s; skipped" % e, file=sys.stderr)
+        print("bench: %s %s; skipped" % (what, e), file=sys.stderr)
+        return None
+
+
+def connect_times(systems):
+    sshd = sshd_or_skip("connect times")
+    if sshd is None:
         return
     ssh, user = sshd.ssh(), sshd.user
     shell = "env PS1='%s' bash --norc --noprofile" % PS1
@@ -604,10 +611,8 @@ def attach_times():
     """moshi attach over ssh to a session whose client was killed (a
     laptop that died), to the full screen: median of five, beside `ssh
     host true` (moshi_connect_to_prompt is connect_times')."""
-    try:
-        sshd = Sshd()
-    except RuntimeError as e:
-        print("bench: attach times %s; skipped" % e, file=sys.stderr)
+    sshd = sshd_or_skip("attach times")
+    if sshd is None:
         return
     ssh, user = sshd.ssh(), sshd.user
     link = Link(sshd.port) if L3 else None
