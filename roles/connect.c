@@ -43,6 +43,7 @@ enum remote_ip { REMOTE_IP_PROXY, REMOTE_IP_LOCAL, REMOTE_IP_REMOTE };
 struct connect_opts {
 	bool local, no_init, alt_screen, upload, predict_set, verbose;
 	bool attach;  /* moshi attach HOST [ID]: command is the ID, if any */
+	const char *listing; /* moshi ls HOST, moshi kill HOST ID...: the role */
 	const char *reap; /* --reap: the server's -r */
 	const char *ssh, *server, *client, *port, *predict, *bind_server;
 	enum addr_family family;
@@ -718,10 +719,18 @@ static void named_server(char *out, size_t cap, const char *server, const char *
 	snprintf(out, cap, "echo 'MOSHI BOOT'; %s %s %s", server, verb, sargs);
 }
 
-/* What the remote moshi runs: "server new ARGS", or for an attach
- * "attach --print [ID]". */
+/* What the remote moshi runs: "server new ARGS", for an attach "attach
+ * --print [ID]", for ls and kill that role and its IDs. */
 static void remote_role(char *out, size_t cap, const struct connect_opts *o)
 {
+	if (o->listing) {
+		size_t r = 0;
+		append(out, cap, &r, "%s", o->listing);
+		for (int i = 0; o->command && o->command[i]; i++)
+			if (sessions_is_id(o->command[i]))
+				append(out, cap, &r, " %s", o->command[i]);
+		return;
+	}
 	if (!o->attach) {
 		int k = snprintf(out, cap, "server new ");
 		server_args(out + k, cap - (size_t)k, o);
@@ -731,7 +740,49 @@ static void remote_role(char *out, size_t cap, const struct connect_opts *o)
 	         o->command ? o->command[0] : "");
 }
 
-static int connect_main(int argc, char **argv, bool attach)
+/* ls or kill on the host: ssh runs the boot script (no upload: with no
+ * moshi there, there are no sessions either) and what the remote role
+ * prints is passed on; its exit status is returned. */
+static int pass_through(char **argv, const char *host, const char *role)
+{
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return MOSHI_EXIT_ERROR;
+	pid_t p = fork();
+	if (p < 0)
+		return MOSHI_EXIT_ERROR;
+	if (p == 0) {
+		dup2(out[1], 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(out[1]);
+	FILE *f = fdopen(out[0], "r");
+	char line[1024];
+	bool missing = false;
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		if (strcmp(line, "MOSHI BOOT\n") == 0)
+			continue;
+		if (strncmp(line, "MOSHI MISSING", 13) == 0 || strncmp(line, "MOSHI ARCH", 10) == 0)
+			missing = true;
+		else
+			fputs(line, stdout);
+	}
+	if (f != NULL)
+		fclose(f);
+	int status = 0;
+	waitpid(p, &status, 0);
+	if (missing) {
+		fprintf(stderr, "moshi %s: %s has no moshi %s, so no sessions\n", role, host,
+		        MOSHI_VERSION);
+		return strcmp(role, "ls") == 0 ? MOSHI_EXIT_OK : MOSHI_EXIT_ERROR;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 255)
+		return MOSHI_EXIT_SSH;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : MOSHI_EXIT_ERROR;
+}
+
+static int connect_main(int argc, char **argv, bool attach, const char *listing)
 {
 	struct connect_opts o;
 	static struct boot b;
@@ -749,11 +800,20 @@ static int connect_main(int argc, char **argv, bool attach)
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
 	o.attach = attach;
+	o.listing = listing;
 	if (attach && (o.local || (o.command && (o.command[1] || !sessions_is_id(o.command[0]))))) {
 		fprintf(stderr, "usage: moshi attach [options] [user@]host [ID] (an ID is eight "
 		        "hex digits, as moshi ls shows)\n");
 		return MOSHI_EXIT_USAGE;
 	}
+	for (int i = 0; listing && o.command && o.command[i]; i++)
+		if (strcmp(listing, "ls") == 0 || !sessions_is_id(o.command[i])) {
+			fprintf(stderr, "usage: moshi ls [options] [user@]host | moshi kill [options] "
+			        "[user@]host ID... | moshi kill [options] [user@]host --detached\n");
+			return MOSHI_EXIT_USAGE;
+		}
+	if (listing)
+		o.upload = false;
 
 	if (o.local) {
 		static char self[4096];
@@ -790,7 +850,7 @@ static int connect_main(int argc, char **argv, bool attach)
 		host = o.host;
 		what = o.ssh;
 		remote_role(sargs, sizeof sargs, &o);
-		if (o.server != NULL && o.attach) {
+		if (o.server != NULL && (o.attach || o.listing)) {
 			/* The moshi the user named, its first word. */
 			snprintf(script, sizeof script, "echo 'MOSHI BOOT'; %.*s %s",
 			         (int)strcspn(o.server, " "), o.server, sargs);
@@ -847,6 +907,8 @@ static int connect_main(int argc, char **argv, bool attach)
 		args[na++] = remote;
 		args[na] = NULL;
 	}
+	if (listing)
+		return pass_through(args, host, listing);
 	rc = bootstrap(args, what, host, &b);
 	char reported[128] = "";
 	if (proxied) {
@@ -881,10 +943,15 @@ static int connect_main(int argc, char **argv, bool attach)
 
 int roles_connect_main(int argc, char **argv)
 {
-	return connect_main(argc, argv, false);
+	return connect_main(argc, argv, false, NULL);
 }
 
 int roles_connect_attach_main(int argc, char **argv)
 {
-	return connect_main(argc, argv, true);
+	return connect_main(argc, argv, true, NULL);
+}
+
+int roles_connect_listing_main(int argc, char **argv, const char *role)
+{
+	return connect_main(argc, argv, false, role);
 }

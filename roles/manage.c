@@ -13,9 +13,45 @@
 
 #include "sessions.h"
 
-/* Options both take: --local (the default), or a host, which these
- * commands do not reach yet. Returns the index of the first operand, or
- * -1 after a usage message. */
+/* Whether ls or kill goes to another host: an argument that is none of
+ * theirs (a host, connect's options) says so. */
+static bool remote_listing(int argc, char **argv)
+{
+	for (int k = 1; k < argc; k++)
+		if (strcmp(argv[k], "--local") != 0 && strcmp(argv[k], "--detached") != 0 &&
+		    !sessions_is_id(argv[k]) && strcmp(argv[k], "--") != 0)
+			return true;
+	return false;
+}
+
+/* ls or kill on another host, through connect's ssh bootstrap; kill's
+ * --detached goes to the remote role. */
+static int listing_over_ssh(int argc, char **argv, const char *role)
+{
+	char *args[128];
+	int n = 0, ids = 0;
+	bool detached = false;
+	for (int k = 0; k < argc && n < 127; k++) {
+		if (strcmp(argv[k], "--detached") == 0)
+			detached = true;
+		else
+			args[n++] = argv[k];
+		ids += k > 0 && sessions_is_id(argv[k]);
+	}
+	args[n] = NULL;
+	if (strcmp(role, "kill") == 0 && ids == 0 && !detached) {
+		fprintf(stderr, "usage: moshi kill [--local] ID... | moshi kill [options] "
+		        "[user@]host ID... (an ID is eight hex digits, as moshi ls shows; "
+		        "--detached: all those without a client)\n");
+		return MOSHI_EXIT_USAGE;
+	}
+	return roles_connect_listing_main(n, args, strcmp(role, "kill") == 0 && detached ?
+	                                  "kill --detached" : role);
+}
+
+/* ls's and kill's options here: --local (the default), and kill's
+ * --detached. Returns the index of the first operand, or -1 after a usage
+ * message. */
 static int common_options(const char *role, int argc, char **argv, bool *detached)
 {
 	int i = 1;
@@ -67,7 +103,7 @@ static void print_session(const struct sessions_info *i)
 		snprintf(state, sizeof state, "detached, no client yet");
 	} else {
 		ago(i->now - i->contact, t, sizeof t);
-		if (sessions_attached(i) && i->client[0])
+		if (sessions_attached(i))
 			snprintf(state, sizeof state, "attached from %s, %s ago", i->client, t);
 		else
 			snprintf(state, sizeof state, "detached, last contact %s ago%s%s", t,
@@ -96,12 +132,13 @@ static void print_one(const struct sessions_info *i, void *ctx)
 int roles_ls_main(int argc, char **argv)
 {
 	char dir[80];
+	if (remote_listing(argc, argv))
+		return listing_over_ssh(argc, argv, "ls");
 	int i = common_options("ls", argc, argv, NULL);
 	if (i < 0)
 		return MOSHI_EXIT_USAGE;
 	if (i < argc) {
-		fprintf(stderr, "moshi ls: another host's sessions are not listed yet; "
-		        "run moshi ls there\n");
+		fprintf(stderr, "usage: moshi ls [--local] | moshi ls [options] [user@]host\n");
 		return MOSHI_EXIT_USAGE;
 	}
 	if (role_dir("ls", dir, sizeof dir) < 0)
@@ -224,6 +261,8 @@ int roles_kill_main(int argc, char **argv)
 {
 	char dir[80];
 	bool detached = false;
+	if (remote_listing(argc, argv))
+		return listing_over_ssh(argc, argv, "kill");
 	int i = common_options("kill", argc, argv, &detached);
 	if (i < 0)
 		return MOSHI_EXIT_USAGE;

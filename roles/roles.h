@@ -39,6 +39,9 @@ int roles_attach_main(int argc, char **argv);
 /* moshi attach HOST [ID]: connect's ssh bootstrap, running the remote
  * moshi's attach instead of a new server (roles/connect.c). */
 int roles_connect_attach_main(int argc, char **argv);
+/* moshi ls HOST and moshi kill HOST ID... (role "ls", "kill" or
+ * "kill --detached"): the remote moshi's, through ssh. */
+int roles_connect_listing_main(int argc, char **argv, const char *role);
 /* ssh's ProxyCommand for connect (roles/proxy.c): not listed in --help. */
 int roles_proxy_main(int argc, char **argv);
 

@@ -63,10 +63,10 @@ if useradd -M -d /nonexistent -s /bin/sh "$other" 2>/dev/null; then
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
-s.sendall(b\"kill\\n\")
 try:
+    s.sendall(b\"kill\\n\")
     print(repr(s.recv(100)))
-except ConnectionResetError:
+except (ConnectionResetError, BrokenPipeError):
     print(repr(b\"\"))' '$dir/$id1'" > "$TMP/peer" 2>&1
 	sleep 0.3
 	chmod 700 "$TMP" "$XDG_RUNTIME_DIR" "$dir"
@@ -83,9 +83,9 @@ fi
 
 # Bad input.
 expect kill_needs_an_id 2 'usage: moshi kill' "$MOSHI" kill
-expect kill_bad_id 1 'is not a session ID' "$MOSHI" kill nothex
+expect kill_bad_id 2 'an ID is eight hex digits' "$MOSHI" kill nothex
 expect kill_unknown_id 1 'no session 00000000' "$MOSHI" kill 00000000
-expect ls_bad_option 2 'unknown option --bogus' "$MOSHI" ls --bogus
+expect ls_bad_option 2 "unknown option '--bogus'" "$MOSHI" ls --bogus
 
 # moshi kill --detached ends the detached one, not the attached one.
 "$MOSHI" kill --detached > "$TMP/kd" 2>&1
@@ -302,4 +302,21 @@ if pane second | grep -q '^remote-before$' && pane second | grep -q '^cols 90$' 
 else
 	fail attach_over_ssh "first: $(pane first | grep -v '^$' | tail -3 | tr '\n' '|') second: $(pane second | grep -v '^$' | tail -3 | tr '\n' '|')"
 fi
-tmux -L "$sock" send-keys -t second 'exit' Enter
+
+# ls and kill of another host, through ssh as connect goes.
+sshopts="--ssh='$sshcmd' --server='$MOSHI server'"
+eval "'$MOSHI' ls $sshopts $(id -un)@127.0.0.1" > "$TMP/rls" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "^$ids .*attached from 127\.0\.0\.1" "$TMP/rls"; then
+	pass ls_over_ssh
+else
+	fail ls_over_ssh "status $rc: $(cat "$TMP/rls")"
+fi
+eval "'$MOSHI' kill $sshopts $(id -un)@127.0.0.1 $ids" > "$TMP/rkill" 2>&1
+rc=$?
+for i in $(seq 1 30); do [ -e "$dir/$ids" ] || break; sleep 0.1; done
+if [ "$rc" -eq 0 ] && [ ! -e "$dir/$ids" ]; then
+	pass kill_over_ssh
+else
+	fail kill_over_ssh "status $rc: $(cat "$TMP/rkill"); sockets: $(ls "$dir" | tr '\n' ' ')"
+fi
