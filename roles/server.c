@@ -838,6 +838,7 @@ static void session_info(const struct session *s, uint64_t now, struct sessions_
 		ssp_conn_remote_str(s->conn, i->client, sizeof i->client);
 	i->reap_s = s->lim.net >= 0 ? s->lim.net : -1;
 	i->forged = (long long)ssp_conn_stats(s->conn)->dropped_forged;
+	i->sent_bytes = (long long)ssp_conn_stats(s->conn)->bytes_sent;
 	size_t n = 0;
 	for (char **a = s->o->command; a != NULL && *a != NULL && n + 2 < sizeof i->command; a++)
 		n += (size_t)snprintf(i->command + n, sizeof i->command - n, "%s%s",

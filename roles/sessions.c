@@ -107,8 +107,9 @@ static void put_info(char *out, size_t n, const struct sessions_info *i)
 {
 	snprintf(out, n,
 	         "id %s\npid %ld\ncreated %lld\ncontact %lld\nnow %lld\nreap %lld\n"
-	         "forged %lld\nclient %s\ncommand %s\ntitle %s\n",
+	         "forged %lld\nsent %lld\nclient %s\ncommand %s\ntitle %s\n",
 	         i->id, i->pid, i->created, i->contact, i->now, i->reap_s, i->forged,
+	         i->sent_bytes,
 	         i->client[0] ? i->client : "-", i->command, i->title);
 }
 
@@ -228,7 +229,7 @@ int sessions_parse_info(const char *text, struct sessions_info *i)
 	if (field(text, "id", i->id, sizeof i->id) < 0 || number(text, "pid", &pid) < 0 ||
 	    number(text, "created", &i->created) < 0 || number(text, "contact", &i->contact) < 0 ||
 	    number(text, "now", &i->now) < 0 || number(text, "reap", &i->reap_s) < 0 ||
-	    number(text, "forged", &i->forged) < 0 ||
+	    number(text, "forged", &i->forged) < 0 || number(text, "sent", &i->sent_bytes) < 0 ||
 	    field(text, "client", i->client, sizeof i->client) < 0 ||
 	    field(text, "command", i->command, sizeof i->command) < 0 ||
 	    field(text, "title", i->title, sizeof i->title) < 0)

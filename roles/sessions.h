@@ -26,6 +26,7 @@ struct sessions_info {
 	long long created, contact, now;
 	long long reap_s;
 	long long forged;         /* datagrams dropped as forged (an old key's) */
+	long long sent_bytes;     /* UDP payload bytes the server has sent */
 	char client[80];          /* the address last heard from, or "" */
 	char command[160];
 	char title[160];

@@ -385,6 +385,7 @@ SESSION_ROWS = (
     ("paste_64k_loss10", "paste 64 KiB at 10% loss, 10 ms", "s"),
     ("connect_to_prompt", "connect over ssh to the first prompt", "ms"),
     ("attach_to_screen", "attach over ssh to the full screen (ssh: `ssh host true`)", "ms"),
+    ("attach_bytes", "attach: UDP payload bytes from the server", "bytes"),
     ("server_files_bytes", "server side: binary and shared libraries", "bytes"),
     ("server_files", "server side: files", "files"),
 )

@@ -607,10 +607,26 @@ def connect_times(systems):
         sshd.stop()
 
 
+def session_info(path):
+    """What a session's server says of itself (docs/sessions.md)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.sendall(b"info\n")
+    data = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+    s.close()
+    return dict(l.split(" ", 1) for l in data.decode().splitlines() if " " in l)
+
+
 def attach_times():
     """moshi attach over ssh to a session whose client was killed (a
     laptop that died), to the full screen: median of five, beside `ssh
-    host true` (moshi_connect_to_prompt is connect_times')."""
+    host true` (moshi_connect_to_prompt is connect_times'); and the UDP
+    payload bytes the server sent for it, within 0.3 s of the screen."""
     sshd = sshd_or_skip("attach times")
     if sshd is None:
         return
@@ -640,9 +656,10 @@ def attach_times():
         wait_for(full, 10)
         new = sorted(set(os.listdir(sdir)) - before)
         sid = new[0] if new else None
-        times = []
+        times, sent = [], []
         for _ in range(5):
             pid = int(tmux("display", "-p", "-t", "b", "#{pane_pid}", capture=True))
+            sent0 = int(session_info(os.path.join(sdir, sid))["sent"])
             os.kill(pid, signal.SIGKILL)
             tmux("kill-server")
             time.sleep(0.2)
@@ -651,8 +668,12 @@ def attach_times():
                      MOSHI, ssh, MOSHI, user, sid)))
             t = wait_for(full, 30)
             times.append(t if t is not None else 30.0)
+            time.sleep(0.3)
+            sent.append(int(session_info(os.path.join(sdir, sid))["sent"]) - sent0)
         times.sort()
+        sent.sort()
         bench("moshi_attach_to_screen", times[2] * 1000, "ms")
+        bench("moshi_attach_bytes", sent[2], "bytes")
     finally:
         tmux("kill-server")
         if sid:
