@@ -16,7 +16,9 @@ if ! command -v tmux >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; th
 	skip hostile "tmux and python3 are needed"
 	exit 0
 fi
-max_kb=${HOSTILE_MAX_KB:-32768}
+# The bound: the scrollback's 16 MiB of cells (TERM_SCROLLBACK_BYTES, the
+# server's 10,000 history lines), and 24 MiB for everything else.
+max_kb=${HOSTILE_MAX_KB:-40960}
 sock="moshi-hostile-$$"
 t() { tmux -L "$sock" "$@"; }
 mark="MOSHI_E2E_HOSTILE=$$"

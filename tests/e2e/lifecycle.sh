@@ -40,7 +40,8 @@ if [ -z "$spid" ] || [ -z "$cpid" ]; then
 else
 	fds=$(ls -l /proc/"$spid"/fd | awk 'NR > 1 {print $NF}' | sed 's/socket:.*/socket/' | sort | tr '\n' ' ')
 	case "$fds" in
-	"/dev/null /dev/null /dev/null /dev/ptmx socket "|"/dev/null /dev/null /dev/null /dev/pts/ptmx socket ")
+	# The UDP socket and the session socket (moshi ls, attach, kill).
+	"/dev/null /dev/null /dev/null /dev/ptmx socket socket "|"/dev/null /dev/null /dev/null /dev/pts/ptmx socket socket ")
 		pass server_descriptors ;;
 	*) fail server_descriptors "server holds: $fds" ;;
 	esac
