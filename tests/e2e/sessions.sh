@@ -303,8 +303,26 @@ else
 	fail attach_over_ssh "first: $(pane first | grep -v '^$' | tail -3 | tr '\n' '|') second: $(pane second | grep -v '^$' | tail -3 | tr '\n' '|')"
 fi
 
-# ls and kill of another host, through ssh as connect goes.
+# The attached client dies (kill -9): moshi ls over ssh shows the session
+# detached, and moshi attach HOST with no ID takes it back.
 sshopts="--ssh='$sshcmd' --server='$MOSHI server'"
+kill -9 $(pgrep -f "^$MOSHI attach --ssh") 2>/dev/null
+for i in $(seq 1 250); do
+	eval "'$MOSHI' ls $sshopts $(id -un)@127.0.0.1" 2>/dev/null | grep -q "^$ids .*detached" && break
+	sleep 0.1
+done
+tmux -L "$sock" new-session -d -s third -x 80 -y 24 \
+	"'$MOSHI' attach $sshopts $(id -un)@127.0.0.1; echo EXIT=\$?; sleep 60"
+for i in $(seq 1 100); do pane third | grep -q '^cols 90$' && break; sleep 0.1; done
+tmux -L "$sock" send-keys -t third 'echo third-one' Enter
+for i in $(seq 1 50); do pane third | grep -q '^third-one$' && break; sleep 0.1; done
+if pane third | grep -q '^cols 90$' && pane third | grep -q '^third-one$'; then
+	pass crashed_then_attached_over_ssh
+else
+	fail crashed_then_attached_over_ssh "$(pane third | grep -v '^$' | tail -3 | tr '\n' '|')"
+fi
+
+# ls and kill of another host, through ssh as connect goes.
 eval "'$MOSHI' ls $sshopts $(id -un)@127.0.0.1" > "$TMP/rls" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ] && grep -q "^$ids .*attached from 127\.0\.0\.1" "$TMP/rls"; then
