@@ -740,34 +740,48 @@ static void remote_role(char *out, size_t cap, const struct connect_opts *o)
 	         o->command ? o->command[0] : "");
 }
 
-/* ls or kill on the host: ssh runs the boot script (no upload: with no
- * moshi there, there are no sessions either) and what the remote role
- * prints is passed on; its exit status is returned. */
+/* ls or kill on the host: ssh runs the boot script, with its upload
+ * (a moshi of another version there may have made sessions this one
+ * reads), and what the remote role prints is passed on; its exit status
+ * is returned. */
 static int pass_through(char **argv, const char *host, const char *role)
 {
-	int out[2];
-	if (pipe2(out, O_CLOEXEC) < 0)
+	int out[2], in[2];
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0)
 		return MOSHI_EXIT_ERROR;
 	pid_t p = fork();
 	if (p < 0)
 		return MOSHI_EXIT_ERROR;
 	if (p == 0) {
+		dup2(in[0], 0);
 		dup2(out[1], 1);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(out[1]);
+	close(in[0]);
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
 	FILE *f = fdopen(out[0], "r");
 	char line[1024];
 	bool missing = false;
 	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
 		if (strcmp(line, "MOSHI BOOT\n") == 0)
 			continue;
-		if (strncmp(line, "MOSHI MISSING", 13) == 0 || strncmp(line, "MOSHI ARCH", 10) == 0)
+		if (strcmp(line, "MOSHI UPLOAD\n") == 0 && in[1] >= 0) {
+			upload_self(in[1], host);
+			close(in[1]);
+			in[1] = -1;
+		} else if (strncmp(line, "MOSHI ", 6) == 0 && strncmp(line, "MOSHI UPLOAD", 12) != 0) {
+			missing = true; /* MISSING, ARCH: no moshi to ask there */
+		} else if (strncmp(line, "MOSHI UPLOAD-FAILED", 19) == 0) {
 			missing = true;
-		else
+		} else {
 			fputs(line, stdout);
+		}
 	}
+	if (in[1] >= 0)
+		close(in[1]);
+	signal(SIGPIPE, old_pipe);
 	if (f != NULL)
 		fclose(f);
 	int status = 0;
@@ -812,8 +826,7 @@ static int connect_main(int argc, char **argv, bool attach, const char *listing)
 			        "[user@]host ID... | moshi kill [options] [user@]host --detached\n");
 			return MOSHI_EXIT_USAGE;
 		}
-	if (listing)
-		o.upload = false;
+
 
 	if (o.local) {
 		static char self[4096];
