@@ -357,17 +357,19 @@ static void role_hint(const char *host)
  * with the remote's first byte: until then ssh may be asking the user
  * something. Returns 0, or MOSHI_EXIT_SSH after saying what went wrong.
  */
-static int bootstrap(char **argv, const char *what, const char *host, struct boot *b)
+/* Start ssh (argv) with a pipe to its stdin (*to) and one from its
+ * stdout (*from): its pid, or -1 after saying why. */
+static pid_t spawn_ssh(char **argv, int *to, int *from)
 {
 	int out[2], in[2];
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0) {
 		perror("moshi connect: pipe");
-		return MOSHI_EXIT_ERROR;
+		return -1;
 	}
 	pid_t p = fork();
 	if (p < 0) {
 		perror("moshi connect: fork");
-		return MOSHI_EXIT_ERROR;
+		return -1;
 	}
 	if (p == 0) {
 		dup2(in[0], 0);
@@ -378,6 +380,29 @@ static int bootstrap(char **argv, const char *what, const char *host, struct boo
 	}
 	close(out[1]);
 	close(in[0]);
+	*to = in[1];
+	*from = out[0];
+	return p;
+}
+
+/* The boot script asked for this program (its MOSHI UPLOAD line): send
+ * it, once, and end the remote's stdin. */
+static void upload_asked(int *to, const char *host, bool *uploaded)
+{
+	uint64_t t0 = ssp_now_ms();
+	*uploaded = true;
+	if (upload_self(*to, host) == 0)
+		fprintf(stderr, "moshi: uploaded in %.1f s\n", (double)(ssp_now_ms() - t0) / 1000.0);
+	close(*to);
+	*to = -1;
+}
+
+static int bootstrap(char **argv, const char *what, const char *host, struct boot *b)
+{
+	int to, from;
+	pid_t p = spawn_ssh(argv, &to, &from);
+	if (p < 0)
+		return MOSHI_EXIT_ERROR;
 	/* A remote that goes away mid-upload must not kill us. */
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
 	uint64_t until = UINT64_MAX;
@@ -389,10 +414,10 @@ static int bootstrap(char **argv, const char *what, const char *host, struct boo
 			timed_out = true;
 			break;
 		}
-		struct pollfd pf = { out[0], POLLIN, 0 };
+		struct pollfd pf = { from, POLLIN, 0 };
 		if (poll(&pf, 1, 200) <= 0)
 			continue;
-		ssize_t k = read(out[0], b->seen + b->n, sizeof b->seen - 1 - b->n);
+		ssize_t k = read(from, b->seen + b->n, sizeof b->seen - 1 - b->n);
 		if (k <= 0)
 			break;
 		if (until == UINT64_MAX)
@@ -400,22 +425,16 @@ static int bootstrap(char **argv, const char *what, const char *host, struct boo
 		b->n += (size_t)k;
 		b->seen[b->n] = '\0';
 		found = scan_boot(b);
-		if (!b->uploaded && in[1] >= 0 && strstr(b->seen, "MOSHI UPLOAD\n") != NULL) {
-			uint64_t t0 = ssp_now_ms();
-			b->uploaded = true;
-			if (upload_self(in[1], host) == 0)
-				fprintf(stderr, "moshi: uploaded in %.1f s\n",
-				        (double)(ssp_now_ms() - t0) / 1000.0);
-			close(in[1]);
-			in[1] = -1;
+		if (!b->uploaded && to >= 0 && strstr(b->seen, "MOSHI UPLOAD\n") != NULL) {
+			upload_asked(&to, host, &b->uploaded);
 			until = ssp_now_ms() + boot_timeout_ms();
 		}
 		if (b->n + 1 >= sizeof b->seen)
 			break;
 	}
-	if (in[1] >= 0)
-		close(in[1]);
-	close(out[0]);
+	if (to >= 0)
+		close(to);
+	close(from);
 	signal(SIGPIPE, old_pipe);
 	int status = 0;
 	/* The server detaches: its first process ends at once. ssh ends
@@ -746,44 +765,29 @@ static void remote_role(char *out, size_t cap, const struct connect_opts *o)
  * is returned. */
 static int pass_through(char **argv, const char *host, const char *role)
 {
-	int out[2], in[2];
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0)
-		return MOSHI_EXIT_ERROR;
-	pid_t p = fork();
+	int to, from;
+	pid_t p = spawn_ssh(argv, &to, &from);
 	if (p < 0)
 		return MOSHI_EXIT_ERROR;
-	if (p == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(out[1]);
-	close(in[0]);
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-	FILE *f = fdopen(out[0], "r");
+	FILE *f = fdopen(from, "r");
 	char line[1024];
-	bool missing = false;
+	bool missing = false, uploaded = false;
 	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-		if (strcmp(line, "MOSHI BOOT\n") == 0)
-			continue;
-		if (strcmp(line, "MOSHI UPLOAD\n") == 0 && in[1] >= 0) {
-			upload_self(in[1], host);
-			close(in[1]);
-			in[1] = -1;
-		} else if (strncmp(line, "MOSHI ", 6) == 0 && strncmp(line, "MOSHI UPLOAD", 12) != 0) {
-			missing = true; /* MISSING, ARCH: no moshi to ask there */
-		} else if (strncmp(line, "MOSHI UPLOAD-FAILED", 19) == 0) {
-			missing = true;
-		} else {
+		if (strcmp(line, "MOSHI UPLOAD\n") == 0 && !uploaded)
+			upload_asked(&to, host, &uploaded);
+		else if (strncmp(line, "MOSHI ", 6) == 0) /* MISSING, ARCH, UPLOAD-FAILED */
+			missing |= strcmp(line, "MOSHI BOOT\n") != 0;
+		else
 			fputs(line, stdout);
-		}
 	}
-	if (in[1] >= 0)
-		close(in[1]);
+	if (to >= 0)
+		close(to);
 	signal(SIGPIPE, old_pipe);
 	if (f != NULL)
 		fclose(f);
+	else
+		close(from);
 	int status = 0;
 	waitpid(p, &status, 0);
 	if (missing) {

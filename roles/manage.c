@@ -13,16 +13,22 @@
 
 #include "sessions.h"
 
-/* Whether ls or kill goes to another host: an argument that is none of
- * theirs (a host, connect's options) says so. */
-static bool remote_listing(int argc, char **argv)
+/* Whether a role goes to another host: an argument that is neither a
+ * session ID nor one of the role's own (a host, connect's options) says
+ * so. own ends with NULL. */
+static bool over_ssh(int argc, char **argv, const char *const *own)
 {
-	for (int k = 1; k < argc; k++)
-		if (strcmp(argv[k], "--local") != 0 && strcmp(argv[k], "--detached") != 0 &&
-		    !sessions_is_id(argv[k]) && strcmp(argv[k], "--") != 0)
+	for (int k = 1; k < argc; k++) {
+		bool mine = sessions_is_id(argv[k]);
+		for (int j = 0; own[j] != NULL && !mine; j++)
+			mine = strcmp(argv[k], own[j]) == 0;
+		if (!mine)
 			return true;
+	}
 	return false;
 }
+
+static const char *const listing_own[] = { "--local", "--detached", "--", NULL };
 
 /* ls or kill on another host, through connect's ssh bootstrap; kill's
  * --detached goes to the remote role. */
@@ -132,7 +138,7 @@ static void print_one(const struct sessions_info *i, void *ctx)
 int roles_ls_main(int argc, char **argv)
 {
 	char dir[80];
-	if (remote_listing(argc, argv))
+	if (over_ssh(argc, argv, listing_own))
 		return listing_over_ssh(argc, argv, "ls");
 	int i = common_options("ls", argc, argv, NULL);
 	if (i < 0)
@@ -143,7 +149,7 @@ int roles_ls_main(int argc, char **argv)
 	}
 	if (role_dir("ls", dir, sizeof dir) < 0)
 		return MOSHI_EXIT_ERROR;
-	if (sessions_each(dir, print_one, NULL) == 0)
+	if (sessions_each(dir, SESSIONS_ANSWER_MS, print_one, NULL) == 0)
 		printf("no sessions\n");
 	return MOSHI_EXIT_OK;
 }
@@ -181,7 +187,7 @@ static void attach_from(char *out, size_t n)
 static int only_detached(const char *dir, char *id)
 {
 	char ids[64][SESSIONS_ID_LEN + 1];
-	int n = sessions_detached(dir, ids, 64);
+	int n = sessions_detached(dir, SESSIONS_ANSWER_MS, ids, 64);
 	if (n == 1) {
 		memcpy(id, ids[0], SESSIONS_ID_LEN + 1);
 		return 0;
@@ -190,7 +196,7 @@ static int only_detached(const char *dir, char *id)
 		fprintf(stderr, "moshi attach: no detached session here (moshi ls lists them all)\n");
 		return -1;
 	}
-	sessions_each(dir, print_one, NULL);
+	sessions_each(dir, SESSIONS_ANSWER_MS, print_one, NULL);
 	fprintf(stderr, "moshi attach: %d sessions are detached; name one: moshi attach ID\n", n);
 	return -1;
 }
@@ -202,10 +208,9 @@ static int only_detached(const char *dir, char *id)
  * host, connect's options) makes it an attach over ssh. */
 int roles_attach_main(int argc, char **argv)
 {
-	for (int k = 1; k < argc; k++)
-		if (strcmp(argv[k], "--local") != 0 && strcmp(argv[k], "--print") != 0 &&
-		    !sessions_is_id(argv[k]) && strcmp(argv[k], "--help") != 0)
-			return roles_connect_attach_main(argc, argv);
+	static const char *const own[] = { "--local", "--print", "--help", NULL };
+	if (over_ssh(argc, argv, own))
+		return roles_connect_attach_main(argc, argv);
 	char dir[80], id[SESSIONS_ID_LEN + 1], path[160], from[64], req[96];
 	char answer[160], port[16], key[64];
 	bool print = false;
@@ -261,7 +266,7 @@ int roles_kill_main(int argc, char **argv)
 {
 	char dir[80];
 	bool detached = false;
-	if (remote_listing(argc, argv))
+	if (over_ssh(argc, argv, listing_own))
 		return listing_over_ssh(argc, argv, "kill");
 	int i = common_options("kill", argc, argv, &detached);
 	if (i < 0)
@@ -275,7 +280,7 @@ int roles_kill_main(int argc, char **argv)
 	int failed = 0;
 	if (detached) {
 		char ids[64][SESSIONS_ID_LEN + 1];
-		int n = sessions_detached(dir, ids, 64);
+		int n = sessions_detached(dir, SESSIONS_ANSWER_MS, ids, 64);
 		for (int k = 0; k < n; k++)
 			failed |= kill_one(dir, ids[k]) < 0;
 	}

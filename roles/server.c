@@ -587,7 +587,7 @@ static int session_start(struct session *s)
  * its heartbeat and the client's. */
 static int session_wait_ms(const struct session *s, uint64_t now)
 {
-	int wait = ssp_transport_wait_ms(s->t, now);
+	int wait = sleep_min(ssp_transport_wait_ms(s->t, now), sessions_wait_ms(&s->ctl, now));
 	if (s->applied.n > 0)
 		wait = sleep_min(wait, ECHO_ACK_DELAY_MS);
 	if (s->quiet_pending) /* wake when the output has been quiet long enough */
@@ -782,23 +782,10 @@ static int session_attach(struct session *s, int conn, const char *from)
 	time_t now = time(NULL);
 	struct tm tm;
 
-	/* A client silent for SESSIONS_ATTACHED_S (it speaks every 3 s) is
-	 * out of reach, or gone with its laptop: nobody to tell. */
-	uint64_t quiet = ssp_conn_quiet_ms(s->conn, ssp_now_ms());
-	if (ssp_conn_has_remote(s->conn) && quiet < SESSIONS_ATTACHED_S * 1000) {
-		strftime(when, sizeof when, "%H:%M:%S", localtime_r(&now, &tm));
-		snprintf(reason, sizeof reason, "the session was taken over from %s at %s",
-		         from, when);
-		ssp_transport_set_reason(s->t, reason);
-		/* A live client acknowledges within about a round trip. */
-		unsigned rto2 = 2 * ssp_rtt_rto(ssp_conn_rtt(s->conn));
-		ssp_transport_shutdown(s->t, rto2 < ATTACH_TELL_MS ? (int)rto2 : ATTACH_TELL_MS);
-	}
-	struct ssp_transport *t = NULL;
-	if (crypto_key_generate(&key) != CRYPTO_OK ||
-	    ssp_conn_rekey(s->conn, &key) != SSP_OK ||
-	    (t = ssp_transport_new(s->conn, true, &sync_termstate_ops, sync_termstate_new(80, 24),
-	                           &sync_userstream_ops, sync_userstream_new())) == NULL) {
+	/* The key goes first: while ssh carries it and the new client
+	 * starts, the old client is told. The new client's first datagram
+	 * switches the key, whichever comes first. */
+	if (crypto_key_generate(&key) != CRYPTO_OK || ssp_conn_expect_key(s->conn, &key) != SSP_OK) {
 		crypto_wipe(&key, sizeof key);
 		close(conn);
 		return -1;
@@ -811,6 +798,24 @@ static int session_attach(struct session *s, int conn, const char *from)
 	crypto_wipe(keytext, sizeof keytext);
 	crypto_wipe(line, sizeof line);
 	close(conn);
+	/* A client silent for SESSIONS_ATTACHED_S (it speaks every 3 s) is
+	 * out of reach, or gone with its laptop: nobody to tell. */
+	uint64_t quiet = ssp_conn_quiet_ms(s->conn, ssp_now_ms());
+	if (ssp_conn_has_remote(s->conn) && quiet < SESSIONS_ATTACHED_S * 1000) {
+		strftime(when, sizeof when, "%H:%M:%S", localtime_r(&now, &tm));
+		snprintf(reason, sizeof reason, "the session was taken over from %s at %s",
+		         from, when);
+		ssp_transport_set_reason(s->t, reason);
+		/* A live client acknowledges within about a round trip. */
+		unsigned rto2 = 2 * ssp_rtt_rto(ssp_conn_rtt(s->conn));
+		ssp_transport_shutdown(s->t, rto2 < ATTACH_TELL_MS ? (int)rto2 : ATTACH_TELL_MS);
+	}
+	ssp_conn_switch_key(s->conn);
+	struct ssp_transport *t = ssp_transport_new(s->conn, true, &sync_termstate_ops,
+	                                            sync_termstate_new(80, 24),
+	                                            &sync_userstream_ops, sync_userstream_new());
+	if (t == NULL)
+		return -1;
 	logf_(s->o->verbose, "attached from %s", from);
 	ssp_transport_release(s->t);
 	s->t = t;
@@ -846,12 +851,6 @@ static void session_info(const struct session *s, uint64_t now, struct sessions_
 	if (n == 0)
 		snprintf(i->command, sizeof i->command, "%s", pty_user_shell());
 	snprintf(i->title, sizeof i->title, "%s", term_frame_title(term_frame(s->sc.term)));
-	for (char *c = i->command; *c; c++)
-		if (*c == '\n')
-			*c = ' ';
-	for (char *c = i->title; *c; c++)
-		if (*c == '\n')
-			*c = ' ';
 }
 
 /* One wake of the server: sleep until something happens, then read the
@@ -864,17 +863,17 @@ static const char *session_step(struct session *s)
 	struct pollfd fds[3] = {
 		{ ssp_conn_fd(s->conn), POLLIN, 0 },
 		{ s->child_done ? -1 : s->master, POLLIN | (s->sc.toapp.len ? POLLOUT : 0), 0 },
-		{ s->ctl.fd, POLLIN, 0 },
+		{ sessions_poll_fd(&s->ctl), POLLIN, 0 },
 	};
 	if (sleep_until_event(fds, 3, wait) < 0 && errno != EINTR)
 		return "an error";
 	now = ssp_now_ms();
-	if (fds[2].revents & POLLIN) {
+	if (fds[2].revents || sessions_wait_ms(&s->ctl, now) == 0) {
 		struct sessions_info info;
 		char from[64];
 		int conn = -1;
 		session_info(s, now, &info);
-		enum sessions_req r = sessions_serve(&s->ctl, &info, &conn, from, sizeof from);
+		enum sessions_req r = sessions_serve(&s->ctl, &info, now, &conn, from, sizeof from);
 		if (r == SESSIONS_KILL)
 			return killed;
 		if (r == SESSIONS_ATTACH && session_attach(s, conn, from) < 0)
@@ -937,12 +936,16 @@ static void session_finish(struct session *s, const char *why)
 
 /* The user's detached sessions here, as a line before the CONNECT line,
  * for connect to mention: "MOSHI DETACHED ID...". */
+/* A new server names the user's detached sessions before its CONNECT
+ * line, asking them for this long at most (all together). */
+#define DETACHED_WAIT_MS 300
+
 static void say_detached(void)
 {
 	char dir[80], err[200], ids[8][SESSIONS_ID_LEN + 1];
 	if (sessions_dir(dir, sizeof dir, err, sizeof err) < 0)
 		return;
-	int n = sessions_detached(dir, ids, 8);
+	int n = sessions_detached(dir, DETACHED_WAIT_MS, ids, 8);
 	if (n == 0)
 		return;
 	printf("\r\nMOSHI DETACHED");
@@ -966,7 +969,8 @@ static int serve(struct server_opts *o)
 		return 1;
 	server_process_setup(conn);
 
-	struct session s = { .o = o, .conn = conn, .reach = { UINT64_MAX, 0, 0 }, .ctl.fd = -1 };
+	struct session s = { .o = o, .conn = conn, .reach = { UINT64_MAX, 0, 0 },
+	                     .ctl = { .fd = -1, .conn = -1 } };
 	if (session_start(&s) < 0)
 		return 1;
 	const char *why = NULL;

@@ -15,12 +15,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../crypto/crypto.h"
 #include "roles.h"
 
-#define REQUEST_WAIT_MS 200 /* for a request line once connected */
+#define REQUEST_WAIT_MS 2000 /* for a request line, once connected */
+#define BATCH 32              /* sockets asked at once by sessions_each */
 
 int sessions_dir(char *path, size_t n, char *err, size_t errn)
 {
@@ -74,7 +76,7 @@ int sessions_listen(struct sessions_srv *s, char *err, size_t errn)
 	uint8_t r[SESSIONS_ID_LEN / 2];
 	struct sockaddr_un a;
 
-	s->fd = -1;
+	s->fd = s->conn = -1;
 	if (sessions_dir(dir, sizeof dir, err, errn) < 0)
 		return -1;
 	if (crypto_random(r, sizeof r) != 0) {
@@ -103,57 +105,98 @@ int sessions_listen(struct sessions_srv *s, char *err, size_t errn)
 	return 0;
 }
 
+/* Text for one "key value" line: a newline or other control byte in a
+ * command or title would start a line of its own. */
+static void one_line(char *out, size_t n, const char *in)
+{
+	size_t k = 0;
+	for (; in[k] && k + 1 < n; k++)
+		out[k] = (unsigned char)in[k] < 0x20 || in[k] == 0x7f ? ' ' : in[k];
+	out[k] = '\0';
+}
+
 static void put_info(char *out, size_t n, const struct sessions_info *i)
 {
+	char command[sizeof i->command], title[sizeof i->title];
+	one_line(command, sizeof command, i->command);
+	one_line(title, sizeof title, i->title);
 	snprintf(out, n,
 	         "id %s\npid %ld\ncreated %lld\ncontact %lld\nnow %lld\nreap %lld\n"
 	         "forged %lld\nsent %lld\nclient %s\ncommand %s\ntitle %s\n",
 	         i->id, i->pid, i->created, i->contact, i->now, i->reap_s, i->forged,
-	         i->sent_bytes,
-	         i->client[0] ? i->client : "-", i->command, i->title);
+	         i->sent_bytes, i->client[0] ? i->client : "-", command, title);
+}
+
+int sessions_poll_fd(const struct sessions_srv *s)
+{
+	return s->conn >= 0 ? s->conn : s->fd;
+}
+
+int sessions_wait_ms(const struct sessions_srv *s, uint64_t now)
+{
+	if (s->conn < 0)
+		return -1;
+	return s->until > now ? (int)(s->until - now) : 0;
+}
+
+static void drop_request(struct sessions_srv *s)
+{
+	close(s->conn);
+	s->conn = -1;
 }
 
 enum sessions_req sessions_serve(struct sessions_srv *s, const struct sessions_info *info,
-                                 int *conn, char *from, size_t fromn)
+                                 uint64_t now, int *conn, char *from, size_t fromn)
 {
-	int c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
-	if (c < 0)
-		return SESSIONS_NONE;
-	char req[96];
-	size_t got = 0;
-	enum sessions_req kind = SESSIONS_NONE;
-	struct pollfd p = { c, POLLIN, 0 };
-	if (peer_is_me(c)) {
-		while (got < sizeof req - 1 && memchr(req, '\n', got) == NULL &&
-		       poll(&p, 1, REQUEST_WAIT_MS) > 0) {
-			ssize_t k = read(c, req + got, sizeof req - 1 - got);
-			if (k <= 0)
-				break;
-			got += (size_t)k;
+	if (s->conn < 0) {
+		int c = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c < 0)
+			return SESSIONS_NONE;
+		if (!peer_is_me(c)) {
+			close(c);
+			return SESSIONS_NONE;
 		}
-		req[got] = '\0';
-		char out[1024];
-		if (strcmp(req, "info\n") == 0) {
-			put_info(out, sizeof out, info);
-			roles_write_all(c, out, strlen(out));
-		} else if (strcmp(req, "kill\n") == 0) {
-			kind = SESSIONS_KILL;
-			roles_write_all(c, "ok\n", 3);
-		} else if (strncmp(req, "attach ", 7) == 0 && got > 8 && req[got - 1] == '\n') {
-			size_t n = got - 8 < fromn - 1 ? got - 8 : fromn - 1;
-			for (size_t i = 0; i < n; i++)
-				from[i] = req[7 + i] >= 0x20 && req[7 + i] < 0x7f ? req[7 + i] : '?';
-			from[n] = '\0';
-			*conn = c;
-			return SESSIONS_ATTACH;
-		}
+		s->conn = c;
+		s->got = 0;
+		s->until = now + REQUEST_WAIT_MS;
 	}
-	close(c);
+	ssize_t k = read(s->conn, s->req + s->got, sizeof s->req - 1 - s->got);
+	bool more = k < 0 && (errno == EAGAIN || errno == EINTR);
+	if (k > 0)
+		s->got += (size_t)k;
+	s->req[s->got] = '\0';
+	const char *req = s->req;
+	size_t got = s->got;
+	if (memchr(req, '\n', got) == NULL) {
+		if (!(more || k > 0) || now >= s->until || got == sizeof s->req - 1)
+			drop_request(s); /* gone, too slow, or too long */
+		return SESSIONS_NONE;
+	}
+	enum sessions_req kind = SESSIONS_NONE;
+	char out[1024];
+	if (strcmp(req, "info\n") == 0) {
+		put_info(out, sizeof out, info);
+		roles_write_all(s->conn, out, strlen(out));
+	} else if (strcmp(req, "kill\n") == 0) {
+		kind = SESSIONS_KILL;
+		roles_write_all(s->conn, "ok\n", 3);
+	} else if (strncmp(req, "attach ", 7) == 0 && got > 8 && req[got - 1] == '\n') {
+		size_t n = got - 8 < fromn - 1 ? got - 8 : fromn - 1;
+		for (size_t i = 0; i < n; i++)
+			from[i] = req[7 + i] >= 0x20 && req[7 + i] < 0x7f ? req[7 + i] : '?';
+		from[n] = '\0';
+		*conn = s->conn;
+		s->conn = -1;
+		return SESSIONS_ATTACH;
+	}
+	drop_request(s);
 	return kind;
 }
 
 void sessions_close(struct sessions_srv *s)
 {
+	if (s->conn >= 0)
+		drop_request(s);
 	if (s->fd < 0)
 		return;
 	close(s->fd);
@@ -161,10 +204,22 @@ void sessions_close(struct sessions_srv *s)
 	s->fd = -1;
 }
 
-int sessions_query(const char *path, const char *req, char *out, size_t n)
+/* A request on its way to one socket, and its answer. */
+struct asking {
+	int fd;                   /* -1: answered, or never asked */
+	char name[SESSIONS_ID_LEN + 1];
+	char answer[1024];
+	size_t got;
+};
+
+/* Connect to the socket at path without blocking (a server that is
+ * stopped must not stop us) and send req: the descriptor, or -1 with
+ * errno (ECONNREFUSED or ENOENT: no server there; EAGAIN: one that does
+ * not answer; EPERM: not this user's). */
+static int ask(const char *path, const char *req)
 {
 	struct sockaddr_un a;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	if (socket_path(&a, path) < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
@@ -173,21 +228,61 @@ int sessions_query(const char *path, const char *req, char *out, size_t n)
 		errno = e;
 		return -1;
 	}
-	size_t got = 0;
 	if (!peer_is_me(fd) || roles_write_all(fd, req, strlen(req)) < 0) {
 		close(fd);
 		errno = EPERM;
 		return -1;
 	}
-	struct pollfd p = { fd, POLLIN, 0 };
-	while (got < n - 1 && poll(&p, 1, 2000) > 0) {
-		ssize_t k = read(fd, out + got, n - 1 - got);
-		if (k <= 0)
+	return fd;
+}
+
+/* Read the answers to requests a[0..n) (n <= BATCH) until each server
+ * has closed, or wait_ms has passed for them all together. */
+static void read_answers(struct asking *a, int n, int wait_ms)
+{
+	struct pollfd p[BATCH];
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	long long until = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + wait_ms;
+	for (;;) {
+		int open = 0;
+		for (int k = 0; k < n; k++) {
+			p[k] = (struct pollfd){ a[k].fd, POLLIN, 0 };
+			open += a[k].fd >= 0;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		long long left = until - (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000);
+		if (open == 0 || left <= 0 || (poll(p, (nfds_t)n, (int)left) < 0 && errno != EINTR))
 			break;
-		got += (size_t)k;
+		for (int k = 0; k < n; k++) {
+			if (a[k].fd < 0 || p[k].revents == 0)
+				continue;
+			ssize_t got = read(a[k].fd, a[k].answer + a[k].got,
+			                   sizeof a[k].answer - 1 - a[k].got);
+			if (got > 0)
+				a[k].got += (size_t)got;
+			if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR) ||
+			    a[k].got == sizeof a[k].answer - 1) {
+				close(a[k].fd);
+				a[k].fd = -1;
+			}
+		}
 	}
-	out[got] = '\0';
-	close(fd);
+	for (int k = 0; k < n; k++) {
+		if (a[k].fd >= 0)
+			close(a[k].fd);
+		a[k].fd = -1;
+		a[k].answer[a[k].got] = '\0';
+	}
+}
+
+int sessions_query(const char *path, const char *req, char *out, size_t n)
+{
+	struct asking a = { .fd = ask(path, req) };
+	if (a.fd < 0)
+		return -1;
+	read_answers(&a, 1, SESSIONS_ANSWER_MS);
+	snprintf(out, n, "%s", a.answer);
 	return 0;
 }
 
@@ -251,32 +346,58 @@ bool sessions_is_id(const char *name)
 	return true;
 }
 
-int sessions_each(const char *dir, void (*f)(const struct sessions_info *, void *),
-                  void *ctx)
+/* The answers to a batch of "info" requests, to f; how many. */
+static int tell_infos(struct asking *a, int n, int wait_ms,
+                      void (*f)(const struct sessions_info *, void *), void *ctx)
 {
+	int told = 0;
+	read_answers(a, n, wait_ms);
+	for (int k = 0; k < n; k++) {
+		struct sessions_info info;
+		if (sessions_parse_info(a[k].answer, &info) == 0 &&
+		    strcmp(info.id, a[k].name) == 0) {
+			f(&info, ctx);
+			told++;
+		}
+	}
+	return told;
+}
+
+int sessions_each(const char *dir, int wait_ms,
+                  void (*f)(const struct sessions_info *, void *), void *ctx)
+{
+	struct asking *a = calloc(BATCH, sizeof *a);
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	int n = 0;
-	if (d == NULL)
+	int n = 0, told = 0;
+	if (d == NULL || a == NULL) {
+		free(a);
+		if (d != NULL)
+			closedir(d);
 		return 0;
+	}
 	while ((e = readdir(d)) != NULL) {
-		char path[160], answer[1024];
-		struct sessions_info info;
+		char path[160];
 		if (!sessions_is_id(e->d_name))
 			continue;
 		snprintf(path, sizeof path, "%s/%.*s", dir, SESSIONS_ID_LEN, e->d_name);
-		if (sessions_query(path, "info\n", answer, sizeof answer) < 0) {
+		int fd = ask(path, "info\n");
+		if (fd < 0) {
 			if (errno == ECONNREFUSED)
-				unlink(path);
+				unlink(path); /* its server was killed outright */
 			continue;
 		}
-		if (sessions_parse_info(answer, &info) == 0) {
-			f(&info, ctx);
-			n++;
+		a[n] = (struct asking){ .fd = fd };
+		memcpy(a[n].name, e->d_name, SESSIONS_ID_LEN + 1);
+		if (++n == BATCH) {
+			told += tell_infos(a, n, wait_ms, f, ctx);
+			n = 0;
 		}
 	}
+	told += tell_infos(a, n, wait_ms, f, ctx);
 	closedir(d);
-	return n;
+	free(a);
+	return told;
 }
 
 bool sessions_attached(const struct sessions_info *i)
@@ -296,9 +417,9 @@ static void note_detached(const struct sessions_info *i, void *ctx)
 		memcpy(d->ids[d->n++], i->id, SESSIONS_ID_LEN + 1);
 }
 
-int sessions_detached(const char *dir, char ids[][SESSIONS_ID_LEN + 1], int max)
+int sessions_detached(const char *dir, int wait_ms, char ids[][SESSIONS_ID_LEN + 1], int max)
 {
 	struct detached d = { ids, 0, max };
-	sessions_each(dir, note_detached, &d);
+	sessions_each(dir, wait_ms, note_detached, &d);
 	return d.n;
 }

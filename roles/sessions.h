@@ -16,6 +16,9 @@
 /* A session heard from its client this recently counts as attached (an
  * idle client speaks every 3 s). */
 #define SESSIONS_ATTACHED_S 15
+/* How long moshi ls, kill and attach wait for their answers, all
+ * together: a server that is stopped delays them, no more. */
+#define SESSIONS_ANSWER_MS 2000
 
 /* What a server says about itself. Times are in seconds since the epoch;
  * contact 0: no client yet. reap_s: seconds of no contact after which it
@@ -38,42 +41,52 @@ struct sessions_info {
 int sessions_dir(char *path, size_t n, char *err, size_t errn);
 
 /* Server side: a listening socket in the session directory under a new
- * ID. */
+ * ID, and the request being read from one connection at a time. */
 struct sessions_srv {
 	int fd;                   /* -1: none */
+	int conn;                 /* a request being read, or -1 */
+	uint64_t until;           /* when to drop it (ms, ssp_now_ms) */
+	char req[96];
+	size_t got;
 	char id[SESSIONS_ID_LEN + 1];
 	char path[108];
 };
 int sessions_listen(struct sessions_srv *s, char *err, size_t errn);
-/* Answer one request (call when fd is readable): "info" gets info and
+/* What to poll for reading: the request being read, else the listener;
+ * and how long until the request is given up (-1: none). */
+int sessions_poll_fd(const struct sessions_srv *s);
+int sessions_wait_ms(const struct sessions_srv *s, uint64_t now);
+/* Take what came (call when sessions_poll_fd is readable or the wait ran
+ * out; never blocks). A whole request: "info" gets info and
  * SESSIONS_NONE; "kill" gets "ok" and SESSIONS_KILL; "attach FROM" gets
  * SESSIONS_ATTACH with the connection left open in *conn for the
  * caller's answer, and FROM (where the new client is, printable text) in
- * from. Never blocks for long. */
+ * from. SESSIONS_NONE, too, while a request is not whole. */
 enum sessions_req { SESSIONS_NONE, SESSIONS_KILL, SESSIONS_ATTACH };
 enum sessions_req sessions_serve(struct sessions_srv *s, const struct sessions_info *info,
-                                 int *conn, char *from, size_t fromn);
+                                 uint64_t now, int *conn, char *from, size_t fromn);
 /* Stop listening and remove the socket. */
 void sessions_close(struct sessions_srv *s);
 
 /* Client side: send request line req ("info\n", "kill\n") to the
- * socket at path and read the answer into out (cap n, NUL-ended): 0, or
- * -1 with errno (ECONNREFUSED or ENOENT: no server there; EPERM: not
- * this user's). */
+ * socket at path and read the answer into out (cap n, NUL-ended; empty
+ * when none came within SESSIONS_ANSWER_MS): 0, or -1 with errno
+ * (ECONNREFUSED or ENOENT: no server there; EAGAIN: a server that does
+ * not take connections; EPERM: not this user's). */
 int sessions_query(const char *path, const char *req, char *out, size_t n);
 /* An "info" answer read into i: 0, or -1 when a field is missing or bad. */
 int sessions_parse_info(const char *text, struct sessions_info *i);
 /* name is a session ID (SESSIONS_ID_LEN lowercase hex digits). */
 bool sessions_is_id(const char *name);
-/* f called with what every session in dir says of itself; sockets no
- * server answers on (it was killed outright) are removed. Returns how
- * many answered. */
-int sessions_each(const char *dir, void (*f)(const struct sessions_info *, void *),
-                  void *ctx);
+/* f called with what every session in dir says of itself within wait_ms
+ * (all asked at once); sockets no server listens on (it was killed
+ * outright) are removed. Returns how many answered. */
+int sessions_each(const char *dir, int wait_ms,
+                  void (*f)(const struct sessions_info *, void *), void *ctx);
 /* A client was heard from within SESSIONS_ATTACHED_S. */
 bool sessions_attached(const struct sessions_info *i);
 /* The IDs of the sessions in dir that no client is attached to (at most
  * max); returns how many. */
-int sessions_detached(const char *dir, char ids[][SESSIONS_ID_LEN + 1], int max);
+int sessions_detached(const char *dir, int wait_ms, char ids[][SESSIONS_ID_LEN + 1], int max);
 
 #endif

@@ -121,6 +121,11 @@ struct ssp_conn {
 	int fd;
 	bool server;
 	struct crypto_session *crypto;
+	struct crypto_session *next; /* an attach's key, until it is used */
+	uint64_t epoch;           /* keys switched to so far */
+	uint8_t held[SSP_MAX_DATAGRAM]; /* the new key's first payload */
+	size_t held_len;
+	bool held_ready;
 	struct sockaddr_storage remote;
 	socklen_t remote_len;
 	bool has_remote;
@@ -172,14 +177,25 @@ static int conn_new(struct ssp_conn **out, const struct crypto_key *key,
 	return SSP_OK;
 }
 
-int ssp_conn_rekey(struct ssp_conn *c, const struct crypto_key *key)
+int ssp_conn_expect_key(struct ssp_conn *c, const struct crypto_key *key)
 {
 	struct crypto_session *fresh;
 	if (crypto_session_new(&fresh, key, c->server ? CRYPTO_TO_CLIENT
 	                                              : CRYPTO_TO_SERVER) != CRYPTO_OK)
 		return SSP_ENOMEM;
+	crypto_session_free(c->next);
+	c->next = fresh;
+	return SSP_OK;
+}
+
+void ssp_conn_switch_key(struct ssp_conn *c)
+{
+	if (c->next == NULL)
+		return;
 	crypto_session_free(c->crypto); /* wipes the old key */
-	c->crypto = fresh;
+	c->crypto = c->next;
+	c->next = NULL;
+	c->epoch++;
 	memset(&c->replay, 0, sizeof c->replay);
 	memset(&c->remote, 0, sizeof c->remote);
 	c->remote_len = 0;
@@ -187,8 +203,9 @@ int ssp_conn_rekey(struct ssp_conn *c, const struct crypto_key *key)
 	c->have_saved_ts = false;
 	ssp_rtt_init(&c->rtt);
 	c->last_heard = ssp_now_ms(); /* silence counts from here */
-	return SSP_OK;
 }
+
+uint64_t ssp_conn_epoch(const struct ssp_conn *c) { return c->epoch; }
 
 void ssp_conn_free(struct ssp_conn *c)
 {
@@ -199,6 +216,7 @@ void ssp_conn_free(struct ssp_conn *c)
 	if (c->route_fd >= 0)
 		close(c->route_fd);
 	crypto_session_free(c->crypto);
+	crypto_session_free(c->next);
 	crypto_wipe(c, sizeof *c);
 	free(c);
 }
@@ -501,6 +519,14 @@ int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len)
 	size_t n;
 	uint64_t seq;
 
+	if (c->held_ready) {
+		c->held_ready = false;
+		if (c->held_len > cap)
+			return SSP_ETOOBIG;
+		memcpy(out, c->held, c->held_len);
+		*len = c->held_len;
+		return SSP_OK;
+	}
 	ssize_t got = recvfrom(c->fd, dg, sizeof dg, MSG_DONTWAIT | MSG_TRUNC,
 	                       (struct sockaddr *)&from, &fromlen);
 	if (got < 0) {
@@ -518,6 +544,13 @@ int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len)
 		return SSP_EMALFORMED;
 	}
 	int rc = crypto_open(c->crypto, dg, (size_t)got, pt, sizeof pt, &n, &seq);
+	bool switched = false;
+	if (rc != CRYPTO_OK && rc != CRYPTO_EDIRECTION && c->next != NULL &&
+	    crypto_open(c->next, dg, (size_t)got, pt, sizeof pt, &n, &seq) == CRYPTO_OK) {
+		ssp_conn_switch_key(c); /* the attach's client has spoken */
+		switched = true;
+		rc = CRYPTO_OK;
+	}
 	if (rc == CRYPTO_EDIRECTION) {
 		c->stats.dropped_reflected++;
 		return SSP_ECRYPTO;
@@ -559,6 +592,13 @@ int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len)
 			c->remote_len = fromlen;
 			c->has_remote = true;
 		}
+	}
+	if (switched) {
+		/* For whoever reads under the new key: the next call. */
+		c->held_len = n - SSP_DATAGRAM_HEADER;
+		memcpy(c->held, pt + SSP_DATAGRAM_HEADER, c->held_len);
+		c->held_ready = true;
+		return SSP_ENEWKEY;
 	}
 	*len = n - SSP_DATAGRAM_HEADER;
 	memcpy(out, pt + SSP_DATAGRAM_HEADER, *len);

@@ -35,6 +35,7 @@ enum ssp_error {
 	SSP_ESYSTEM = -7,    /* a system call failed; errno says why */
 	SSP_ECRYPTO = -8,    /* forged, corrupted or reflected */
 	SSP_EREPLAY = -9,    /* authentic but already seen, or too old */
+	SSP_ENEWKEY = -10,   /* the first datagram under an attach's new key */
 };
 
 const char *ssp_strerror(int err);
@@ -215,11 +216,19 @@ int ssp_conn_server(struct ssp_conn **out, const struct crypto_key *key,
 int ssp_conn_client(struct ssp_conn **out, const struct crypto_key *key,
                     const char *host, const char *port, int family);
 void ssp_conn_free(struct ssp_conn *c);
-/* A server's new key (an attach): a fresh nonce space and replay window,
- * the old key wiped, so that datagrams sealed with it are dropped as
- * forged from now on; no client until one speaks with the new key, and
- * its silence (ssp_conn_quiet_ms) counts from now. */
-int ssp_conn_rekey(struct ssp_conn *c, const struct crypto_key *key);
+/* A server's next key (an attach). The current key keeps working, for
+ * telling the old client, until ssp_conn_switch_key, or until a datagram
+ * sealed with the next key comes: ssp_conn_recv then switches by itself,
+ * returns SSP_ENEWKEY, and gives that datagram's payload on its next
+ * call. A switch wipes the old key and starts a fresh nonce space and
+ * replay window, so datagrams sealed with the old key are dropped as
+ * forged from then on; there is no client until one speaks with the new
+ * key, and silence (ssp_conn_quiet_ms) counts from the switch. */
+int ssp_conn_expect_key(struct ssp_conn *c, const struct crypto_key *key);
+void ssp_conn_switch_key(struct ssp_conn *c); /* nothing without a next key */
+/* How many times the key has switched: a transport made before a switch
+ * neither sends nor receives after it. */
+uint64_t ssp_conn_epoch(const struct ssp_conn *c);
 
 int ssp_conn_fd(const struct ssp_conn *c);
 int ssp_conn_port(const struct ssp_conn *c);   /* local port */
@@ -432,7 +441,8 @@ void ssp_transport_start_shutdown(struct ssp_transport *t);
 bool ssp_transport_shutdown_acked(const struct ssp_transport *t);
 bool ssp_transport_shutdown_tried_out(const struct ssp_transport *t);
 /* Run the transport on its own (receive, send what is due) for at most
- * ms milliseconds, or until done(t, ctx) says so (done may be NULL). */
+ * ms milliseconds, until done(t, ctx) says so (done may be NULL), or
+ * until its endpoint switches to a new key. */
 void ssp_transport_run(struct ssp_transport *t, int ms,
                        bool (*done)(const struct ssp_transport *t, void *ctx),
                        void *ctx);

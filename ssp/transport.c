@@ -62,6 +62,7 @@ struct ssp_transport {
 	uint64_t last_loss;                        /* the last resend */
 	uint64_t ack_heard;                        /* the peer's last instruction */
 	uint64_t roams_seen;                       /* the endpoint's roam count */
+	uint64_t epoch;                            /* the endpoint's key, made under */
 	/* Probing (see probe_time): how many states the peer sent in a row,
 	 * each within PROBE_STREAM_MS of the one before, with no new state
 	 * of ours in between and no pure acknowledgement after; when the
@@ -119,6 +120,7 @@ struct ssp_transport *ssp_transport_new(struct ssp_conn *conn, bool server,
 		return NULL;
 	}
 	t->conn = conn;
+	t->epoch = ssp_conn_epoch(conn);
 	t->server = server;
 	t->lops = local_ops;
 	t->rops = remote_ops;
@@ -218,13 +220,20 @@ void ssp_transport_start_shutdown(struct ssp_transport *t)
 	t->shutdown_tries = 0;
 }
 
+/* The endpoint switched to a new key after this transport was made (an
+ * attach): what comes now is for the transport made for the new key. */
+static bool stale(const struct ssp_transport *t)
+{
+	return ssp_conn_epoch(t->conn) != t->epoch;
+}
+
 void ssp_transport_run(struct ssp_transport *t, int ms,
                        bool (*done)(const struct ssp_transport *t, void *ctx),
                        void *ctx)
 {
 	uint64_t until = ssp_now_ms() + (uint64_t)(ms > 0 ? ms : 0);
 
-	while (ssp_now_ms() < until && !(done && done(t, ctx))) {
+	while (ssp_now_ms() < until && !stale(t) && !(done && done(t, ctx))) {
 		struct pollfd p = { ssp_conn_fd(t->conn), POLLIN, 0 };
 		int w = ssp_transport_wait_ms(t, ssp_now_ms());
 		poll(&p, 1, w < 0 || w > 20 ? 20 : w);
@@ -435,6 +444,8 @@ static uint64_t probe_time(const struct ssp_transport *t, uint64_t now,
 static int emit_fragment(void *ctx, const uint8_t *frag, size_t n)
 {
 	struct ssp_transport *t = ctx;
+	if (stale(t))
+		return SSP_OK; /* the new key's client is not ours to talk to */
 	int rc = ssp_conn_send(t->conn, frag, n);
 	/* A full socket or a dropped datagram is like a lost packet. */
 	return rc == SSP_EAGAIN || rc == SSP_ESYSTEM ? SSP_OK : rc;
@@ -862,7 +873,7 @@ int ssp_transport_recv(struct ssp_transport *t)
 	uint8_t buf[SSP_MAX_DATAGRAM];
 	int fresh = 0;
 
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < 1000 && !stale(t); i++) {
 		size_t n;
 		const uint8_t *data;
 		size_t len;

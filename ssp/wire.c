@@ -28,6 +28,7 @@ const char *ssp_strerror(int err)
 	case SSP_ESYSTEM: return "system call failed";
 	case SSP_ECRYPTO: return "authentication failed";
 	case SSP_EREPLAY: return "replayed or stale packet";
+	case SSP_ENEWKEY: return "a datagram under the new key";
 	}
 	return "unknown error";
 }

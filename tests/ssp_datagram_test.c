@@ -251,6 +251,59 @@ TEST(attacks_dropped_counted_and_harmless)
 	ssp_conn_free(srv);
 }
 
+/* An attach's next key: the old client works until the new one speaks,
+ * whose first datagram switches the key and comes on the next call; then
+ * the old key is worthless and replies go to the new client. */
+TEST(next_key_switches_when_its_client_speaks)
+{
+	struct ssp_conn *srv = NULL, *old = NULL, *cli = NULL;
+	struct crypto_key k2;
+	uint8_t buf[2048];
+	size_t n;
+	char port[16];
+
+	REQUIRE(loopback_pair(&srv, &old));
+	REQUIRE(ssp_conn_send(old, (const uint8_t *)"a", 1) == SSP_OK);
+	REQUIRE(recv_one(srv, buf, sizeof buf, &n) == SSP_OK);
+	REQUIRE(crypto_key_generate(&k2) == 0);
+	REQUIRE(ssp_conn_expect_key(srv, &k2) == SSP_OK);
+	port_str(ssp_conn_port(srv), port, sizeof port);
+	REQUIRE(ssp_conn_client(&cli, &k2, "127.0.0.1", port, AF_UNSPEC) == SSP_OK);
+	CHECK_EQ_INT(ssp_conn_epoch(srv), 0);
+
+	/* The old client is still heard and answered, for telling it. */
+	REQUIRE(ssp_conn_send(old, (const uint8_t *)"b", 1) == SSP_OK);
+	REQUIRE(recv_one(srv, buf, sizeof buf, &n) == SSP_OK);
+	CHECK(n == 1 && buf[0] == 'b');
+	REQUIRE(ssp_conn_send(srv, (const uint8_t *)"told", 4) == SSP_OK);
+	REQUIRE(recv_one(old, buf, sizeof buf, &n) == SSP_OK);
+
+	/* The new client speaks: switched, its payload on the next call. */
+	REQUIRE(ssp_conn_send(cli, (const uint8_t *)"new", 3) == SSP_OK);
+	CHECK_EQ_INT(recv_one(srv, buf, sizeof buf, &n), SSP_ENEWKEY);
+	CHECK_EQ_INT(ssp_conn_epoch(srv), 1);
+	CHECK_EQ_INT(ssp_conn_recv(srv, buf, sizeof buf, &n), SSP_OK);
+	CHECK(n == 3 && memcmp(buf, "new", 3) == 0);
+	CHECK_EQ_INT(ssp_conn_recv(srv, buf, sizeof buf, &n), SSP_EAGAIN);
+	REQUIRE(ssp_conn_send(srv, (const uint8_t *)"hi", 2) == SSP_OK);
+	REQUIRE(recv_one(cli, buf, sizeof buf, &n) == SSP_OK);
+	CHECK(n == 2 && memcmp(buf, "hi", 2) == 0);
+
+	/* The old key is worthless now, and a switch without a next key
+	 * changes nothing. */
+	uint64_t forged = ssp_conn_stats(srv)->dropped_forged;
+	REQUIRE(ssp_conn_send(old, (const uint8_t *)"c", 1) == SSP_OK);
+	CHECK_EQ_INT(recv_one(srv, buf, sizeof buf, &n), SSP_ECRYPTO);
+	CHECK_EQ_INT(ssp_conn_stats(srv)->dropped_forged, forged + 1);
+	ssp_conn_switch_key(srv);
+	CHECK_EQ_INT(ssp_conn_epoch(srv), 1);
+	REQUIRE(ssp_conn_send(cli, (const uint8_t *)"d", 1) == SSP_OK);
+	CHECK_EQ_INT(recv_one(srv, buf, sizeof buf, &n), SSP_OK);
+	ssp_conn_free(cli);
+	ssp_conn_free(old);
+	ssp_conn_free(srv);
+}
+
 /* A clock read before a datagram arrived is not "quiet for ages": the
  * client must not hop away from a live path (it once did, under load,
  * and lost the server's shutdown). */
@@ -346,6 +399,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(replay_window),
 	TEST_ENTRY(loopback_round_trip_and_rtt),
 	TEST_ENTRY(attacks_dropped_counted_and_harmless),
+	TEST_ENTRY(next_key_switches_when_its_client_speaks),
 	TEST_ENTRY(client_port_hop_and_server_roams),
 	TEST_ENTRY(no_hop_on_a_clock_read_before_the_last_datagram),
 	TEST_ENTRY(ipv6_loopback),

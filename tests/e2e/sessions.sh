@@ -149,6 +149,31 @@ else
 	fail attach_shows_screen_and_types "$(bscreen | grep -v '^$' | tail -4 | tr '\n' '|')"
 fi
 
+# A request that comes slowly, a byte every 250 ms, is answered, and
+# the session goes on meanwhile: the server never waits for one.
+python3 - "$dir/$ida" > "$TMP/slow" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+for c in b"info\n":
+    s.sendall(bytes([c])); time.sleep(0.25)
+d = b""
+while True:
+    b = s.recv(4096)
+    if not b: break
+    d += b
+print(d.decode())
+PY
+slowpid=$!
+sleep 0.3
+tmux -L "$sock" send-keys -t taker 'echo while-asked' Enter
+for i in $(seq 1 50); do bscreen | grep -q '^while-asked$' && break; sleep 0.1; done
+wait "$slowpid"
+if grep -q "^id $ida$" "$TMP/slow" && bscreen | grep -q '^while-asked$'; then
+	pass slow_request_answered
+else
+	fail slow_request_answered "answer: $(tr '\n' '|' < "$TMP/slow"); $(bscreen | grep -v '^$' | tail -2 | tr '\n' '|')"
+fi
+
 # The old key is worthless: a client that still has it gets nothing, and
 # its datagrams are counted as forged.
 forged() { "$MOSHI" ls > /dev/null; python3 - "$dir/$ida" <<'PY'

@@ -124,6 +124,39 @@ else
 	[ ! -d "$archhome/.cache/moshi" ] || [ -z "$(ls "$archhome/.cache/moshi")" ] &&
 		pass other_arch_nothing_uploaded ||
 		fail other_arch_nothing_uploaded "$(ls -la "$archhome/.cache/moshi")"
+	# ls and kill of that host upload moshi as connect does, and reach
+	# the session that connect made.
+	rm -rf "$uphome/.cache"
+	"$MOSHI" ls --ssh="$sshcmd" "$up@127.0.0.1" > "$TMP/upls" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ] && grep -q '^no sessions$' "$TMP/upls" &&
+	   grep -q "^moshi: uploading moshi" "$TMP/upls" && cmp -s "$MOSHI" "$cached"; then
+		pass ls_over_ssh_uploads
+	else
+		fail ls_over_ssh_uploads "status $rc: $(cat "$TMP/upls")"
+	fi
+	upload_session "$up"
+	wait_screen '^up\$'
+	updir="/tmp/moshi-$(id -u "$up")"
+	sid=$(ls "$updir" 2>/dev/null | grep -E '^[0-9a-f]{8}$' | head -n 1)
+	"$MOSHI" ls --ssh="$sshcmd" "$up@127.0.0.1" > "$TMP/upls" 2>&1
+	rc=$?
+	if [ -n "$sid" ] && [ "$rc" -eq 0 ] && grep -q "^$sid .*attached from 127\.0\.0\.1.* sh" "$TMP/upls" &&
+	   ! grep -q 'uploading' "$TMP/upls"; then
+		pass ls_over_ssh_lists_the_session
+	else
+		fail ls_over_ssh_lists_the_session "id '$sid', status $rc: $(cat "$TMP/upls")"
+	fi
+	"$MOSHI" kill --ssh="$sshcmd" "$up@127.0.0.1" "$sid" > "$TMP/upkill" 2>&1
+	rc=$?
+	wait_screen '^EXIT='
+	if [ -n "$sid" ] && [ "$rc" -eq 0 ] && [ ! -e "$updir/$sid" ] &&
+	   ! pgrep -f "server new .*$mark" > /dev/null; then
+		pass kill_over_ssh_ends_it
+	else
+		fail kill_over_ssh_ends_it "status $rc: $(cat "$TMP/upkill"); left: $(ls "$updir" 2>&1 | tr '\n' ' ')"
+	fi
+	rm -rf "$updir"
 fi
 n=$(pgrep -f "server new .*$mark" | wc -l)
 [ "$n" -eq 0 ] && pass no_server_left_after_uploads || fail no_server_left_after_uploads "$n left"
