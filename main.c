@@ -26,8 +26,10 @@ static const struct role roles[] = {
 	{ "ls", "list your sessions on this machine: moshi ls", roles_ls_main },
 	{ "kill", "end sessions: moshi kill ID... | moshi kill --detached", roles_kill_main },
 	{ "attach", "take a session over: moshi attach [ID]", roles_attach_main },
-	/* Hidden: ssh's ProxyCommand during connect. */
+	/* Hidden: ssh's ProxyCommand during connect; the far end of the
+	 * stream a client uses when UDP is blocked. */
 	{ "proxy", NULL, roles_proxy_main },
+	{ "relay", NULL, roles_relay_main },
 };
 
 /* Names the binary may be installed under, and the role each one means. */

@@ -33,7 +33,7 @@ _moshi()
 	local roles="connect server serve client ls kill attach"
 	local opts="--local --ssh= --server= --client= --port= --predict= --family=
 		--bind-server= --experimental-remote-ip= --no-upload --no-ssh-pty --no-init
-		--alternate-screen --reap=
+		--alternate-screen --reap= --carrier=
 		-4 -6 -a -n -v -p --help --version"
 	COMPREPLY=()
 	case "$cur" in
@@ -43,6 +43,8 @@ _moshi()
 		COMPREPLY=($(compgen -P --family= -W "inet inet6 auto all prefer-inet prefer-inet6" -- "${cur#*=}")); return ;;
 	--experimental-remote-ip=*)
 		COMPREPLY=($(compgen -P --experimental-remote-ip= -W "proxy local remote" -- "${cur#*=}")); return ;;
+	--carrier=*)
+		COMPREPLY=($(compgen -P --carrier= -W "auto udp ssh" -- "${cur#*=}")); return ;;
 	--bind-server=*)
 		COMPREPLY=($(compgen -P --bind-server= -W "ssh any" -- "${cur#*=}")); return ;;
 	-*)

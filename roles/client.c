@@ -29,11 +29,13 @@
 #include "../crypto/crypto.h"
 #include "../sync/sync.h"
 #include "../term/term.h"
+#include "carrier.h"
 #include "predict.h"
 #include "sleep.h"
 
 #define BAR_AFTER_MS 6500       /* quiet this long: show the bar */
 #define NOTHING_YET_AFTER_MS 3000
+#define UDP_SILENT_MS 10000     /* heard before, then nothing this long */
 /* A client that has heard nothing from its server this long after it
  * started gives up (MOSHI_CLIENT_CONTACT_TMOUT seconds, when set). */
 #define NO_CONTACT_GIVE_UP_MS 20000
@@ -228,20 +230,29 @@ static void bar_now(char *text, size_t cap, int cols, uint64_t quiet, uint64_t s
 	bar_text(text, cap, cols, msgs, hint);
 }
 
-/* The one place that decides whether the server was ever reached:
- * CONTACT_NONE once nothing has come from it for contact_ms since the
- * client started (it gives up), else CONTACT_WAITING until something
- * has. */
-enum contact { CONTACT_MADE, CONTACT_WAITING, CONTACT_NONE };
+/* The one place that decides whether the server is reached: CONTACT_NONE
+ * once nothing has come from it for contact_ms since the client started
+ * (it gives up); CONTACT_SILENT when UDP seems blocked, nothing having
+ * come for NOTHING_YET_AFTER_MS since the start, or for UDP_SILENT_MS
+ * since the last datagram (the carrier then tries ssh); else
+ * CONTACT_WAITING until something has come, then CONTACT_MADE. */
+enum contact { CONTACT_MADE, CONTACT_WAITING, CONTACT_SILENT, CONTACT_NONE };
 
 static enum contact contact_state(uint64_t quiet, uint64_t since_start, uint64_t contact_ms,
                                   int *next_ms)
 {
-	if (quiet != UINT64_MAX)
+	if (quiet != UINT64_MAX) {
+		if (quiet >= UDP_SILENT_MS)
+			return CONTACT_SILENT;
+		*next_ms = (int)(UDP_SILENT_MS - quiet);
 		return CONTACT_MADE;
+	}
 	if (since_start >= contact_ms)
 		return CONTACT_NONE;
 	*next_ms = (int)(contact_ms - since_start);
+	if (since_start >= NOTHING_YET_AFTER_MS)
+		return CONTACT_SILENT;
+	*next_ms = (int)(NOTHING_YET_AFTER_MS - since_start);
 	return CONTACT_WAITING;
 }
 
@@ -271,6 +282,7 @@ struct client {
 	bool after_escape;
 	bool prefix;             /* "[moshi] " before the window title */
 	uint64_t start, contact_ms;
+	struct carrier carrier;  /* UDP, or ssh when UDP is blocked */
 	uint64_t bar_due;        /* when the bar may change next (UINT64_MAX: never) */
 	bool bar;                /* the bar is drawn */
 	int cols, rows;
@@ -368,6 +380,7 @@ static int client_open(struct client *c, struct crypto_key *key,
 	c->prefix = getenv("MOSHI_TITLE_NOPREFIX") == NULL;
 	c->contact_ms = contact_timeout_ms();
 	c->start = ssp_now_ms();
+	carrier_init(&c->carrier, c->start);
 	sync_flow_init(&c->flow, c->start);
 	c->shown_num = UINT64_MAX;
 	c->cols = 80;
@@ -407,10 +420,14 @@ static int client_wait_ms(struct client *c, uint64_t now)
 {
 	int contact_left = -1;
 	uint64_t quiet = ssp_conn_quiet_ms(c->conn, now);
-	if (contact_state(quiet, now - c->start, c->contact_ms, &contact_left) == CONTACT_NONE) {
+	enum contact state = contact_state(quiet, now - c->start, c->contact_ms, &contact_left);
+	if (state == CONTACT_NONE) {
 		client_end(c, "nothing came from the server", MOSHI_EXIT_NO_CONTACT);
 		return 0;
 	}
+	if (state == CONTACT_SILENT)
+		carrier_udp_silent(&c->carrier, c->conn, now);
+	contact_left = sleep_min(contact_left, carrier_wait_ms(&c->carrier, now));
 	int wait = sleep_min(ssp_transport_wait_ms(c->t, now),
 	                     c->bar_due == UINT64_MAX ? -1 : sleep_until(c->bar_due, now));
 	wait = sleep_min(wait, contact_left);
@@ -654,8 +671,15 @@ static void client_draw_bar(struct client *c, uint64_t now)
 {
 	char text[300];
 	int bar_ms = -1;
-	bar_now(text, sizeof text, c->cols, ssp_conn_quiet_ms(c->conn, now), now - c->start,
-	        c->host, c->port, c->hint, &bar_ms);
+	const char *note = carrier_note(&c->carrier, c->conn, now);
+	if (note != NULL) {
+		const char *msgs[] = { note, NULL };
+		bar_text(text, sizeof text, c->cols, msgs, c->hint);
+		bar_ms = 1000; /* (until the note ends: carrier_wait_ms) */
+	} else {
+		bar_now(text, sizeof text, c->cols, ssp_conn_quiet_ms(c->conn, now), now - c->start,
+		        c->host, c->port, c->hint, &bar_ms);
+	}
 	c->bar_due = bar_ms < 0 ? UINT64_MAX : now + (uint64_t)bar_ms;
 	if (text[0]) {
 		draw_bar(text);
@@ -678,10 +702,11 @@ static void client_step(struct client *c)
 	int wait = client_wait_ms(c, now);
 	if (c->done)
 		return;
-	struct pollfd fds[3] = { { room > 0 ? 0 : -1, POLLIN, 0 },
+	struct pollfd fds[4] = { { room > 0 ? 0 : -1, POLLIN, 0 },
 	                         { ssp_conn_fd(c->conn), POLLIN, 0 },
-	                         { ssp_conn_route_fd(c->conn), POLLIN, 0 } };
-	if (sleep_until_event(fds, 3, wait) < 0 && errno != EINTR) {
+	                         { ssp_conn_route_fd(c->conn), POLLIN, 0 },
+	                         { ssp_conn_stream_fd(c->conn), POLLIN, 0 } };
+	if (sleep_until_event(fds, 4, wait) < 0 && errno != EINTR) {
 		client_end(c, NULL, 0);
 		return;
 	}
@@ -710,6 +735,7 @@ static void client_step(struct client *c)
 	 * full datagrams leave one after another while the flow window has
 	 * room. */
 	sync_flow_send(&c->flow, c->t, now);
+	carrier_step(&c->carrier, c->conn, c->t, now);
 	ssp_conn_maybe_hop(c->conn, now);
 	ssp_transport_tick(c->t, now);
 	client_draw_bar(c, now);
@@ -754,6 +780,7 @@ static int client_close(struct client *c)
 
 static void client_free(struct client *c)
 {
+	carrier_close(&c->carrier);
 	predict_free(c->pred);
 	term_frame_free(c->shown);
 	term_buf_free(&c->out);

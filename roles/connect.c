@@ -23,6 +23,7 @@
 #include "../crypto/crypto.h"
 #include "../ssp/ssp.h"
 #include "addr.h"
+#include "carrier.h"
 #include "predict.h"
 #include "sessions.h"
 
@@ -45,6 +46,7 @@ struct connect_opts {
 	bool attach;  /* moshi attach HOST [ID]: command is the ID, if any */
 	const char *listing; /* moshi ls HOST, moshi kill HOST ID...: the role */
 	const char *reap; /* --reap: the server's -r */
+	const char *carrier; /* --carrier: auto, udp or ssh */
 	const char *ssh, *server, *client, *port, *predict, *bind_server;
 	enum addr_family family;
 	enum remote_ip remote_ip;
@@ -68,6 +70,8 @@ static void connect_usage(FILE *f)
 	"  --experimental-remote-ip=proxy|local|remote   how to find the address to\n"
 	"                         dial (default proxy: the one ssh connected to)\n"
 	"  --bind-server=ssh|any|IP   where the server listens\n"
+	"  --carrier=auto|udp|ssh  how datagrams travel: UDP, falling back to the ssh\n"
+	"                         connection when UDP is blocked (auto), or only one\n"
 	"  --reap=SECONDS         end the session after that long without a client\n"
 	"                         (default a week; 0: never)\n"
 	"  --no-upload            never copy this moshi to the host (by default it is\n"
@@ -140,6 +144,11 @@ static int connect_option(int argc, char **argv, int *i, struct connect_opts *o)
 		if (end == v || *end != '\0' || r < 0)
 			return bad_value("--reap", v, "seconds without a client (0: never)");
 		o->reap = v;
+	} else if ((v = opt_value(a, "--carrier", i, argc, argv))) {
+		enum carrier_mode m;
+		if (carrier_mode_parse(v, &m) != 0)
+			return bad_value("--carrier", v, "auto, udp or ssh");
+		o->carrier = v;
 	} else if ((v = opt_value(a, "--bind-server", i, argc, argv))) {
 		unsigned char ip[16];
 		if (strcmp(v, "ssh") != 0 && strcmp(v, "any") != 0 &&
@@ -263,6 +272,7 @@ struct boot {
 	bool upload_failed;     /* "MOSHI UPLOAD-FAILED" */
 	bool uploaded;
 	char detached[160];     /* "MOSHI DETACHED ID...": the user's, there */
+	char session[16];       /* "MOSHI SESSION ID": the new session's */
 	char seen[8192];
 	size_t n;
 };
@@ -305,6 +315,9 @@ static bool scan_boot(struct boot *b)
 		b->missing = true;
 	if (strstr(b->seen, "MOSHI UPLOAD-FAILED\n") != NULL)
 		b->upload_failed = true;
+	char *sid = strstr(b->seen, "MOSHI SESSION ");
+	if (sid != NULL && strchr(sid, '\n') != NULL)
+		sscanf(sid, "MOSHI SESSION %15s", b->session);
 	char *d = strstr(b->seen, "MOSHI DETACHED ");
 	if (d != NULL && strchr(d, '\n') != NULL)
 		snprintf(b->detached, sizeof b->detached, "%.*s", (int)strcspn(d + 15, "\r\n"),
@@ -800,6 +813,46 @@ static int pass_through(char **argv, const char *host, const char *role)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : MOSHI_EXIT_ERROR;
 }
 
+/* The command the client runs when UDP is blocked (MOSHI_RELAY): ssh to
+ * the host again, in BatchMode (nobody can answer it then), running the
+ * remote moshi's relay to session id; on this machine (--local), the
+ * relay itself. */
+static void relay_command(char *out, size_t cap, const struct connect_opts *o,
+                          const char *self, const char *id)
+{
+	char script[4096], remote[8192], q[8192];
+	size_t r = 0;
+	out[0] = '\0';
+	if (o->local) {
+		shell_quote(q, sizeof q, self);
+		snprintf(out, cap, "exec %s relay %s", q, id);
+		return;
+	}
+	if (o->server != NULL) {
+		snprintf(script, sizeof script, "exec %.*s relay %s", (int)strcspn(o->server, " "),
+		         o->server, id);
+	} else {
+		struct stat st;
+		struct utsname u;
+		char role[32];
+		if (stat("/proc/self/exe", &st) < 0 || uname(&u) < 0)
+			return;
+		snprintf(role, sizeof role, "relay %s", id);
+		snprintf(script, sizeof script, boot_script, MOSHI_VERSION, u.machine,
+		         (long long)st.st_size, 0, role);
+	}
+	append(remote, sizeof remote, &r, "sh -c ");
+	shell_quote(remote + r, sizeof remote - r, script);
+	r = 0;
+	append(out, cap, &r, "exec %s -T -o BatchMode=yes -o ConnectTimeout=15 "
+	       "-o ServerAliveInterval=5 -o ServerAliveCountMax=3%s ", o->ssh,
+	       o->family == ADDR_INET ? " -4" : o->family == ADDR_INET6 ? " -6" : "");
+	shell_quote(q, sizeof q, o->host);
+	append(out, cap, &r, "%s -- ", q);
+	shell_quote(q, sizeof q, remote);
+	append(out, cap, &r, "%s", q);
+}
+
 static int connect_main(int argc, char **argv, bool attach, const char *listing)
 {
 	struct connect_opts o;
@@ -952,6 +1005,14 @@ static int connect_main(int argc, char **argv, bool attach, const char *listing)
 		fprintf(stderr, "moshi: detached sessions on %s: %s (moshi attach %s%sID takes "
 		        "one over)\n", o.local ? "this machine" : o.host, b.detached,
 		        o.local ? "" : o.host, o.local ? "" : " ");
+	if (b.session[0] && sessions_is_id(b.session)) {
+		static char relay[20000];
+		relay_command(relay, sizeof relay, &o, args[0], b.session);
+		if (relay[0])
+			setenv("MOSHI_RELAY", relay, 1);
+	}
+	if (o.carrier)
+		setenv("MOSHI_CARRIER", o.carrier, 1);
 	setenv("MOSHI_KEY", b.key, 1);
 	crypto_wipe(b.key, sizeof b.key);
 	crypto_wipe(b.seen, sizeof b.seen);

@@ -5,6 +5,8 @@
 #include "roles.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +111,9 @@ static void print_session(const struct sessions_info *i)
 		snprintf(state, sizeof state, "detached, no client yet");
 	} else {
 		ago(i->now - i->contact, t, sizeof t);
-		if (sessions_attached(i))
+		if (sessions_attached(i) && strcmp(i->carrier, "ssh") == 0)
+			snprintf(state, sizeof state, "attached over ssh, %s ago", t);
+		else if (sessions_attached(i))
 			snprintf(state, sizeof state, "attached from %s, %s ago", i->client, t);
 		else
 			snprintf(state, sizeof state, "detached, last contact %s ago%s%s", t,
@@ -249,7 +253,7 @@ int roles_attach_main(int argc, char **argv)
 		return MOSHI_EXIT_ERROR;
 	}
 	if (print) {
-		printf("\r\nMOSHI CONNECT %s %s\r\n", port, key);
+		printf("\r\nMOSHI SESSION %s\r\nMOSHI CONNECT %s %s\r\n", id, port, key);
 		fflush(stdout);
 	} else {
 		setenv("MOSHI_KEY", key, 1);
@@ -287,4 +291,45 @@ int roles_kill_main(int argc, char **argv)
 	for (; i < argc; i++)
 		failed |= kill_one(dir, argv[i]) < 0;
 	return failed ? MOSHI_EXIT_ERROR : MOSHI_EXIT_OK;
+}
+
+/* Copy what is readable on from to to (blocking writes): false at the
+ * end of from or an error. */
+static bool pump(int from, int to)
+{
+	char buf[65536];
+	ssize_t k = read(from, buf, sizeof buf);
+	if (k < 0 && errno == EINTR)
+		return true;
+	return k > 0 && roles_write_all(to, buf, (size_t)k) == 0;
+}
+
+int roles_relay_main(int argc, char **argv)
+{
+	char dir[80], path[160];
+	if (argc != 2 || !sessions_is_id(argv[1])) {
+		fprintf(stderr, "usage: moshi relay ID (run by moshi's client through ssh)\n");
+		return MOSHI_EXIT_USAGE;
+	}
+	if (role_dir("relay", dir, sizeof dir) < 0)
+		return MOSHI_EXIT_ERROR;
+	snprintf(path, sizeof path, "%s/%s", dir, argv[1]);
+	int fd = sessions_open(path, "stream\n");
+	if (fd < 0) {
+		fprintf(stderr, "moshi relay: no session %s\n", argv[1]);
+		return MOSHI_EXIT_ERROR;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* What a login printed before this is skipped up to this line. */
+	if (roles_write_all(1, "MOSHI RELAY\n", 12) < 0)
+		return MOSHI_EXIT_ERROR;
+	for (;;) {
+		struct pollfd p[2] = { { 0, POLLIN, 0 }, { fd, POLLIN, 0 } };
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if ((p[0].revents && !pump(0, fd)) || (p[1].revents && !pump(fd, 1)))
+			break;
+	}
+	close(fd);
+	return MOSHI_EXIT_OK;
 }

@@ -36,6 +36,10 @@ int roles_connect_main(int argc, char **argv);
 int roles_ls_main(int argc, char **argv);
 int roles_kill_main(int argc, char **argv);
 int roles_attach_main(int argc, char **argv);
+/* moshi relay ID: run by ssh for a client that UDP does not reach; joins
+ * its standard input and output to the session's socket, whose server
+ * takes the bytes as framed datagrams (ssp.h, stream). */
+int roles_relay_main(int argc, char **argv);
 /* moshi attach HOST [ID]: connect's ssh bootstrap, running the remote
  * moshi's attach instead of a new server (roles/connect.c). */
 int roles_connect_attach_main(int argc, char **argv);

@@ -397,8 +397,10 @@ static const char *farewell(struct session *s, struct ssp_transport *t,
 
 /* The CONNECT line, which the client starts on; the key text is wiped
  * once it is out. */
-static void say_connect(const struct ssp_conn *conn, char *keytext)
+static void say_connect(const struct ssp_conn *conn, char *keytext, const char *id)
 {
+	if (id != NULL) /* for a client that UDP does not reach: moshi relay ID */
+		printf("\r\nMOSHI SESSION %s", id);
 	printf("\r\nMOSHI CONNECT %d %s\r\n", ssp_conn_port(conn), keytext);
 	fflush(stdout);
 	crypto_wipe(keytext, CRYPTO_KEY_B64_LEN + 1);
@@ -433,7 +435,7 @@ static int server_bind(const struct server_opts *o, struct ssp_conn **conn,
  * goes on in a session of its own with its standard streams on
  * /dev/null. Returns -1 when the fork failed. */
 static int server_detach(const struct server_opts *o, const struct ssp_conn *conn,
-                         char *keytext)
+                         char *keytext, const char *id)
 {
 	/* Over ssh, the address the client reached us on: ssh host aliases
 	 * need not resolve where the client runs. */
@@ -442,7 +444,7 @@ static int server_detach(const struct server_opts *o, const struct ssp_conn *con
 	if (sshc != NULL && sscanf(sshc, "%*s %*s %63s", sship) == 1)
 		printf("\r\nMOSHI IP %s", sship);
 	if (o->verbose) {
-		say_connect(conn, keytext);
+		say_connect(conn, keytext, id);
 		return 0;
 	}
 	/* Under ssh -t the session's end sends SIGHUP to the terminal's
@@ -460,7 +462,7 @@ static int server_detach(const struct server_opts *o, const struct ssp_conn *con
 		 * starts on the second, so the first can never land in (or
 		 * after) its session. */
 		fprintf(stderr, "\n[moshi-server detached, pid = %d]\n", (int)p);
-		say_connect(conn, keytext);
+		say_connect(conn, keytext, id);
 		_exit(0);
 	}
 	crypto_wipe(keytext, CRYPTO_KEY_B64_LEN + 1);
@@ -479,12 +481,12 @@ static int server_detach(const struct server_opts *o, const struct ssp_conn *con
 static const int server_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
 
 /* Nothing inherited from whoever started us (their pipes would stay
- * open, and pass on to the command) but the socket; the signals the
- * loop waits for. */
-static void server_process_setup(const struct ssp_conn *conn)
+ * open, and pass on to the command) but the UDP socket and the session
+ * socket ctl; the signals the loop waits for. */
+static void server_process_setup(const struct ssp_conn *conn, int ctl)
 {
 	for (int fd = 3; fd < 1024; fd++)
-		if (fd != ssp_conn_fd(conn))
+		if (fd != ssp_conn_fd(conn) && fd != ctl)
 			close(fd);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -568,11 +570,6 @@ static int session_start(struct session *s)
 	                          roles_env_count("MOSHI_SERVER_FINAL_TMOUT") };
 	s->start = ssp_now_ms();
 	s->created = (long long)time(NULL);
-	char err[200];
-	if (sessions_listen(&s->ctl, err, sizeof err) < 0)
-		logf_(o->verbose, "moshi ls and kill will not see this session: %s", err);
-	else
-		logf_(o->verbose, "session %s", s->ctl.id);
 	long hist = roles_env_count("MOSHI_HISTORY_LINES");
 	if (hist < 0)
 		hist = HISTORY_LINES_DEFAULT;
@@ -828,6 +825,19 @@ static int session_attach(struct session *s, int conn, const char *from)
 	return 0;
 }
 
+/* A client that UDP does not reach sends its datagrams through ssh and
+ * moshi relay, whose connection to the session socket is conn. */
+static void session_stream(struct session *s, int conn)
+{
+	struct ssp_stream *st;
+	if (ssp_stream_new(&st, conn, conn, NULL) != SSP_OK) {
+		close(conn);
+		return;
+	}
+	ssp_conn_set_stream(s->conn, st);
+	logf_(s->o->verbose, "a stream carries the datagrams now");
+}
+
 /* What moshi ls shows of this session. */
 static void session_info(const struct session *s, uint64_t now, struct sessions_info *i)
 {
@@ -841,6 +851,7 @@ static void session_info(const struct session *s, uint64_t now, struct sessions_
 		i->contact = i->now - (long long)(quiet / 1000);
 	if (ssp_conn_has_remote(s->conn))
 		ssp_conn_remote_str(s->conn, i->client, sizeof i->client);
+	snprintf(i->carrier, sizeof i->carrier, "%s", ssp_conn_on_stream(s->conn) ? "ssh" : "udp");
 	i->reap_s = s->lim.net >= 0 ? s->lim.net : -1;
 	i->forged = (long long)ssp_conn_stats(s->conn)->dropped_forged;
 	i->sent_bytes = (long long)ssp_conn_stats(s->conn)->bytes_sent;
@@ -860,12 +871,13 @@ static const char *session_step(struct session *s)
 {
 	uint64_t now = ssp_now_ms();
 	int wait = session_wait_ms(s, now);
-	struct pollfd fds[3] = {
+	struct pollfd fds[4] = {
 		{ ssp_conn_fd(s->conn), POLLIN, 0 },
 		{ s->child_done ? -1 : s->master, POLLIN | (s->sc.toapp.len ? POLLOUT : 0), 0 },
 		{ sessions_poll_fd(&s->ctl), POLLIN, 0 },
+		{ ssp_conn_stream_fd(s->conn), POLLIN, 0 },
 	};
-	if (sleep_until_event(fds, 3, wait) < 0 && errno != EINTR)
+	if (sleep_until_event(fds, 4, wait) < 0 && errno != EINTR)
 		return "an error";
 	now = ssp_now_ms();
 	if (fds[2].revents || sessions_wait_ms(&s->ctl, now) == 0) {
@@ -878,6 +890,8 @@ static const char *session_step(struct session *s)
 			return killed;
 		if (r == SESSIONS_ATTACH && session_attach(s, conn, from) < 0)
 			return "an attach failed";
+		if (r == SESSIONS_STREAM)
+			session_stream(s, conn);
 		now = ssp_now_ms();
 	}
 	if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
@@ -965,14 +979,23 @@ static int serve(struct server_opts *o)
 	if (server_bind(o, &conn, keytext) < 0)
 		return 1;
 	say_detached();
-	if (server_detach(o, conn, keytext) < 0)
+	struct sessions_srv ctl = { .fd = -1, .conn = -1 };
+	char err[200];
+	if (sessions_listen(&ctl, err, sizeof err) < 0)
+		logf_(o->verbose, "moshi ls and kill will not see this session: %s", err);
+	else
+		logf_(o->verbose, "session %s", ctl.id);
+	if (server_detach(o, conn, keytext, ctl.fd >= 0 ? ctl.id : NULL) < 0) {
+		sessions_close(&ctl);
 		return 1;
-	server_process_setup(conn);
+	}
+	server_process_setup(conn, ctl.fd);
 
-	struct session s = { .o = o, .conn = conn, .reach = { UINT64_MAX, 0, 0 },
-	                     .ctl = { .fd = -1, .conn = -1 } };
-	if (session_start(&s) < 0)
+	struct session s = { .o = o, .conn = conn, .reach = { UINT64_MAX, 0, 0 }, .ctl = ctl };
+	if (session_start(&s) < 0) {
+		sessions_close(&s.ctl);
 		return 1;
+	}
 	const char *why = NULL;
 	while (why == NULL)
 		why = session_step(&s);

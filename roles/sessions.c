@@ -122,9 +122,10 @@ static void put_info(char *out, size_t n, const struct sessions_info *i)
 	one_line(title, sizeof title, i->title);
 	snprintf(out, n,
 	         "id %s\npid %ld\ncreated %lld\ncontact %lld\nnow %lld\nreap %lld\n"
-	         "forged %lld\nsent %lld\nclient %s\ncommand %s\ntitle %s\n",
+	         "forged %lld\nsent %lld\nclient %s\ncarrier %s\ncommand %s\ntitle %s\n",
 	         i->id, i->pid, i->created, i->contact, i->now, i->reap_s, i->forged,
-	         i->sent_bytes, i->client[0] ? i->client : "-", command, title);
+	         i->sent_bytes, i->client[0] ? i->client : "-", i->carrier[0] ? i->carrier : "udp",
+	         command, title);
 }
 
 int sessions_poll_fd(const struct sessions_srv *s)
@@ -188,6 +189,10 @@ enum sessions_req sessions_serve(struct sessions_srv *s, const struct sessions_i
 		*conn = s->conn;
 		s->conn = -1;
 		return SESSIONS_ATTACH;
+	} else if (strcmp(req, "stream\n") == 0) {
+		*conn = s->conn; /* from now on, the session's datagrams */
+		s->conn = -1;
+		return SESSIONS_STREAM;
 	}
 	drop_request(s);
 	return kind;
@@ -276,6 +281,16 @@ static void read_answers(struct asking *a, int n, int wait_ms)
 	}
 }
 
+int sessions_open(const char *path, const char *req)
+{
+	int fd = ask(path, req);
+	if (fd >= 0) {
+		int fl = fcntl(fd, F_GETFL);
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	}
+	return fd;
+}
+
 int sessions_query(const char *path, const char *req, char *out, size_t n)
 {
 	struct asking a = { .fd = ask(path, req) };
@@ -330,6 +345,8 @@ int sessions_parse_info(const char *text, struct sessions_info *i)
 	    field(text, "title", i->title, sizeof i->title) < 0)
 		return -1;
 	i->pid = (long)pid;
+	if (field(text, "carrier", i->carrier, sizeof i->carrier) < 0)
+		snprintf(i->carrier, sizeof i->carrier, "udp"); /* a server before carriers */
 	if (strcmp(i->client, "-") == 0)
 		i->client[0] = '\0';
 	return 0;
@@ -402,7 +419,8 @@ int sessions_each(const char *dir, int wait_ms,
 
 bool sessions_attached(const struct sessions_info *i)
 {
-	return i->client[0] && i->contact > 0 && i->now - i->contact < SESSIONS_ATTACHED_S;
+	return (i->client[0] || strcmp(i->carrier, "ssh") == 0) && i->contact > 0 &&
+	       i->now - i->contact < SESSIONS_ATTACHED_S;
 }
 
 struct detached {

@@ -30,7 +30,8 @@ struct sessions_info {
 	long long reap_s;
 	long long forged;         /* datagrams dropped as forged (an old key's) */
 	long long sent_bytes;     /* UDP payload bytes the server has sent */
-	char client[80];          /* the address last heard from, or "" */
+	char client[80];          /* the UDP address last heard from, or "" */
+	char carrier[8];          /* what the client's datagrams come over: udp, ssh */
 	char command[160];
 	char title[160];
 };
@@ -61,8 +62,11 @@ int sessions_wait_ms(const struct sessions_srv *s, uint64_t now);
  * SESSIONS_NONE; "kill" gets "ok" and SESSIONS_KILL; "attach FROM" gets
  * SESSIONS_ATTACH with the connection left open in *conn for the
  * caller's answer, and FROM (where the new client is, printable text) in
- * from. SESSIONS_NONE, too, while a request is not whole. */
-enum sessions_req { SESSIONS_NONE, SESSIONS_KILL, SESSIONS_ATTACH };
+ * from; "stream" (moshi relay, for a client that UDP does not reach)
+ * gets SESSIONS_STREAM with the connection in *conn, to carry the
+ * session's datagrams from then on. SESSIONS_NONE, too, while a request
+ * is not whole. */
+enum sessions_req { SESSIONS_NONE, SESSIONS_KILL, SESSIONS_ATTACH, SESSIONS_STREAM };
 enum sessions_req sessions_serve(struct sessions_srv *s, const struct sessions_info *info,
                                  uint64_t now, int *conn, char *from, size_t fromn);
 /* Stop listening and remove the socket. */
@@ -74,6 +78,10 @@ void sessions_close(struct sessions_srv *s);
  * (ECONNREFUSED or ENOENT: no server there; EAGAIN: a server that does
  * not take connections; EPERM: not this user's). */
 int sessions_query(const char *path, const char *req, char *out, size_t n);
+/* Send request line req to the socket at path and keep the connection
+ * (blocking) for what follows: its descriptor, or -1 with errno as for
+ * sessions_query. */
+int sessions_open(const char *path, const char *req);
 /* An "info" answer read into i: 0, or -1 when a field is missing or bad. */
 int sessions_parse_info(const char *text, struct sessions_info *i);
 /* name is a session ID (SESSIONS_ID_LEN lowercase hex digits). */

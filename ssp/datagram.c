@@ -126,9 +126,13 @@ struct ssp_conn {
 	uint8_t held[SSP_MAX_DATAGRAM]; /* the new key's first payload */
 	size_t held_len;
 	bool held_ready;
-	struct sockaddr_storage remote;
+	struct sockaddr_storage remote; /* UDP: the client's address (server) */
 	socklen_t remote_len;
-	bool has_remote;
+	bool has_remote;          /* someone to send to */
+	struct ssp_stream *stream; /* the second carrier, or NULL */
+	bool via_stream;          /* sending over it */
+	bool stream_only;         /* client: never UDP (--carrier=ssh) */
+	bool udp_probe;           /* client: the next datagram over UDP too */
 	size_t mtu;               /* datagram bytes, headers of IP/UDP off */
 	struct ssp_replay replay;
 	struct ssp_rtt rtt;
@@ -200,6 +204,7 @@ void ssp_conn_switch_key(struct ssp_conn *c)
 	memset(&c->remote, 0, sizeof c->remote);
 	c->remote_len = 0;
 	c->has_remote = false;
+	c->via_stream = false;
 	c->have_saved_ts = false;
 	ssp_rtt_init(&c->rtt);
 	c->last_heard = ssp_now_ms(); /* silence counts from here */
@@ -217,6 +222,7 @@ void ssp_conn_free(struct ssp_conn *c)
 		close(c->route_fd);
 	crypto_session_free(c->crypto);
 	crypto_session_free(c->next);
+	ssp_stream_free(c->stream);
 	crypto_wipe(c, sizeof *c);
 	free(c);
 }
@@ -443,6 +449,10 @@ void ssp_conn_remote_str(const struct ssp_conn *c, char *buf, size_t len)
 	char host[INET6_ADDRSTRLEN] = "?";
 	int port = 0;
 
+	if (c->remote_len == 0) {
+		snprintf(buf, len, "%s", ""); /* heard over the stream only */
+		return;
+	}
 	if (!c->has_remote) {
 		snprintf(buf, len, "(none)");
 		return;
@@ -460,17 +470,13 @@ void ssp_conn_remote_str(const struct ssp_conn *c, char *buf, size_t len)
 	}
 }
 
-int ssp_conn_send(struct ssp_conn *c, const uint8_t *payload, size_t len)
+/* Seal payload (behind the timestamps) into dg: its length, or 0. */
+static size_t seal(struct ssp_conn *c, const uint8_t *payload, size_t len, uint8_t *dg,
+                   size_t cap)
 {
-	uint8_t pt[SSP_MAX_DATAGRAM], dg[SSP_MAX_DATAGRAM];
+	uint8_t pt[SSP_MAX_DATAGRAM];
 	size_t n;
 	uint64_t now = ssp_now_ms();
-	ssize_t sent;
-
-	if (!c->has_remote)
-		return SSP_EAGAIN;
-	if (len > ssp_conn_mtu(c))
-		return SSP_ETOOBIG;
 	/* Our clock, and the peer's last timestamp advanced by how long we
 	 * held it, so its RTT sample excludes our delay. */
 	uint16_t reply = SSP_TS_NONE;
@@ -486,9 +492,36 @@ int ssp_conn_send(struct ssp_conn *c, const uint8_t *payload, size_t len)
 	pt[2] = (uint8_t)(reply >> 8);
 	pt[3] = (uint8_t)reply;
 	memcpy(pt + SSP_DATAGRAM_HEADER, payload, len);
-	if (crypto_seal(c->crypto, pt, len + SSP_DATAGRAM_HEADER, dg, sizeof dg,
-	                &n, NULL) != CRYPTO_OK)
-		return SSP_ECRYPTO; /* only at counter exhaustion */
+	if (crypto_seal(c->crypto, pt, len + SSP_DATAGRAM_HEADER, dg, cap, &n, NULL) != CRYPTO_OK)
+		return 0; /* only at counter exhaustion */
+	return n;
+}
+
+static void stream_gone(struct ssp_conn *c)
+{
+	ssp_stream_free(c->stream);
+	c->stream = NULL;
+	c->stats.stream_ends++;
+}
+
+static int send_stream(struct ssp_conn *c, const uint8_t *dg, size_t n)
+{
+	if (c->stream == NULL)
+		return SSP_EAGAIN; /* gone: lost, until another stream comes */
+	int rc = ssp_stream_write(c->stream, dg, n);
+	if (rc == SSP_ESYSTEM)
+		stream_gone(c);
+	if (rc != SSP_OK)
+		return rc == SSP_ESYSTEM ? SSP_EAGAIN : rc;
+	c->stats.stream_sent++;
+	return SSP_OK;
+}
+
+static int send_udp(struct ssp_conn *c, const uint8_t *dg, size_t n)
+{
+	ssize_t sent;
+	if (c->server && c->remote_len == 0)
+		return SSP_EAGAIN; /* a client heard over the stream only */
 	if (c->server)
 		sent = sendto(c->fd, dg, n, MSG_DONTWAIT, (struct sockaddr *)&c->remote,
 		              c->remote_len);
@@ -506,47 +539,88 @@ int ssp_conn_send(struct ssp_conn *c, const uint8_t *payload, size_t len)
 		 * unreachable while the server restarts): not fatal. */
 		return SSP_ESYSTEM;
 	}
+	return SSP_OK;
+}
+
+int ssp_conn_send(struct ssp_conn *c, const uint8_t *payload, size_t len)
+{
+	uint8_t dg[SSP_MAX_DATAGRAM];
+	if (!c->has_remote)
+		return SSP_EAGAIN;
+	if (len > ssp_conn_mtu(c))
+		return SSP_ETOOBIG;
+	size_t n = seal(c, payload, len, dg, sizeof dg);
+	if (n == 0)
+		return SSP_ECRYPTO;
+	int rc;
+	if (c->via_stream && c->stream != NULL) {
+		rc = send_stream(c, dg, n);
+		if (c->udp_probe) {
+			/* Sealed anew: one datagram is accepted once. */
+			c->udp_probe = false;
+			size_t m = seal(c, payload, len, dg, sizeof dg);
+			if (m > 0 && send_udp(c, dg, m) == SSP_OK) {
+				c->stats.sent++;
+				c->stats.bytes_sent += (uint64_t)m;
+			}
+		}
+	} else if (c->stream_only) {
+		rc = SSP_EAGAIN; /* no stream yet: lost, as on a full socket */
+	} else {
+		rc = send_udp(c, dg, n);
+	}
+	if (rc != SSP_OK)
+		return rc;
 	c->stats.sent++;
 	c->stats.bytes_sent += (uint64_t)n;
 	return SSP_OK;
 }
 
-int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len)
+/* The newest authentic datagram came over this carrier (from this
+ * address, over UDP): a server answers there; a client on the stream is
+ * back on UDP. A server's client that moved counts as a roam. */
+static void note_carrier(struct ssp_conn *c, bool on_stream, const struct sockaddr_storage *from,
+                         socklen_t fromlen)
 {
-	uint8_t dg[SSP_MAX_DATAGRAM + 1], pt[SSP_MAX_DATAGRAM];
-	struct sockaddr_storage from;
-	socklen_t fromlen = sizeof from;
+	if (!c->server) {
+		if (!on_stream && !c->stream_only)
+			c->via_stream = false;
+		return;
+	}
+	bool moved = on_stream != c->via_stream ||
+	             (!on_stream && (c->remote_len != fromlen ||
+	                             memcmp(&c->remote, from, fromlen) != 0));
+	if (moved && c->has_remote)
+		c->stats.roams++;
+	c->via_stream = on_stream;
+	if (!on_stream) {
+		memcpy(&c->remote, from, fromlen);
+		c->remote_len = fromlen;
+	}
+	c->has_remote = true;
+}
+
+/* Check and open datagram dg[0..got) from either carrier. */
+static int open_datagram(struct ssp_conn *c, const uint8_t *dg, size_t got, bool on_stream,
+                         const struct sockaddr_storage *from, socklen_t fromlen,
+                         uint8_t *out, size_t cap, size_t *len)
+{
+	uint8_t pt[SSP_MAX_DATAGRAM];
 	size_t n;
 	uint64_t seq;
 
-	if (c->held_ready) {
-		c->held_ready = false;
-		if (c->held_len > cap)
-			return SSP_ETOOBIG;
-		memcpy(out, c->held, c->held_len);
-		*len = c->held_len;
-		return SSP_OK;
-	}
-	ssize_t got = recvfrom(c->fd, dg, sizeof dg, MSG_DONTWAIT | MSG_TRUNC,
-	                       (struct sockaddr *)&from, &fromlen);
-	if (got < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-		    errno == ECONNREFUSED)
-			return SSP_EAGAIN;
-		return SSP_ESYSTEM;
-	}
-	if ((size_t)got > SSP_MAX_DATAGRAM) {
+	if (got > SSP_MAX_DATAGRAM) {
 		c->stats.dropped_oversize++;
 		return SSP_ETOOBIG;
 	}
-	if ((size_t)got < CRYPTO_OVERHEAD + SSP_DATAGRAM_HEADER) {
+	if (got < CRYPTO_OVERHEAD + SSP_DATAGRAM_HEADER) {
 		c->stats.dropped_short++;
 		return SSP_EMALFORMED;
 	}
-	int rc = crypto_open(c->crypto, dg, (size_t)got, pt, sizeof pt, &n, &seq);
+	int rc = crypto_open(c->crypto, dg, got, pt, sizeof pt, &n, &seq);
 	bool switched = false;
 	if (rc != CRYPTO_OK && rc != CRYPTO_EDIRECTION && c->next != NULL &&
-	    crypto_open(c->next, dg, (size_t)got, pt, sizeof pt, &n, &seq) == CRYPTO_OK) {
+	    crypto_open(c->next, dg, got, pt, sizeof pt, &n, &seq) == CRYPTO_OK) {
 		ssp_conn_switch_key(c); /* the attach's client has spoken */
 		switched = true;
 		rc = CRYPTO_OK;
@@ -572,9 +646,10 @@ int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len)
 	uint64_t now = ssp_now_ms();
 	c->stats.received++;
 	c->stats.bytes_received += (uint64_t)got;
+	c->stats.stream_received += on_stream;
 	c->last_heard = now;
 	if (fresh == 1) {
-		/* Only the newest packet moves timestamps and the address. */
+		/* Only the newest packet moves timestamps and the carrier. */
 		uint16_t ts = (uint16_t)(pt[0] << 8 | pt[1]);
 		uint16_t reply = (uint16_t)(pt[2] << 8 | pt[3]);
 		if (ts != SSP_TS_NONE) {
@@ -584,14 +659,7 @@ int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len)
 		}
 		if (reply != SSP_TS_NONE)
 			ssp_rtt_sample(&c->rtt, ssp_ts_diff(ssp_ts16(now), reply));
-		if (c->server && (!c->has_remote || c->remote_len != fromlen ||
-		                  memcmp(&c->remote, &from, fromlen) != 0)) {
-			if (c->has_remote)
-				c->stats.roams++;
-			memcpy(&c->remote, &from, fromlen);
-			c->remote_len = fromlen;
-			c->has_remote = true;
-		}
+		note_carrier(c, on_stream, from, fromlen);
 	}
 	if (switched) {
 		/* For whoever reads under the new key: the next call. */
@@ -604,6 +672,60 @@ int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len)
 	memcpy(out, pt + SSP_DATAGRAM_HEADER, *len);
 	return SSP_OK;
 }
+
+int ssp_conn_recv(struct ssp_conn *c, uint8_t *out, size_t cap, size_t *len)
+{
+	uint8_t dg[SSP_MAX_DATAGRAM + 1];
+	struct sockaddr_storage from;
+	socklen_t fromlen = sizeof from;
+
+	if (c->held_ready) {
+		c->held_ready = false;
+		if (c->held_len > cap)
+			return SSP_ETOOBIG;
+		memcpy(out, c->held, c->held_len);
+		*len = c->held_len;
+		return SSP_OK;
+	}
+	ssize_t got = recvfrom(c->fd, dg, sizeof dg, MSG_DONTWAIT | MSG_TRUNC,
+	                       (struct sockaddr *)&from, &fromlen);
+	if (got >= 0)
+		return open_datagram(c, dg, (size_t)got, false, &from, fromlen, out, cap, len);
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNREFUSED)
+		return SSP_ESYSTEM;
+	if (c->stream == NULL)
+		return SSP_EAGAIN;
+	size_t n;
+	int rc = ssp_stream_read(c->stream, dg, sizeof dg, &n);
+	if (rc == SSP_OK)
+		return open_datagram(c, dg, n, true, NULL, 0, out, cap, len);
+	if (rc != SSP_EAGAIN)
+		stream_gone(c);
+	return SSP_EAGAIN;
+}
+
+void ssp_conn_set_stream(struct ssp_conn *c, struct ssp_stream *s)
+{
+	ssp_stream_free(c->stream);
+	c->stream = s;
+}
+
+int ssp_conn_stream_fd(const struct ssp_conn *c)
+{
+	return c->stream != NULL ? ssp_stream_fd(c->stream) : -1;
+}
+
+void ssp_conn_use_stream(struct ssp_conn *c, bool only)
+{
+	if (c->server)
+		return;
+	c->via_stream = true;
+	c->stream_only = only;
+}
+
+bool ssp_conn_on_stream(const struct ssp_conn *c) { return c->via_stream; }
+
+void ssp_conn_probe_udp(struct ssp_conn *c) { c->udp_probe = true; }
 
 int ssp_conn_maybe_hop(struct ssp_conn *c, uint64_t now)
 {

@@ -201,6 +201,8 @@ struct ssp_stats {
 	uint64_t port_hops;                 /* client: new source port */
 	uint64_t route_changes;             /* client: ... of those, for a new route */
 	uint64_t send_errors;
+	uint64_t stream_sent, stream_received; /* datagrams over a stream */
+	uint64_t stream_ends;               /* streams that ended or broke */
 };
 
 struct crypto_key;
@@ -239,7 +241,8 @@ const struct ssp_stats *ssp_conn_stats(const struct ssp_conn *c);
 const struct ssp_rtt *ssp_conn_rtt(const struct ssp_conn *c);
 /* Milliseconds since the last authentic datagram (UINT64_MAX: none). */
 uint64_t ssp_conn_quiet_ms(const struct ssp_conn *c, uint64_t now);
-/* The remote address as text ("[::1]:60001", "127.0.0.1:60001"). */
+/* The remote UDP address as text ("[::1]:60001", "127.0.0.1:60001"; ""
+ * for a server's client heard over a stream only). */
 void ssp_conn_remote_str(const struct ssp_conn *c, char *buf, size_t len);
 
 /* Seal payload and send it to the remote. SSP_EAGAIN if there is no
@@ -265,6 +268,41 @@ int ssp_conn_maybe_hop(struct ssp_conn *c, uint64_t now);
 int ssp_conn_route_fd(const struct ssp_conn *c);
 int ssp_conn_route_changed(struct ssp_conn *c, uint64_t now);
 int ssp_conn_route_wait_ms(const struct ssp_conn *c, uint64_t now);
+
+/* ---- stream: datagrams through a byte stream (ssp/stream.c) ----------- */
+
+/* When UDP is blocked, the same sealed datagrams travel through ssh,
+ * each framed as a two-byte length and its bytes. A stream reads from
+ * rfd and writes to wfd (the same descriptor for a socket), both
+ * non-blocking; everything before the line preamble (NULL: none) is
+ * skipped. It owns the descriptors. */
+struct ssp_stream;
+int ssp_stream_new(struct ssp_stream **out, int rfd, int wfd, const char *preamble);
+void ssp_stream_free(struct ssp_stream *s);
+int ssp_stream_fd(const struct ssp_stream *s); /* to poll for reading */
+/* Frame and send one datagram: SSP_OK (a frame the descriptor took only
+ * part of goes on with the next write), SSP_EAGAIN when full (it is
+ * lost, as on a full socket), SSP_ESYSTEM when the stream is gone. */
+int ssp_stream_write(struct ssp_stream *s, const uint8_t *dg, size_t n);
+/* The next whole datagram: SSP_OK, SSP_EAGAIN (call again when the
+ * descriptor is readable), SSP_ESYSTEM (ended) or SSP_EMALFORMED (a
+ * frame over SSP_MAX_DATAGRAM or cap, or no preamble in 64 KiB: unusable). */
+int ssp_stream_read(struct ssp_stream *s, uint8_t *dg, size_t cap, size_t *n);
+
+/* An endpoint's second carrier: a stream (taken over, NULL to drop it).
+ * Datagrams from either carrier go through the same checks. A server
+ * answers on the carrier of the newest authentic datagram, as it answers
+ * its client's newest address. A client sends on the stream once
+ * ssp_conn_use_stream says so, until an authentic datagram comes over
+ * UDP again: then it is back on UDP by itself. */
+void ssp_conn_set_stream(struct ssp_conn *c, struct ssp_stream *s);
+int ssp_conn_stream_fd(const struct ssp_conn *c);  /* -1: none */
+void ssp_conn_use_stream(struct ssp_conn *c, bool only); /* only: never UDP */
+/* The carrier in use: the stream, or UDP. */
+bool ssp_conn_on_stream(const struct ssp_conn *c);
+/* Client on the stream: the next datagram goes over UDP too, to see
+ * whether UDP works again. */
+void ssp_conn_probe_udp(struct ssp_conn *c);
 
 /* ---- state objects --------------------------------------------------- */
 
@@ -432,6 +470,8 @@ int ssp_transport_tick(struct ssp_transport *t, uint64_t now);
 /* The path may have changed (ssp_conn_route_changed): the next tick
  * probes at once, as probe_time would, with any input that waits. */
 void ssp_transport_probe_now(struct ssp_transport *t);
+/* The next tick sends at least an acknowledgement. */
+void ssp_transport_ack_now(struct ssp_transport *t);
 /* Milliseconds until the next tick has something to do (-1: nothing). */
 int ssp_transport_wait_ms(struct ssp_transport *t, uint64_t now);
 

@@ -693,6 +693,11 @@ static void assume_nothing(struct ssp_transport *t)
 		t->sent[i].when = 0;
 }
 
+void ssp_transport_ack_now(struct ssp_transport *t)
+{
+	t->ack_due = ssp_now_ms();
+}
+
 void ssp_transport_probe_now(struct ssp_transport *t)
 {
 	t->probe_now = true;
@@ -893,6 +898,9 @@ int ssp_transport_recv(struct ssp_transport *t)
 	if (roams != t->roams_seen) {
 		t->roams_seen = roams;
 		assume_nothing(t);
+		/* And a word at once the new way: a client that probed UDP
+		 * from a stream learns that UDP works. */
+		t->ack_due = ssp_now_ms();
 	}
 	return fresh;
 }

@@ -99,6 +99,38 @@ wait_screen() { # PATTERN [TENTHS], default WAIT_TENTHS (50)
 	return 1
 }
 
+# netns_suite_or_skip: exits the suite (with a SKIP) unless it can make a
+# namespace with an sshd in it: root, sshd, ip, nft and tmux. Sets sshd.
+netns_suite_or_skip() {
+	sshd=$(command -v sshd || echo /usr/sbin/sshd)
+	if [ "$(id -u)" != 0 ] || [ ! -x "$sshd" ] || ! command -v nft >/dev/null ||
+	   ! command -v ip >/dev/null || ! command -v tmux >/dev/null; then
+		skip "$SUITE" "needs root, sshd, ip, nft and tmux (apt-get install openssh-server iproute2 nftables tmux)"
+		exit 0
+	fi
+}
+
+# netns_pair NS HOSTSIDE NSSIDE HOSTADDR NSADDR: network namespace NS,
+# joined to this one by a veth pair (HOSTSIDE here with HOSTADDR/24,
+# NSSIDE there with NSADDR/24), its loopback up. The caller's CLEANUP
+# deletes NS and HOSTSIDE.
+netns_pair() {
+	ip netns add "$1" &&
+	ip link add "$2" type veth peer name "$3" &&
+	ip link set "$3" netns "$1" &&
+	ip addr add "$4/24" dev "$2" && ip link set "$2" up &&
+	ip netns exec "$1" ip link set lo up &&
+	ip netns exec "$1" ip addr add "$5/24" dev "$3" && ip netns exec "$1" ip link set "$3" up
+}
+
+# run_tmux COMMAND: COMMAND in a fresh tmux pane (server $sock, session s),
+# 120x30, its exit status shown as EXIT=N when it ends.
+run_tmux() {
+	tmux -L "$sock" kill-server 2>/dev/null
+	sleep 0.2
+	tmux -L "$sock" -f /dev/null new-session -d -s s -x 120 -y 30 "$1; echo EXIT=\$?; sleep 60"
+}
+
 # sshd_setup PORT ADDRESS: throwaway host and user keys in $TMP, and
 # $TMP/sshd_config for an sshd on ADDRESS:PORT that lets this machine's
 # root in with the user key only (its AuthorizedKeysFile is in $TMP:

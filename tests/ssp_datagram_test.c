@@ -304,6 +304,93 @@ TEST(next_key_switches_when_its_client_speaks)
 	ssp_conn_free(srv);
 }
 
+/* Receive the next datagram that is not dropped, from UDP or the stream. */
+static int recv_any(struct ssp_conn *c, uint8_t *buf, size_t cap, size_t *n)
+{
+	int rc = SSP_EAGAIN;
+	for (int i = 0; i < 50; i++) {
+		struct pollfd p[2] = { { ssp_conn_fd(c), POLLIN, 0 },
+		                       { ssp_conn_stream_fd(c), POLLIN, 0 } };
+		if (poll(p, 2, 200) <= 0)
+			return rc;
+		rc = ssp_conn_recv(c, buf, cap, n);
+		if (rc != SSP_EAGAIN)
+			return rc;
+	}
+	return rc;
+}
+
+/* The second carrier: datagrams over a stream (here a socket pair, in
+ * place of ssh and the relay), a login's noise before the preamble
+ * skipped, the server answering on the carrier of the newest datagram,
+ * the client back on UDP once a datagram comes that way, and bad frames
+ * dropped or ending the stream. */
+TEST(stream_carries_datagrams_and_udp_takes_over_again)
+{
+	struct ssp_conn *srv = NULL, *cli = NULL;
+	struct ssp_stream *cs = NULL, *ss = NULL;
+	uint8_t buf[2048];
+	size_t n;
+	int sp[2];
+
+	REQUIRE(loopback_pair(&srv, &cli));
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) == 0);
+	const char noise[] = "Welcome to the host\nMOSHI RELAY\n";
+	REQUIRE(write(sp[1], noise, sizeof noise - 1) == (ssize_t)(sizeof noise - 1));
+	int raw = dup(sp[0]); /* to write frames of our own to the server */
+	REQUIRE(raw >= 0);
+	REQUIRE(ssp_stream_new(&cs, sp[0], sp[0], "MOSHI RELAY\n") == SSP_OK);
+	REQUIRE(ssp_stream_new(&ss, sp[1], sp[1], NULL) == SSP_OK);
+	ssp_conn_set_stream(cli, cs);
+	ssp_conn_set_stream(srv, ss);
+	ssp_conn_use_stream(cli, false);
+	CHECK(ssp_conn_on_stream(cli));
+
+	REQUIRE(ssp_conn_send(cli, (const uint8_t *)"over", 4) == SSP_OK);
+	REQUIRE(recv_any(srv, buf, sizeof buf, &n) == SSP_OK);
+	CHECK(n == 4 && memcmp(buf, "over", 4) == 0);
+	CHECK(ssp_conn_on_stream(srv));
+	CHECK_EQ_INT(ssp_conn_stats(srv)->stream_received, 1);
+	REQUIRE(ssp_conn_send(srv, (const uint8_t *)"back", 4) == SSP_OK);
+	REQUIRE(recv_any(cli, buf, sizeof buf, &n) == SSP_OK);
+	CHECK(n == 4 && memcmp(buf, "back", 4) == 0);
+	CHECK(ssp_conn_on_stream(cli));
+
+	/* A probe goes both ways, sealed twice: both are taken, the UDP one
+	 * (the newer) moves the server to UDP, and its answer moves the
+	 * client. */
+	ssp_conn_probe_udp(cli);
+	REQUIRE(ssp_conn_send(cli, (const uint8_t *)"probe", 5) == SSP_OK);
+	CHECK_EQ_INT(recv_any(srv, buf, sizeof buf, &n), SSP_OK);
+	CHECK_EQ_INT(recv_any(srv, buf, sizeof buf, &n), SSP_OK);
+	CHECK(!ssp_conn_on_stream(srv));
+	CHECK_EQ_INT(ssp_conn_stats(srv)->roams, 1);
+	uint64_t on_stream = ssp_conn_stats(srv)->stream_sent;
+	REQUIRE(ssp_conn_send(srv, (const uint8_t *)"udp", 3) == SSP_OK);
+	CHECK_EQ_INT(ssp_conn_stats(srv)->stream_sent, on_stream);
+	REQUIRE(recv_any(cli, buf, sizeof buf, &n) == SSP_OK);
+	CHECK(n == 3 && memcmp(buf, "udp", 3) == 0);
+	CHECK(!ssp_conn_on_stream(cli));
+
+	/* A forged frame is dropped and counted; a frame over the bound
+	 * ends the stream. */
+	uint8_t frame[2 + 60] = { 0, 60 };
+	crypto_random(frame + 2, 60);
+	uint64_t forged = ssp_conn_stats(srv)->dropped_forged;
+	REQUIRE(write(raw, frame, sizeof frame) == (ssize_t)sizeof frame);
+	CHECK_EQ_INT(recv_any(srv, buf, sizeof buf, &n), SSP_ECRYPTO);
+	CHECK(ssp_conn_stats(srv)->dropped_forged + ssp_conn_stats(srv)->dropped_reflected ==
+	      forged + 1);
+	const uint8_t huge[2] = { 0xff, 0xff };
+	REQUIRE(write(raw, huge, 2) == 2);
+	recv_any(srv, buf, sizeof buf, &n);
+	CHECK_EQ_INT(ssp_conn_stream_fd(srv), -1);
+	CHECK_EQ_INT(ssp_conn_stats(srv)->stream_ends, 1);
+	close(raw);
+	ssp_conn_free(cli);
+	ssp_conn_free(srv);
+}
+
 /* A clock read before a datagram arrived is not "quiet for ages": the
  * client must not hop away from a live path (it once did, under load,
  * and lost the server's shutdown). */
@@ -400,6 +487,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(loopback_round_trip_and_rtt),
 	TEST_ENTRY(attacks_dropped_counted_and_harmless),
 	TEST_ENTRY(next_key_switches_when_its_client_speaks),
+	TEST_ENTRY(stream_carries_datagrams_and_udp_takes_over_again),
 	TEST_ENTRY(client_port_hop_and_server_roams),
 	TEST_ENTRY(no_hop_on_a_clock_read_before_the_last_datagram),
 	TEST_ENTRY(ipv6_loopback),

@@ -102,6 +102,14 @@ def keystrokes(sshd):
             except RuntimeError as e:
                 why = str(e) if len(str(e)) < 120 else str(e)[:117] + "..."
                 notes.append("%s, %s: not measured: %s." % (name, title, why))
+    if sshd is not None and not QUICK:
+        # Through ssh, as when UDP is blocked, at 50 ms one-way.
+        log("keystrokes: moshi over ssh (UDP blocked), 50 ms one-way")
+        try:
+            raw["d50/moshi_ssh"] = tb.run("moshi_ssh", "d50", (50, 0.0, 0), sshd,
+                                          tb.CORPUS[:6])
+        except RuntimeError as e:
+            notes.append("moshi over ssh: not measured: %s." % e)
     return raw
 
 
@@ -208,6 +216,8 @@ def sessions(sshd):
     sb.connect_times([s for s in systems if s.name != "ssh"])
     log("sessions: attach over ssh")
     sb.attach_times()
+    log("sessions: connect with UDP blocked")
+    sb.connect_blocked_times()
     for k, v in sb.results.items():
         figures[k] = v
     if "ssh_true" in figures:
@@ -389,6 +399,38 @@ SESSION_ROWS = (
     ("server_files_bytes", "server side: binary and shared libraries", "bytes"),
     ("server_files", "server side: files", "files"),
 )
+
+
+def blocked_section(L, raw):
+    """moshi with UDP blocked, its datagrams through ssh and moshi relay,
+    against moshi over UDP and plain ssh at 50 ms one-way."""
+    per = {n: keystroke_figures(raw, "d50", n) for n in ("moshi", "moshi_ssh", "ssh")}
+    if per["moshi_ssh"] is None:
+        return
+    L.append("### When UDP is blocked")
+    L.append("")
+    L.append("moshi's datagrams through ssh and `moshi relay` (`--carrier=ssh`, as "
+             "when UDP is blocked) at 50 ms one-way, beside moshi over UDP and plain "
+             "ssh in the same run (six shell lines each). The last row: `moshi "
+             "connect` to the first prompt with nftables dropping UDP at the server, "
+             "beside connect over UDP.")
+    L.append("")
+    L.append("| figure | moshi over ssh | moshi over UDP | ssh | ssh-carried/UDP | "
+             "ssh-carried/ssh |")
+    L.append("|---|---:|---:|---:|---:|---:|")
+    for f, label, unit in (("within30", "keys shown within 30 ms", "%"),
+                           ("median", "key to screen, median", "ms"),
+                           ("enter", "Enter → output, median", "ms"),
+                           ("mispredicted", "mispredicted cells per key", "%")):
+        v = {n: (per[n][f] if per[n] else None) for n in per}
+        L.append("| %s | %s | %s | %s | %s | %s |" % (
+            label, fmt(v["moshi_ssh"], unit), fmt(v["moshi"], unit), fmt(v["ssh"], unit),
+            ratio(v["moshi_ssh"], v["moshi"]), ratio(v["moshi_ssh"], v["ssh"])))
+    b, u = figures.get("moshi_udp_blocked_connect_to_prompt"), figures.get(
+        "moshi_connect_to_prompt")
+    L.append("| connect to the first prompt | %s | %s | — | %s | — |" % (
+        fmt(b, "ms"), fmt(u, "ms"), ratio(b, u)))
+    L.append("")
 
 
 def history_section(L):
@@ -632,6 +674,7 @@ def report(raw, minutes, machine_lines):
         L.append("![flood: server CPU and bytes](bench-flood.svg)")
         L.append("")
     history_section(L)
+    blocked_section(L, raw)
 
     L.append("## Emulator throughput")
     L.append("")

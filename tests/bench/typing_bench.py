@@ -19,8 +19,10 @@ a user would have seen:
 The typist sends one key every 120 ms, waits for each command's output
 and the prompt, pauses 300 ms and types the next line.
 
-Scenarios: `delay100` (100 ms each way through the relay, no loss) and
-`loss29` (50 ms each way, 29% of datagrams dropped each way). moshi and
+Scenarios: `delay100` (100 ms each way through the relay, no loss),
+`loss29` (50 ms each way, 29% of datagrams dropped each way) and
+`delay50` (50 ms each way: moshi over UDP, moshi_ssh, whose datagrams go
+through ssh and moshi relay as when UDP is blocked, and ssh). moshi and
 mosh reach their servers through tests/tools/relay (UDP); ssh reaches a
 throwaway sshd on loopback through a TCP relay here that delays each
 direction the same way. TCP's loss cannot be made in user space, so ssh
@@ -171,6 +173,19 @@ def spawn(argv, env):
     return pid, fd
 
 
+def ssh_path(sshd, delay_ms, loss):
+    """The way to the throwaway sshd for a scenario: (the ssh command that
+    reaches it, stop, start_loss). Between the namespaces it crosses a
+    Link; on loopback a TcpDelay, with no loss."""
+    if sb.L3:
+        link = sb.Link(sshd.port, delay_ms, loss, 0, seed=7, loss_later=True)
+        return sshd.ssh(), link.stop, link.start_loss
+    if loss:
+        raise RuntimeError("ssh gets loss only between the benchmark's namespaces")
+    relay = sb.TcpDelay(sshd.port, delay_ms / 1000.0)
+    return sshd.ssh(relay.port), relay.close, lambda: None
+
+
 def start_client(name, scenario, sshd):
     """Start one system's session for a scenario (delay ms each way, loss
     each way, roam every so many seconds or 0): (pid, fd, cleanup,
@@ -182,22 +197,23 @@ def start_client(name, scenario, sshd):
     if name == "ssh":
         if roam:
             raise RuntimeError("a TCP connection does not survive a change of address")
-        if sb.L3:
-            link = sb.Link(sshd.port, delay_ms, loss, 0, seed=7, loss_later=True)
-            target, stop = sshd.ssh(), link.stop
-        elif loss:
-            raise RuntimeError("ssh gets loss only between the benchmark's namespaces")
-        else:
-            relay = sb.TcpDelay(sshd.port, delay_ms / 1000.0)
-            target, stop = sshd.ssh(relay.port), relay.close
+        target, stop, start_loss = ssh_path(sshd, delay_ms, loss)
         argv = sb.in_client(target.split() + [
             "-tt", sshd.user, "env", "PS1='%s'" % PS1, "bash", "--norc", "--noprofile"])
         pid, fd = spawn(argv, env)
-        return pid, fd, stop, link.start_loss if sb.L3 else (lambda: None)
+        return pid, fd, stop, start_loss
     system = sb.System(name)
     port, key, server_pid = system.start_server()
     link = sb.Link(port, delay_ms, loss, roam, seed=7, loss_later=True)
-    if name == "moshi":
+    stream_stop = None
+    if name == "moshi_ssh":
+        # The datagrams go through ssh and moshi relay (--carrier=ssh),
+        # delayed as ssh's own connection is.
+        target, stream_stop, _ = ssh_path(sshd, delay_ms, loss)
+        env["MOSHI_CARRIER"] = "ssh"
+        env["MOSHI_RELAY"] = "exec %s -T %s -- %s relay %s" % (target, sshd.user, sb.MOSHI,
+                                                               system.sid)
+    if system.moshi:
         argv = [sb.MOSHI, "client", link.host, str(link.port)]
         env["MOSHI_KEY"] = key
     else:
@@ -206,6 +222,8 @@ def start_client(name, scenario, sshd):
 
     def cleanup():
         link.stop()
+        if stream_stop:
+            stream_stop()
         try:
             os.kill(server_pid, signal.SIGTERM)
         except OSError:
@@ -349,13 +367,16 @@ def main():
     except RuntimeError as e:
         print("bench: ssh typing %s; skipped" % e, file=sys.stderr)
         sshd = None
-    scenarios = [("delay100", (100, 0.0)), ("loss29", (50, 0.29))]
+    scenarios = [("delay100", (100, 0.0)), ("loss29", (50, 0.29)), ("delay50", (50, 0.0))]
     only = os.environ.get("TYPING_ONLY")
     if os.environ.get("TYPING_SCENARIO"):
         scenarios = [sc for sc in scenarios if sc[0] == os.environ["TYPING_SCENARIO"]]
     try:
         for sname, scenario in scenarios:
-            for name in names + (["ssh"] if sshd and scenario[1] == 0 else []):
+            # Through ssh when UDP is blocked, beside UDP and plain ssh.
+            extra = ["moshi_ssh", "ssh"] if sname == "delay50" else ["ssh"]
+            for name in (["moshi"] if sname == "delay50" else names) + \
+                    (extra if sshd and scenario[1] == 0 else []):
                 if only and only != name:
                     continue
                 try:
@@ -371,6 +392,10 @@ def main():
             for other in ("mosh", "ssh"):
                 sb.ratio("moshi_vs_%s_%s_%s" % (other, sname, m),
                          "moshi_%s_%s" % (sname, m), "%s_%s_%s" % (other, sname, m))
+                sb.ratio("moshi_ssh_vs_%s_%s_%s" % ("moshi" if other == "mosh" else other,
+                                                   sname, m),
+                         "moshi_ssh_%s_%s" % (sname, m),
+                         "%s_%s_%s" % ("moshi" if other == "mosh" else other, sname, m))
 
 
 if __name__ == "__main__":

@@ -10,25 +10,15 @@
 SUITE=nat
 . "$(dirname "$0")/../lib.sh"
 
-sshd=$(command -v sshd || echo /usr/sbin/sshd)
-if [ "$(id -u)" != 0 ] || [ ! -x "$sshd" ] || ! command -v nft >/dev/null ||
-   ! command -v ip >/dev/null || ! command -v tmux >/dev/null; then
-	skip nat "needs root, sshd, ip, nft and tmux (apt-get install openssh-server iproute2 nftables tmux)"
-	exit 0
-fi
+netns_suite_or_skip
 ns="moshinat$$" vh="mn$$h" vn="mn$$n"
 sock="moshi-nat-$$"
 mark="MOSHI_E2E_NAT=$$"
 CLEANUP='tmux -L "$sock" kill-server 2>/dev/null; pkill -f "$mark"; [ -f "$TMP/sshd.pid" ] && kill $(cat "$TMP/sshd.pid") 2>/dev/null; ip netns del "$ns" 2>/dev/null; ip link del "$vh" 2>/dev/null; ip route del blackhole 10.201.5.5/32 2>/dev/null'
 in_ns() { ip netns exec "$ns" "$@"; }
 
-ip netns add "$ns" &&
-ip link add "$vh" type veth peer name "$vn" &&
-ip link set "$vn" netns "$ns" &&
-ip addr add 10.201.0.1/24 dev "$vh" && ip link set "$vh" up &&
+netns_pair "$ns" "$vh" "$vn" 10.201.0.1 10.201.0.2 &&
 ip route add blackhole 10.201.5.5/32 &&
-in_ns ip link set lo up &&
-in_ns ip addr add 10.201.0.2/24 dev "$vn" && in_ns ip link set "$vn" up &&
 in_ns ip addr add 10.201.5.5/32 dev lo &&
 in_ns nft -f - <<NFT
 table ip nat {
@@ -64,13 +54,6 @@ me=$(id -un)
 # Long lines joined (-J): messages wrap at 120 columns.
 screen() { tmux -L "$sock" capture-pane -t s -p -J; }
 WAIT_TENTHS=100
-# run_tmux COMMAND: COMMAND in a fresh tmux pane, 120x30, its exit status
-# shown as EXIT=N when it ends.
-run_tmux() {
-	tmux -L "$sock" kill-server 2>/dev/null
-	sleep 0.2
-	tmux -L "$sock" -f /dev/null new-session -d -s s -x 120 -y 30 "$1; echo EXIT=\$?; sleep 60"
-}
 
 # 1. mosh's habits: no "connect", --server=/path/to/moshi, -v.
 run_tmux "'$MOSHI' -v --ssh='$sshcmd' --server='$MOSHI' $me@10.201.0.2 -- env $mark PS1='nat\$ ' bash --norc --noprofile 2>$TMP/v.err"
@@ -118,17 +101,18 @@ expect refused_before_ssh:MOSHI_PREDICTION_DISPLAY 2 "prediction mode" \
 pgrep -f "server new" -a | grep -q "$mark" && fail bad_values_leave_no_server "a server runs" ||
 	pass bad_values_leave_no_server
 
-# 5. UDP blocked: the client gives up by itself (status 4), or is quit
-# with the escape key before any contact (status 4); the bar fits 80
-# columns and names the escape key in use.
+# 5. UDP blocked, and UDP only (--carrier=udp; by default the session
+# goes through ssh, tests/e2e/udpblock.sh): the client gives up by itself
+# (status 4), or is quit with the escape key before any contact (status
+# 4); the bar fits 80 columns and names the escape key in use.
 in_ns nft add element ip filter blocked '{ 60000-61000 }'
-run_tmux "MOSHI_CLIENT_CONTACT_TMOUT=4 '$MOSHI' --ssh='$sshcmd' --server='$MOSHI' 10.201.0.2 -- env $mark true"
+run_tmux "MOSHI_CLIENT_CONTACT_TMOUT=4 '$MOSHI' --carrier=udp --ssh='$sshcmd' --server='$MOSHI' 10.201.0.2 -- env $mark true"
 wait_screen '^EXIT=4' 100 && screen | grep -q 'nothing ever came back' &&
 	pass no_contact_gives_up || fail no_contact_gives_up "$(shown)"
 tmux -L "$sock" kill-server 2>/dev/null
 sleep 0.2
 tmux -L "$sock" -f /dev/null new-session -d -s s -x 80 -y 24 \
-	"MOSHI_ESCAPE_KEY='^]' '$MOSHI' --ssh='$sshcmd' --server='$MOSHI' 10.201.0.2 -- env $mark true; echo EXIT=\$?; sleep 60"
+	"MOSHI_ESCAPE_KEY='^]' '$MOSHI' --carrier=udp --ssh='$sshcmd' --server='$MOSHI' 10.201.0.2 -- env $mark true; echo EXIT=\$?; sleep 60"
 wait_screen 'Nothing received' 80
 bar=$(screen | head -n 1)
 case "$bar" in
@@ -140,7 +124,7 @@ wait_screen '^EXIT=4' && pass quit_before_contact_is_status_4 || fail quit_befor
 
 # 6. Contact lost, then quit: status 5.
 in_ns nft flush set ip filter blocked
-run_tmux "'$MOSHI' --ssh='$sshcmd' --server='$MOSHI' 10.201.0.2 -- env $mark PS1='nat\$ ' bash --norc --noprofile"
+run_tmux "'$MOSHI' --carrier=udp --ssh='$sshcmd' --server='$MOSHI' 10.201.0.2 -- env $mark PS1='nat\$ ' bash --norc --noprofile"
 wait_screen '^nat\$' || fail server_gone_setup "$(shown)"
 in_ns nft add element ip filter blocked '{ 60000-61000 }'
 wait_screen 'Last contact' 120
