@@ -112,7 +112,7 @@ pkill -f "ssh .*moshi.*relay $id"
 sleep 0.5
 tmux -L "$sock" send-keys -t s 'echo after-kill' Enter
 wait_screen '^after-kill$' 200 && pgrep -f "moshi relay $id" > /dev/null &&
-	pass relay_restarted || fail relay_restarted "$(pgrep -af 'relay'); $(shown)"
+	pass relay_restarted || fail relay_restarted "bar: $(screen | head -n 1); $(ps -eo pid,ppid,stat,args | grep -E 'moshi|ssh' | grep -v grep | cut -c1-150 | tr '\n' '|'); $(shown)"
 tmux -L "$sock" send-keys -t s 'exit' Enter
 wait_screen '^EXIT=0' && pass session_ends || fail session_ends "$(shown)"
 tmux -L "$sock" kill-server 2>/dev/null
