@@ -149,6 +149,8 @@ void carrier_step(struct carrier *cr, struct ssp_conn *conn, struct ssp_transpor
 		cr->blocked = false;
 		return;
 	}
+	if (cr->pid > 0 && ssp_conn_stream_fd(conn) >= 0 && ssp_conn_quiet_ms(conn, now) < 1000)
+		cr->start_after = 0; /* it works: a stream lost later is started again soon */
 	if (cr->pid == 0 && now >= cr->next_start)
 		start(cr, conn, now);
 	if (cr->mode != CARRIER_SSH && cr->pid > 0 && now >= cr->next_probe) {

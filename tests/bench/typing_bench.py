@@ -208,8 +208,16 @@ def start_client(name, scenario, sshd):
     stream_stop = None
     if name == "moshi_ssh":
         # The datagrams go through ssh and moshi relay (--carrier=ssh),
-        # delayed as ssh's own connection is.
-        target, stream_stop, _ = ssh_path(sshd, delay_ms, loss)
+        # delayed as ssh's own connection is: between the namespaces the
+        # link carries every packet, ssh's too.
+        if sb.L3:
+            target = sshd.ssh()
+        else:
+            try:
+                target, stream_stop, _ = ssh_path(sshd, delay_ms, loss)
+            except RuntimeError:
+                link.stop()
+                raise
         env["MOSHI_CARRIER"] = "ssh"
         env["MOSHI_RELAY"] = "exec %s -T %s -- %s relay %s" % (target, sshd.user, sb.MOSHI,
                                                                system.sid)

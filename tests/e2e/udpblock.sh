@@ -113,6 +113,15 @@ sleep 0.5
 tmux -L "$sock" send-keys -t s 'echo after-kill' Enter
 wait_screen '^after-kill$' 200 && pgrep -f "moshi relay $id" > /dev/null &&
 	pass relay_restarted || fail relay_restarted "bar: $(screen | head -n 1); $(ps -eo pid,ppid,stat,args | grep -E 'moshi|ssh' | grep -v grep | cut -c1-150 | tr '\n' '|'); $(shown)"
+# ssh cannot log in (here: its server is down): the bar says what to do,
+# and once ssh works again the session is back by itself.
+kill "$(cat "$TMP/sshd.pid")"
+pkill -f "ssh .*moshi.*relay $id"
+wait_screen 'ssh failed without a terminal to ask on: moshi attach reconnects' 150 &&
+	pass bar_says_ssh_failed || fail bar_says_ssh_failed "bar: $(screen | head -n 1)"
+in_ns "$sshd" -f "$TMP/sshd_config" -E "$TMP/sshd.log"
+tmux -L "$sock" send-keys -t s 'echo sshd-back' Enter
+wait_screen '^sshd-back$' 400 && pass back_when_ssh_works || fail back_when_ssh_works "$(shown)"
 tmux -L "$sock" send-keys -t s 'exit' Enter
 wait_screen '^EXIT=0' && pass session_ends || fail session_ends "$(shown)"
 tmux -L "$sock" kill-server 2>/dev/null
