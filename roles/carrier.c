@@ -24,7 +24,7 @@
 #define START_MAX_MS 30000
 #define PROBE_FIRST_MS 1000   /* UDP tried again after, then doubling */
 #define PROBE_MAX_MS 4000
-#define NOTE_MS 5000          /* the bar's note about the fallback */
+#define NOTE_MS 5000          /* the bar's note, until the stream works */
 
 int carrier_mode_parse(const char *s, enum carrier_mode *m)
 {
@@ -59,8 +59,11 @@ static void set_nonblock(int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-/* Start the relay; its stream becomes the endpoint's. */
-static void start(struct carrier *cr, struct ssp_conn *conn, uint64_t now)
+/* Start the relay; its stream becomes the endpoint's, and what waits
+ * goes over it at once (a client never heard from resends only as its
+ * timeout doubles: 1, 2, 4, 8 s). */
+static void start(struct carrier *cr, struct ssp_conn *conn, struct ssp_transport *t,
+                  uint64_t now)
 {
 	int in[2], out[2];
 	struct ssp_stream *st;
@@ -97,6 +100,8 @@ static void start(struct carrier *cr, struct ssp_conn *conn, uint64_t now)
 	set_nonblock(in[1]);
 	ssp_conn_set_stream(conn, st);
 	ssp_conn_use_stream(conn, cr->mode == CARRIER_SSH);
+	ssp_transport_probe_now(t);
+	ssp_transport_ack_now(t);
 	cr->pid = p;
 	cr->runs++;
 	cr->probe_every = PROBE_FIRST_MS;
@@ -149,10 +154,12 @@ void carrier_step(struct carrier *cr, struct ssp_conn *conn, struct ssp_transpor
 		cr->blocked = false;
 		return;
 	}
-	if (cr->pid > 0 && ssp_conn_stream_fd(conn) >= 0 && ssp_conn_quiet_ms(conn, now) < 1000)
+	if (cr->pid > 0 && ssp_conn_stream_fd(conn) >= 0 && ssp_conn_quiet_ms(conn, now) < 1000) {
 		cr->start_after = 0; /* it works: a stream lost later is started again soon */
+		cr->said_until = 0;  /* and the note gives the top row back */
+	}
 	if (cr->pid == 0 && now >= cr->next_start)
-		start(cr, conn, now);
+		start(cr, conn, t, now);
 	if (cr->mode != CARRIER_SSH && cr->pid > 0 && now >= cr->next_probe) {
 		ssp_conn_probe_udp(conn);
 		ssp_transport_ack_now(t);

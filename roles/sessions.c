@@ -161,15 +161,20 @@ enum sessions_req sessions_serve(struct sessions_srv *s, const struct sessions_i
 		s->got = 0;
 		s->until = now + REQUEST_WAIT_MS;
 	}
-	ssize_t k = read(s->conn, s->req + s->got, sizeof s->req - 1 - s->got);
+	/* A byte at a time: what follows a stream request is the stream's,
+	 * not the request's. */
+	ssize_t k = 0;
+	while (s->got < sizeof s->req - 1) {
+		k = read(s->conn, s->req + s->got, 1);
+		if (k != 1 || s->req[s->got++] == '\n')
+			break;
+	}
 	bool more = k < 0 && (errno == EAGAIN || errno == EINTR);
-	if (k > 0)
-		s->got += (size_t)k;
 	s->req[s->got] = '\0';
 	const char *req = s->req;
 	size_t got = s->got;
 	if (memchr(req, '\n', got) == NULL) {
-		if (!(more || k > 0) || now >= s->until || got == sizeof s->req - 1)
+		if (!more || now >= s->until || got == sizeof s->req - 1)
 			drop_request(s); /* gone, too slow, or too long */
 		return SESSIONS_NONE;
 	}

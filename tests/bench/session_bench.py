@@ -626,8 +626,8 @@ def connect_blocked_times():
         return
     ssh, user = sshd.ssh(), sshd.user
     table = ("table inet moshibench { chain in { type filter hook input priority 0; "
-             "udp dport 60000-61000 drop; } chain out { type filter hook output priority 0; "
-             "udp sport 60000-61000 drop; } }")
+             "udp dport 60000-61000 drop; }; chain out { type filter hook output priority 0; "
+             "udp sport 60000-61000 drop; }; }")
     link = Link(sshd.port)
     subprocess.run(in_server(["nft", "-f", "-"]), input=table, text=True, check=True)
     try:
