@@ -25,6 +25,7 @@
 #define PROBE_FIRST_MS 1000   /* UDP tried again after, then doubling */
 #define PROBE_MAX_MS 4000
 #define NOTE_MS 5000          /* the bar's note, until the stream works */
+#define STALL_MS 15000        /* a stream that brings nothing this long goes */
 
 int carrier_mode_parse(const char *s, enum carrier_mode *m)
 {
@@ -103,6 +104,7 @@ static void start(struct carrier *cr, struct ssp_conn *conn, struct ssp_transpor
 	ssp_transport_probe_now(t);
 	ssp_transport_ack_now(t);
 	cr->pid = p;
+	cr->started = now;
 	cr->runs++;
 	cr->probe_every = PROBE_FIRST_MS;
 	cr->next_probe = now + cr->probe_every;
@@ -140,6 +142,10 @@ void carrier_step(struct carrier *cr, struct ssp_conn *conn, struct ssp_transpor
 {
 	if (!cr->blocked)
 		return;
+	uint64_t quiet = ssp_conn_quiet_ms(conn, now);
+	if (cr->pid > 0 && now - cr->started >= STALL_MS &&
+	    (quiet == UINT64_MAX || quiet >= STALL_MS))
+		ssp_conn_set_stream(conn, NULL); /* stalled: ended, and started again below */
 	if (cr->pid > 0 && ssp_conn_stream_fd(conn) < 0) {
 		/* The stream ended (ssh lost its connection): again, later. */
 		stop(cr, conn);
@@ -154,7 +160,7 @@ void carrier_step(struct carrier *cr, struct ssp_conn *conn, struct ssp_transpor
 		cr->blocked = false;
 		return;
 	}
-	if (cr->pid > 0 && ssp_conn_stream_fd(conn) >= 0 && ssp_conn_quiet_ms(conn, now) < 1000) {
+	if (cr->pid > 0 && ssp_conn_stream_fd(conn) >= 0 && quiet < 1000) {
 		cr->start_after = 0; /* it works: a stream lost later is started again soon */
 		cr->said_until = 0;  /* and the note gives the top row back */
 	}

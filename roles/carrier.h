@@ -21,6 +21,7 @@ struct carrier {
 	enum carrier_mode mode;
 	const char *relay;        /* sh command: ssh ... moshi relay ID; NULL: none */
 	pid_t pid;                /* the relay's ssh, or 0 */
+	uint64_t started;         /* when it was started */
 	bool blocked;             /* UDP brought nothing: use the stream */
 	bool said;                /* the bar has said so */
 	uint64_t next_start;      /* when to start the relay (again) */
