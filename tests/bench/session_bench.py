@@ -629,8 +629,8 @@ def connect_blocked_times():
              "udp dport 60000-61000 drop; }; chain out { type filter hook output priority 0; "
              "udp sport 60000-61000 drop; }; }")
     link = Link(sshd.port)
-    subprocess.run(in_server(["nft", "-f", "-"]), input=table, text=True, check=True)
     try:
+        subprocess.run(in_server(["nft", "-f", "-"]), input=table, text=True, check=True)
         cmd = in_client_sh("%s connect --ssh='%s' --server='%s server' %s -- env PS1='%s' "
                            "bash --norc --noprofile" % (MOSHI, ssh, MOSHI, user, PS1))
         bench("moshi_udp_blocked_connect_to_prompt", median_to_prompt(cmd, 3) * 1000, "ms")
