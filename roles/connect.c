@@ -946,13 +946,15 @@ static int connect_main(int argc, char **argv, bool attach, const char *listing)
 		 * is its ProxyCommand and says which. Not where the user's
 		 * own configuration proxies ssh (through a jump host the
 		 * address means nothing here). */
-		bool have_cfg = o.remote_ip != REMOTE_IP_REMOTE && ssh_config(&o, &cfg);
+		/* (ls and kill dial nothing: no address to find.) */
+		bool have_cfg = !o.listing && o.remote_ip != REMOTE_IP_REMOTE &&
+		                ssh_config(&o, &cfg);
 		if (o.remote_ip == REMOTE_IP_PROXY && have_cfg && !cfg.proxied &&
 		    report_file(report_dir, sizeof report_dir, report, sizeof report)) {
 			proxy_command(proxyopt, sizeof proxyopt, o.family, report);
 			proxied = true;
 		}
-		if (o.verbose && o.remote_ip == REMOTE_IP_PROXY && !proxied)
+		if (o.verbose && o.remote_ip == REMOTE_IP_PROXY && !proxied && !o.listing)
 			fprintf(stderr, "moshi: %s: not using moshi as ssh's ProxyCommand\n",
 			        !have_cfg ? "ssh -G said nothing" :
 			        cfg.proxied ? "ssh's configuration has its own ProxyCommand or ProxyJump"

@@ -347,15 +347,17 @@ else
 	fail crashed_then_attached_over_ssh "$(pane third | grep -v '^$' | tail -3 | tr '\n' '|')"
 fi
 
-# ls and kill of another host, through ssh as connect goes.
-eval "'$MOSHI' ls $sshopts $(id -un)@127.0.0.1" > "$TMP/rls" 2>&1
+# ls and kill of another host, through ssh as connect goes, leaving
+# nothing in TMPDIR (connect's report directory is for dialling only).
+mkdir "$TMP/tmpdir"
+eval "TMPDIR='$TMP/tmpdir' '$MOSHI' ls $sshopts $(id -un)@127.0.0.1" > "$TMP/rls" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ] && grep -q "^$ids .*attached from 127\.0\.0\.1" "$TMP/rls"; then
 	pass ls_over_ssh
 else
 	fail ls_over_ssh "status $rc: $(cat "$TMP/rls")"
 fi
-eval "'$MOSHI' kill $sshopts $(id -un)@127.0.0.1 $ids" > "$TMP/rkill" 2>&1
+eval "TMPDIR='$TMP/tmpdir' '$MOSHI' kill $sshopts $(id -un)@127.0.0.1 $ids" > "$TMP/rkill" 2>&1
 rc=$?
 for i in $(seq 1 30); do [ -e "$dir/$ids" ] || break; sleep 0.1; done
 if [ "$rc" -eq 0 ] && [ ! -e "$dir/$ids" ]; then
@@ -363,3 +365,5 @@ if [ "$rc" -eq 0 ] && [ ! -e "$dir/$ids" ]; then
 else
 	fail kill_over_ssh "status $rc: $(cat "$TMP/rkill"); sockets: $(ls "$dir" | tr '\n' ' ')"
 fi
+[ -z "$(ls -A "$TMP/tmpdir")" ] && pass ls_kill_over_ssh_leave_nothing ||
+	fail ls_kill_over_ssh_leave_nothing "$(ls -A "$TMP/tmpdir" | tr '\n' ' ')"
