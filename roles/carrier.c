@@ -125,13 +125,11 @@ static void stop(struct carrier *cr, struct ssp_conn *conn)
 	cr->pid = 0;
 }
 
-void carrier_udp_silent(struct carrier *cr, struct ssp_conn *conn, uint64_t now)
+void carrier_udp_silent(struct carrier *cr, uint64_t now)
 {
 	if (cr->mode == CARRIER_UDP || cr->relay == NULL || cr->blocked)
 		return;
-	(void)conn;
 	cr->blocked = true;
-	cr->said = true;
 	cr->said_until = now + NOTE_MS;
 	cr->start_after = 0;
 	cr->next_start = now;
@@ -189,16 +187,15 @@ int carrier_wait_ms(const struct carrier *cr, uint64_t now)
 	return wait;
 }
 
-const char *carrier_note(const struct carrier *cr, const struct ssp_conn *conn, uint64_t now)
+const char *carrier_note(const struct carrier *cr, uint64_t now)
 {
-	(void)conn;
 	if (!cr->blocked)
 		return NULL;
 	if (cr->pid == 0 && cr->runs > 0 && WIFEXITED(cr->last_status) &&
 	    WEXITSTATUS(cr->last_status) == 255)
 		return "moshi: UDP seems blocked, and ssh failed without a terminal to ask on: "
 		       "moshi attach reconnects.";
-	if (cr->said && cr->said_until > now)
+	if (cr->said_until > now)
 		return "moshi: UDP seems blocked; using the ssh connection.";
 	return NULL;
 }

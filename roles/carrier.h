@@ -23,7 +23,6 @@ struct carrier {
 	pid_t pid;                /* the relay's ssh, or 0 */
 	uint64_t started;         /* when it was started */
 	bool blocked;             /* UDP brought nothing: use the stream */
-	bool said;                /* the bar has said so */
 	uint64_t next_start;      /* when to start the relay (again) */
 	unsigned start_after;     /* ms, doubling after a stream that ends */
 	uint64_t next_probe;      /* when to try UDP again */
@@ -41,13 +40,13 @@ void carrier_init(struct carrier *cr, uint64_t now);
 /* The one decision: UDP brings nothing (the client never heard the
  * server in SSP-wise "a few seconds", or stopped hearing it): use the
  * stream, if there is a relay and the mode allows it. */
-void carrier_udp_silent(struct carrier *cr, struct ssp_conn *conn, uint64_t now);
+void carrier_udp_silent(struct carrier *cr, uint64_t now);
 /* Each wake: start or restart the relay, and try UDP again. */
 void carrier_step(struct carrier *cr, struct ssp_conn *conn, struct ssp_transport *t,
                   uint64_t now);
 int carrier_wait_ms(const struct carrier *cr, uint64_t now);
 /* What the bar says about the carrier now, or NULL. */
-const char *carrier_note(const struct carrier *cr, const struct ssp_conn *conn, uint64_t now);
+const char *carrier_note(const struct carrier *cr, uint64_t now);
 /* The relay's ssh ends with the client. */
 void carrier_close(struct carrier *cr);
 

@@ -426,7 +426,7 @@ static int client_wait_ms(struct client *c, uint64_t now)
 		return 0;
 	}
 	if (state == CONTACT_SILENT)
-		carrier_udp_silent(&c->carrier, c->conn, now);
+		carrier_udp_silent(&c->carrier, now);
 	contact_left = sleep_min(contact_left, carrier_wait_ms(&c->carrier, now));
 	int wait = sleep_min(ssp_transport_wait_ms(c->t, now),
 	                     c->bar_due == UINT64_MAX ? -1 : sleep_until(c->bar_due, now));
@@ -671,7 +671,7 @@ static void client_draw_bar(struct client *c, uint64_t now)
 {
 	char text[300];
 	int bar_ms = -1;
-	const char *note = carrier_note(&c->carrier, c->conn, now);
+	const char *note = carrier_note(&c->carrier, now);
 	if (note != NULL) {
 		const char *msgs[] = { note, NULL };
 		bar_text(text, sizeof text, c->cols, msgs, c->hint);
