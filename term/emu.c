@@ -58,6 +58,14 @@ static void dec_mode(struct term *t, int mode, bool on)
 {
 	switch (mode) {
 	case 1: set_flag(t, TERM_MODE_CURSOR_KEYS, on); break;  /* DECCKM */
+	case 3: /* DECCOLM: the width stays the window's; the screen is
+	         * cleared, the margins reset and the cursor homed, as xterm
+	         * and tmux do and programs (vttest) expect */
+		t->top = 0;
+		t->bottom = t->f->rows - 1;
+		screen_erase_display(t, 2);
+		screen_move_abs(t, 0, 0);
+		break;
 	case 5: set_flag(t, TERM_MODE_REVERSE, on); break;      /* DECSCNM */
 	case 6:                                                  /* DECOM */
 		t->origin = on;
@@ -338,6 +346,9 @@ void emu_csi(void *ctx, const struct term_seq *s)
 				n = cols * rows;
 			for (int i = 0; i < n; i++)
 				screen_print(t, last);
+			/* REP is not a graphic character: a REP after it
+			 * repeats nothing. */
+			t->last_char = 0;
 		}
 		break;
 	case 'c': /* DA1 — 8.3.24 */
