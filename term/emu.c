@@ -119,7 +119,7 @@ static void soft_reset(struct term *t)
 	t->insert = false;
 	t->origin = false;
 	t->autowrap = true;
-	t->pen = (struct term_pen){ 0, 0, 0, 0 };
+	t->pen = (struct term_pen){ 0 };
 	t->g[0] = t->g[1] = 'B';
 	t->gl = 0;
 	t->top = 0;
@@ -134,7 +134,7 @@ static void full_reset(struct term *t)
 	t->newline = false;
 	t->f->modes = 0;
 	t->f->cursor_style = 0;
-	t->pen = (struct term_pen){ 0, 0, 0, 0 };
+	t->pen = (struct term_pen){ 0 };
 	screen_reset_tabs(t, 0);
 	screen_erase_display(t, 2);
 	screen_move_to(t, 0, 0);

@@ -10,7 +10,7 @@
 
 uint64_t term_gen_counter;
 
-static const struct term_cell blank_cell = { 0, 0, 0, 0, 0 };
+static const struct term_cell blank_cell = { 0, 0, 0, 0, 0, 0 };
 
 /* A row and its first cells are one allocation, and freed rows wait on
  * a short list to be used again: a frame copy is a screenful of rows,
@@ -61,6 +61,7 @@ struct term_row *term_row_new(int cols)
 	r->wrapped = false;
 	r->flood_len = 0;
 	r->nclusters = 0;
+	r->nulc = 0;
 	term_row_touch(r);
 	return r;
 }
@@ -69,14 +70,15 @@ void term_row_free(struct term_row *r)
 {
 	if (r == NULL)
 		return;
-	if (cells_inline(r) && r->clustercap == 0 && r->cap <= SPARE_COLS &&
-	    nspare < SPARE_ROWS) {
+	if (cells_inline(r) && r->clustercap == 0 && r->ulccap == 0 &&
+	    r->cap <= SPARE_COLS && nspare < SPARE_ROWS) {
 		spare_rows[nspare++] = r;
 		return;
 	}
 	if (!cells_inline(r))
 		free(r->cells);
 	free(r->clusters);
+	free(r->ulc);
 	free(r);
 }
 
@@ -95,6 +97,15 @@ struct term_row *term_row_dup(const struct term_row *r)
 		}
 		memcpy(d->clusters, r->clusters, r->nclusters * sizeof *d->clusters);
 		d->nclusters = d->clustercap = r->nclusters;
+	}
+	if (r->nulc > 0) {
+		d->ulc = malloc(r->nulc * sizeof *d->ulc);
+		if (d->ulc == NULL) {
+			term_row_free(d);
+			return NULL;
+		}
+		memcpy(d->ulc, r->ulc, r->nulc * sizeof *d->ulc);
+		d->nulc = d->ulccap = r->nulc;
 	}
 	d->len = r->len;
 	d->fill = r->fill;
@@ -164,7 +175,8 @@ bool term_cell_equal(const struct term_row *ra, const struct term_cell *a,
                      const struct term_row *rb, const struct term_cell *b)
 {
 	if (a->fg != b->fg || a->bg != b->bg || a->attr != b->attr ||
-	    a->link != b->link)
+	    a->link != b->link ||
+	    term_row_ul_colour(ra, a) != term_row_ul_colour(rb, b))
 		return false;
 	/* An erased cell (0) and a written space look the same. */
 	if (!((a->ch | b->ch) & TERM_CH_CLUSTER))
@@ -193,6 +205,56 @@ static void cluster_compact(struct term_row *r)
 		}
 	}
 	r->nclusters = n;
+}
+
+/* Drop underline colours no cell refers to any more. */
+static void ulc_compact(struct term_row *r)
+{
+	uint8_t map[256] = { 0 };
+	uint32_t old[UINT8_MAX];
+	uint8_t n = 0;
+
+	memcpy(old, r->ulc, r->nulc * sizeof *old);
+	for (int i = 0; i < r->len; i++) {
+		struct term_cell *c = &r->cells[i];
+		if (c->ul == 0)
+			continue;
+		if (c->ul > r->nulc) {
+			c->ul = 0;
+			continue;
+		}
+		if (map[c->ul] == 0) {
+			r->ulc[n] = old[c->ul - 1];
+			map[c->ul] = ++n;
+		}
+		c->ul = map[c->ul];
+	}
+	r->nulc = n;
+}
+
+uint8_t term_row_ul_index(struct term_row *r, uint32_t c)
+{
+	if (c == 0)
+		return 0;
+	for (int i = r->nulc - 1; i >= 0; i--)
+		if (r->ulc[i] == c)
+			return (uint8_t)(i + 1);
+	if (r->nulc == UINT8_MAX)
+		ulc_compact(r);
+	if (r->nulc == UINT8_MAX)
+		return 0; /* 255 colours under one row: the rest show default */
+	if (r->nulc == r->ulccap) {
+		int cap = r->ulccap ? 2 * r->ulccap : 4;
+		if (cap > UINT8_MAX)
+			cap = UINT8_MAX;
+		uint32_t *u = realloc(r->ulc, (size_t)cap * sizeof *u);
+		if (u == NULL)
+			return 0;
+		r->ulc = u;
+		r->ulccap = (uint8_t)cap;
+	}
+	r->ulc[r->nulc++] = c;
+	return r->nulc;
 }
 
 bool term_row_combine(struct term_row *r, struct term_cell *c, uint32_t mark)
@@ -241,7 +303,7 @@ bool term_row_equal(const struct term_row *a, const struct term_row *b,
 	if (n > cols)
 		n = cols;
 	if (a->len == b->len && a->nclusters == 0 && b->nclusters == 0 &&
-	    memcmp(a->cells, b->cells, (size_t)n * sizeof *a->cells) == 0)
+	    a->nulc == 0 && b->nulc == 0 && memcmp(a->cells, b->cells, (size_t)n * sizeof *a->cells) == 0)
 		return n == cols || a->fill == b->fill;
 	for (int i = 0; i < n; i++) {
 		struct term_cell ca = term_row_cell(a, i), cb = term_row_cell(b, i);
@@ -392,6 +454,14 @@ struct term_cell term_frame_cell(const struct term_frame *f, int row, int col)
 	return term_row_cell(f->row[row], col);
 }
 
+uint32_t term_frame_cell_ul_colour(const struct term_frame *f, int row, int col)
+{
+	if (row < 0 || row >= f->rows || col < 0 || col >= f->cols)
+		return 0;
+	struct term_cell c = term_row_cell(f->row[row], col);
+	return term_row_ul_colour(f->row[row], &c);
+}
+
 size_t term_utf8_encode(uint32_t cp, char *out)
 {
 	if (cp < 0x80) {
@@ -483,9 +553,10 @@ bool term_frame_equal(const struct term_frame *a, const struct term_frame *b,
 				term_frame_cell_utf8(a, y, x, sa, sizeof sa);
 				term_frame_cell_utf8(b, y, x, sb, sizeof sb);
 				WHY("cell %d,%d: '%s' fg %08x bg %08x attr %04x link %u"
-				    " vs '%s' fg %08x bg %08x attr %04x link %u",
-				    y, x, sa, ca.fg, ca.bg, ca.attr, la,
-				    sb, cb.fg, cb.bg, cb.attr, lb);
+				    " ul %08x vs '%s' fg %08x bg %08x attr %04x link %u"
+				    " ul %08x", y, x, sa, ca.fg, ca.bg, ca.attr, la,
+				    term_row_ul_colour(ra, &ca), sb, cb.fg, cb.bg,
+				    cb.attr, lb, term_row_ul_colour(rb, &cb));
 				return false;
 			}
 		}

@@ -45,18 +45,19 @@ static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
                               const struct term_pen *pen, int simd_max)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* A cell is two 64-bit words, { ch, fg } and { bg, attr, link }:
+	/* A cell is two 64-bit words, { ch, fg } and { bg, attr, link, ul }:
 	 * the second is the same for the whole run and the first differs
 	 * by its low half, so a cell costs two stores. */
 	_Static_assert(sizeof(struct term_cell) == 16 &&
 	               offsetof(struct term_cell, fg) == 4 &&
 	               offsetof(struct term_cell, bg) == 8 &&
 	               offsetof(struct term_cell, attr) == 12 &&
-	               offsetof(struct term_cell, link) == 14,
+	               offsetof(struct term_cell, link) == 14 &&
+	               offsetof(struct term_cell, ul) == 15,
 	               "struct term_cell is two words");
 	const uint64_t lo = (uint64_t)pen->fg << 32;
 	const uint64_t hi = pen->bg | (uint64_t)pen->attr << 32 |
-	                    (uint64_t)pen->link << 48;
+	                    (uint64_t)(uint8_t)pen->link << 48; /* ul 0 */
 	char *d = (char *)c;
 	size_t i = 0;
 #ifdef FILL_AVX2
@@ -121,7 +122,7 @@ static inline void fill_ascii(struct term_cell *c, const uint8_t *s, size_t n,
 	(void)simd_max;
 	for (size_t i = 0; i < n; i++)
 		c[i] = (struct term_cell){ s[i], pen->fg, pen->bg, pen->attr,
-		                           pen->link };
+		                           (uint8_t)pen->link, 0 };
 #endif
 }
 

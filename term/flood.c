@@ -201,7 +201,7 @@ void flood_replay(struct term *t, struct term_row *r)
 			continue;
 		}
 		size_t k = term_ascii_run(s, end);
-		fill_ascii(&r->cells[x], s, k, &t->pen, t->simd_max);
+		screen_fill_ascii(t, r, x, s, k);
 		x += (int)k;
 		s += k;
 	}

@@ -38,6 +38,10 @@ struct term_row {
 	uint16_t flood_len;
 	uint16_t nclusters, clustercap;
 	struct term_cluster *clusters;
+	/* Underline colours of the row's cells: a cell's `ul` i > 0 is
+	 * ulc[i - 1]. Entries no cell uses any more go when it fills up. */
+	uint8_t nulc, ulccap;
+	uint32_t *ulc;
 	struct term_cell *cells;
 };
 
@@ -88,6 +92,7 @@ static inline void term_row_clear(struct term_row *r, uint32_t bg)
 	r->wrapped = false;
 	r->flood_len = 0;
 	r->nclusters = 0;
+	r->nulc = 0;
 	r->gen = term_gen_next();
 }
 void term_row_materialize_slow(struct term_row *r, int upto);
@@ -107,6 +112,14 @@ bool term_row_equal(const struct term_row *a, const struct term_row *b,
 /* Cell equality including the characters of clusters. */
 bool term_cell_equal(const struct term_row *ra, const struct term_cell *a,
                      const struct term_row *rb, const struct term_cell *b);
+/* The `ul` that stands for underline colour c in row r (0 for the
+ * default colour, and when the row has no room for another). */
+uint8_t term_row_ul_index(struct term_row *r, uint32_t c);
+static inline uint32_t term_row_ul_colour(const struct term_row *r,
+                                          const struct term_cell *c)
+{
+	return c->ul != 0 && c->ul <= r->nulc ? r->ulc[c->ul - 1] : 0;
+}
 /* Add a combining mark to the cell's character; false if dropped. */
 bool term_row_combine(struct term_row *r, struct term_cell *c, uint32_t mark);
 /* The code points of a cell (n written to cps, at most TERM_CLUSTER_MAX). */
@@ -126,6 +139,7 @@ struct term_pen {
 	uint32_t fg, bg;
 	uint16_t attr;
 	uint16_t link;
+	uint32_t ul;    /* underline colour (TERM_COLOR_SEMICOLON kept) */
 };
 
 /* What DECSC saves, per screen. */

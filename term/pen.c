@@ -76,15 +76,17 @@ static int sgr_color(const struct term_seq *s, int i, uint32_t *out, bool *ok)
 	return i + 1;
 }
 
-/* What 38 or 48 (v) with the colour it named does; 58, the underline
- * colour, is understood but not kept: it does nothing. */
-static inline struct sgr_op sgr_colour_op(int v, uint32_t c)
+/* What 38, 48 or 58 (v) with the colour it named does; semi says the
+ * colour came in the ';' form (which the underline colour remembers). */
+static inline struct sgr_op sgr_colour_op(int v, uint32_t c, bool semi)
 {
 	struct sgr_op o = { 0 };
 	if (v == 38)
 		o.fg = c, o.fgset = ~0u;
 	else if (v == 48)
 		o.bg = c, o.bgset = ~0u;
+	else if (v == 58)
+		o.ul = c | (semi ? TERM_COLOR_SEMICOLON : 0), o.ulset = ~0u;
 	return o;
 }
 
@@ -105,14 +107,22 @@ void pen_sgr(struct term *t, const struct term_seq *s)
 		/* Skip sub-parameters of attributes that do not use them. */
 		if (s->sub >> i & 1)
 			continue;
-		if (v == 4 && i + 1 < s->nparam && (s->sub >> (i + 1) & 1) &&
-		    s->param[i + 1] == 0) {
-			/* 4:0 is "not underlined"; 4:1..4:5 are styles. */
-			p->attr &= ~TERM_ATTR_UNDERLINE;
+		if (v == 4 && i + 1 < s->nparam && (s->sub >> (i + 1) & 1)) {
+			/* 4:0 is "not underlined"; 4:1..4:5 are styles;
+			 * others are ignored. */
+			int style = s->param[i + 1];
+			if (style == 0)
+				p->attr &= (uint16_t)~(TERM_ATTR_UNDERLINE |
+				                       TERM_ATTR_UL_STYLE);
+			else if (style >= TERM_UL_SINGLE && style <= TERM_UL_DASHED)
+				p->attr = (uint16_t)((p->attr & ~TERM_ATTR_UL_STYLE) |
+				                     TERM_ATTR_UNDERLINE |
+				                     TERM_ATTR_UL(style));
 		} else if (o->extended) {
+			bool semi = !(i + 1 < s->nparam && (s->sub >> (i + 1) & 1));
 			i = sgr_color(s, i, &c, &ok);
 			if (ok) {
-				struct sgr_op e = sgr_colour_op(v, c);
+				struct sgr_op e = sgr_colour_op(v, c, semi);
 				pen_apply(p, &e);
 			}
 		} else {
@@ -129,6 +139,8 @@ static inline void sgr_then(struct sgr_op *acc, const struct sgr_op *o)
 	acc->fgset |= o->fgset;
 	acc->bg = (acc->bg & ~o->bgset) | o->bg;
 	acc->bgset |= o->bgset;
+	acc->ul = (acc->ul & ~o->ulset) | o->ul;
+	acc->ulset |= o->ulset;
 	acc->set = (uint16_t)((acc->set & ~o->clear) | o->set);
 	acc->clear |= o->clear;
 }
@@ -171,7 +183,7 @@ static bool sgr_compile(struct sgr_op *acc, const uint8_t *s, const uint8_t *fin
 				if ((s = term_csi_number(s + 1, fin, &a[k])) == NULL)
 					return false;
 			if (k == want && sgr_colour_value(kind, a, &c)) {
-				struct sgr_op e = sgr_colour_op(v, c);
+				struct sgr_op e = sgr_colour_op(v, c, true);
 				sgr_then(acc, &e);
 			}
 		}
@@ -236,7 +248,7 @@ static bool sgr_rgb(struct sgr_op *op, const uint8_t *p, const uint8_t *fin)
 	uint32_t c;
 	*op = (struct sgr_op){ 0 };
 	if (sgr_colour_value(2, rgb, &c))
-		*op = sgr_colour_op(p[0] == '3' ? 38 : 48, c);
+		*op = sgr_colour_op(p[0] == '3' ? 38 : 48, c, true);
 	return true;
 }
 

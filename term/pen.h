@@ -13,6 +13,7 @@
 struct sgr_op {
 	uint32_t fg, fgset;    /* fg becomes (fg_before & ~fgset) | fg */
 	uint32_t bg, bgset;
+	uint32_t ul, ulset;    /* the underline colour, so */
 	uint16_t set, clear;   /* attribute bits */
 	bool extended;         /* 38, 48, 58: a colour in the next parameters */
 };
@@ -28,24 +29,28 @@ struct sgr_op {
 	M(v + 2, TERM_COLOR_INDEXED(i + 2)), M(v + 3, TERM_COLOR_INDEXED(i + 3)), \
 	M(v + 4, TERM_COLOR_INDEXED(i + 4)), M(v + 5, TERM_COLOR_INDEXED(i + 5)), \
 	M(v + 6, TERM_COLOR_INDEXED(i + 6)), M(v + 7, TERM_COLOR_INDEXED(i + 7))
-#define RESET { .fgset = ~0u, .bgset = ~0u, .clear = 0xffff }
+#define RESET { .fgset = ~0u, .bgset = ~0u, .ulset = ~0u, .clear = 0xffff }
+/* An underline of a style: any other style goes. */
+#define UNDERLINE(v, style) [(v) + 1] = { .set = TERM_ATTR_UNDERLINE | \
+	TERM_ATTR_UL(style), .clear = TERM_ATTR_UL_STYLE }
 
 static const struct sgr_op pen_sgr_ops[SGR_NONE + 1] = {
 	[0] = RESET, [1] = RESET,
 	ATTR_ON(1, TERM_ATTR_BOLD), ATTR_ON(2, TERM_ATTR_DIM),
-	ATTR_ON(3, TERM_ATTR_ITALIC), ATTR_ON(4, TERM_ATTR_UNDERLINE),
+	ATTR_ON(3, TERM_ATTR_ITALIC), UNDERLINE(4, TERM_UL_PLAIN),
 	ATTR_ON(5, TERM_ATTR_BLINK), ATTR_ON(6, TERM_ATTR_BLINK),
 	ATTR_ON(7, TERM_ATTR_INVERSE), ATTR_ON(8, TERM_ATTR_INVISIBLE),
 	ATTR_ON(9, TERM_ATTR_STRIKE),
-	ATTR_ON(21, TERM_ATTR_UNDERLINE), /* double */
+	UNDERLINE(21, TERM_UL_DOUBLE_21),
 	ATTR_OFF(22, TERM_ATTR_BOLD | TERM_ATTR_DIM), ATTR_OFF(23, TERM_ATTR_ITALIC),
-	ATTR_OFF(24, TERM_ATTR_UNDERLINE), ATTR_OFF(25, TERM_ATTR_BLINK),
+	ATTR_OFF(24, TERM_ATTR_UNDERLINE | TERM_ATTR_UL_STYLE),
+	ATTR_OFF(25, TERM_ATTR_BLINK),
 	ATTR_OFF(27, TERM_ATTR_INVERSE), ATTR_OFF(28, TERM_ATTR_INVISIBLE),
 	ATTR_OFF(29, TERM_ATTR_STRIKE),
 	EIGHT(FG, 30, 0), FG(39, 0), EIGHT(BG, 40, 0), BG(49, 0),
 	EIGHT(FG, 90, 8), EIGHT(BG, 100, 8),
 	[38 + 1] = { .extended = true }, [48 + 1] = { .extended = true },
-	[58 + 1] = { .extended = true }, /* underline colour: not kept */
+	[58 + 1] = { .extended = true }, [59 + 1] = { .ulset = ~0u },
 };
 
 #undef ATTR_ON
@@ -54,6 +59,7 @@ static const struct sgr_op pen_sgr_ops[SGR_NONE + 1] = {
 #undef BG
 #undef EIGHT
 #undef RESET
+#undef UNDERLINE
 
 /* The entry for a parameter value (-1 when omitted). */
 static inline const struct sgr_op *pen_sgr_op(int v)
@@ -65,6 +71,7 @@ static inline void pen_apply(struct term_pen *p, const struct sgr_op *o)
 {
 	p->fg = (p->fg & ~o->fgset) | o->fg;
 	p->bg = (p->bg & ~o->bgset) | o->bg;
+	p->ul = (p->ul & ~o->ulset) | o->ul;
 	p->attr = (uint16_t)((p->attr & ~o->clear) | o->set);
 }
 

@@ -83,6 +83,7 @@ void term_buf_free(struct term_buf *b)
 struct render_pen {
 	uint32_t fg, bg;
 	uint16_t attr;
+	uint32_t ul;    /* underline colour */
 };
 
 struct render {
@@ -109,7 +110,7 @@ static bool is_erased(const struct term_cell *c, uint32_t bg)
 {
 	return is_blank_ch(c->ch) && c->fg == 0 && c->bg == bg &&
 	       (c->attr & ~TERM_ATTR_SGR_MASK) == 0 &&
-	       (c->attr & TERM_ATTR_SGR_MASK) == 0 && c->link == 0;
+	       (c->attr & TERM_ATTR_SGR_MASK) == 0 && c->link == 0 && c->ul == 0;
 }
 
 static const char *cell_link(const struct term_frame *f, const struct term_cell *c)
@@ -191,7 +192,7 @@ static const struct {
 	{ TERM_ATTR_BOLD, "1", "22" },
 	{ TERM_ATTR_DIM, "2", "22" },
 	{ TERM_ATTR_ITALIC, "3", "23" },
-	{ TERM_ATTR_UNDERLINE, "4", "24" },
+	{ TERM_ATTR_UNDERLINE, NULL, "24" }, /* on: ul_style_param */
 	{ TERM_ATTR_BLINK, "5", "25" },
 	{ TERM_ATTR_INVERSE, "7", "27" },
 	{ TERM_ATTR_INVISIBLE, "8", "28" },
@@ -205,6 +206,36 @@ static void append_param(char *s, size_t cap, size_t *n, const char *p)
 		*n += (size_t)k;
 }
 
+/* What turns on an attribute of sgr_attrs in attr: the underline in the
+ * form its style was set with. */
+static const char *attr_on(size_t i, uint16_t attr)
+{
+	static const char *const ul[8] = {
+		[TERM_UL_PLAIN] = "4", [TERM_UL_SINGLE] = "4:1",
+		[TERM_UL_DOUBLE] = "4:2", [TERM_UL_CURLY] = "4:3",
+		[TERM_UL_DOTTED] = "4:4", [TERM_UL_DASHED] = "4:5",
+		[TERM_UL_DOUBLE_21] = "21", [7] = "4",
+	};
+	if (sgr_attrs[i].bit == TERM_ATTR_UNDERLINE)
+		return ul[TERM_ATTR_UL_OF(attr)];
+	return sgr_attrs[i].on;
+}
+
+/* The underline colour c (not the default) as SGR 58, in the form the
+ * application used. */
+static void ul_colour_param(char *s, size_t cap, uint32_t c)
+{
+	bool semi = c & TERM_COLOR_SEMICOLON;
+	uint32_t v = c & 0xffffff;
+
+	c &= ~TERM_COLOR_SEMICOLON;
+	if (TERM_COLOR_KIND(c) == 1)
+		snprintf(s, cap, semi ? "58;5;%u" : "58:5:%u", v & 0xff);
+	else
+		snprintf(s, cap, semi ? "58;2;%u;%u;%u" : "58:2::%u:%u:%u",
+		         v >> 16, (v >> 8) & 0xff, v & 0xff);
+}
+
 /* SGR from a reset: "ESC [ 0 ; ... m". */
 static size_t sgr_full(const struct render_pen *to, char *s, size_t cap)
 {
@@ -214,13 +245,17 @@ static size_t sgr_full(const struct render_pen *to, char *s, size_t cap)
 	n = (size_t)snprintf(s, cap, "\033[0");
 	for (size_t i = 0; i < sizeof sgr_attrs / sizeof sgr_attrs[0]; i++)
 		if (to->attr & sgr_attrs[i].bit)
-			append_param(s, cap, &n, sgr_attrs[i].on);
+			append_param(s, cap, &n, attr_on(i, to->attr));
 	if (to->fg) {
 		color_param(c, sizeof c, to->fg, true);
 		append_param(s, cap, &n, c);
 	}
 	if (to->bg) {
 		color_param(c, sizeof c, to->bg, false);
+		append_param(s, cap, &n, c);
+	}
+	if (to->ul) {
+		ul_colour_param(c, sizeof c, to->ul);
 		append_param(s, cap, &n, c);
 	}
 	if (n + 2 < cap)
@@ -241,6 +276,10 @@ static size_t sgr_delta(const struct render_pen *from, const struct render_pen *
 	/* 22 turns off both bold and dim: put back the one that stays. */
 	if (off & (TERM_ATTR_BOLD | TERM_ATTR_DIM))
 		on |= to->attr & (TERM_ATTR_BOLD | TERM_ATTR_DIM);
+	/* Another underline style is set as the underline is. */
+	if ((to->attr & TERM_ATTR_UNDERLINE) &&
+	    ((from->attr ^ to->attr) & TERM_ATTR_UL_STYLE))
+		on |= TERM_ATTR_UNDERLINE;
 	bool did22 = false;
 	for (size_t i = 0; i < sizeof sgr_attrs / sizeof sgr_attrs[0]; i++) {
 		if (!(off & sgr_attrs[i].bit))
@@ -253,7 +292,7 @@ static size_t sgr_delta(const struct render_pen *from, const struct render_pen *
 	}
 	for (size_t i = 0; i < sizeof sgr_attrs / sizeof sgr_attrs[0]; i++)
 		if (on & sgr_attrs[i].bit)
-			append_param(s, cap, &n, sgr_attrs[i].on);
+			append_param(s, cap, &n, attr_on(i, to->attr));
 	if (from->fg != to->fg) {
 		color_param(c, sizeof c, to->fg, true);
 		append_param(s, cap, &n, c);
@@ -262,19 +301,27 @@ static size_t sgr_delta(const struct render_pen *from, const struct render_pen *
 		color_param(c, sizeof c, to->bg, false);
 		append_param(s, cap, &n, c);
 	}
+	if (from->ul != to->ul) {
+		if (to->ul)
+			ul_colour_param(c, sizeof c, to->ul);
+		else
+			snprintf(c, sizeof c, "59");
+		append_param(s, cap, &n, c);
+	}
 	if (n + 2 < cap)
 		s[n++] = 'm';
 	s[n] = '\0';
 	return n;
 }
 
-static void set_pen(struct render *r, uint32_t fg, uint32_t bg, uint16_t attr)
+static void set_pen(struct render *r, uint32_t fg, uint32_t bg, uint16_t attr,
+                    uint32_t ul)
 {
-	struct render_pen to = { fg, bg, (uint16_t)(attr & TERM_ATTR_SGR_MASK) };
+	struct render_pen to = { fg, bg, (uint16_t)(attr & TERM_ATTR_SGR_MASK), ul };
 	char a[256], b[256];
 
 	if (r->pen_known && r->pen.fg == to.fg && r->pen.bg == to.bg &&
-	    r->pen.attr == to.attr)
+	    r->pen.attr == to.attr && r->pen.ul == to.ul)
 		return;
 	size_t na = sgr_full(&to, a, sizeof a);
 	if (na == 4)
@@ -388,7 +435,7 @@ static void put_cell(struct render *r, const struct term_row *row, int x)
 	size_t n = 0;
 	int w = (c.attr & TERM_ATTR_WIDE) ? 2 : 1;
 
-	set_pen(r, c.fg, c.bg, c.attr);
+	set_pen(r, c.fg, c.bg, c.attr, term_row_ul_colour(row, &c));
 	set_link(r, cell_link(r->nf, &c));
 	int k = term_row_cell_cps(row, &c, cps);
 	for (int i = 0; i < k; i++)
@@ -451,7 +498,7 @@ static void render_row(struct render *r, const struct term_row *was,
 	 * the erased cells as the line's, and a copy of it ends in blanks. */
 	if (r->trim && tail_dirty > 0) {
 		cursor_to(r, 0, y);
-		set_pen(r, 0, tail_bg, 0);
+		set_pen(r, 0, tail_bg, 0, 0);
 		set_link(r, NULL);
 		buf_str(r->out, "\033[2K");
 		for (int x = 0; x < cols; x++)
@@ -463,7 +510,7 @@ static void render_row(struct render *r, const struct term_row *was,
 			continue;
 		if (x >= tail && tail_dirty > 3) {
 			cursor_to(r, x, y);
-			set_pen(r, 0, tail_bg, 0);
+			set_pen(r, 0, tail_bg, 0, 0);
 			set_link(r, NULL);
 			buf_str(r->out, "\033[K");
 			return;
@@ -477,7 +524,7 @@ static void render_row(struct render *r, const struct term_row *was,
 			run++;
 		if (run >= 5 && x + run < cols) {
 			cursor_to(r, x, y);
-			set_pen(r, 0, nc[x].bg, 0);
+			set_pen(r, 0, nc[x].bg, 0, 0);
 			set_link(r, NULL);
 			buf_printf(r->out, "\033[%dX", run);
 			x += run - 1;
@@ -672,7 +719,7 @@ void term_render_flags(const struct term_frame *old, const struct term_frame *nf
 	if (s > 0 && (empty = term_row_new(r.cols)) != NULL) {
 		/* Scroll the whole screen up by s with default-coloured new
 		 * lines: from the bottom row, s line feeds (or SU). */
-		set_pen(&r, 0, 0, 0);
+		set_pen(&r, 0, 0, 0, 0);
 		set_link(&r, NULL);
 		if (s <= 4) {
 			cursor_to(&r, 0, r.rows - 1);
@@ -739,7 +786,7 @@ int term_history_line(struct term *t, uint64_t n, struct term_buf *out,
 		size_t k = 0;
 		if (c.attr & TERM_ATTR_WIDE_CONT)
 			continue;
-		set_pen(&r, c.fg, c.bg, c.attr);
+		set_pen(&r, c.fg, c.bg, c.attr, term_row_ul_colour(row, &c));
 		int m = term_row_cell_cps(row, &c, cps);
 		for (int i = 0; i < m; i++)
 			k += term_utf8_encode(cps[i] ? cps[i] : ' ', u + k);
@@ -748,10 +795,10 @@ int term_history_line(struct term *t, uint64_t n, struct term_buf *out,
 	}
 	if (row->fill != 0 && !row->wrapped) {
 		/* The blank rest of the line in an erase's colour. */
-		set_pen(&r, 0, row->fill, 0);
+		set_pen(&r, 0, row->fill, 0, 0);
 		buf_str(out, "\033[K");
 	}
-	set_pen(&r, 0, 0, 0);
+	set_pen(&r, 0, 0, 0, 0);
 	*width = w;
 	*wrapped = row->wrapped;
 	return TERM_OK;

@@ -14,7 +14,7 @@
 
 static struct term_cell erased(const struct term *t)
 {
-	struct term_cell c = { 0, 0, t->pen.bg, 0, 0 };
+	struct term_cell c = { 0, 0, t->pen.bg, 0, 0, 0 };
 	return c;
 }
 
@@ -430,7 +430,7 @@ void screen_restore_cursor(struct term *t)
 
 	if (!t->saved_set[s]) {
 		/* Nothing saved: xterm restores the power-on state. */
-		t->pen = (struct term_pen){ 0, 0, 0, 0 };
+		t->pen = (struct term_pen){ 0 };
 		t->g[0] = t->g[1] = 'B';
 		t->gl = 0;
 		t->origin = false;
@@ -524,7 +524,8 @@ void screen_print(struct term *t, uint32_t cp)
 	c->fg = t->pen.fg;
 	c->bg = t->pen.bg;
 	c->attr = t->pen.attr;
-	c->link = t->pen.link;
+	c->link = (uint8_t)t->pen.link;
+	c->ul = term_row_ul_index(r, t->pen.ul);
 	if (w == 2) {
 		t->wide_seen = true;
 		c->attr |= TERM_ATTR_WIDE;

@@ -100,6 +100,20 @@ static inline void screen_print_advance(struct term *t, int x)
 	}
 }
 
+/* Cells [x, x + n) of r, which are real, become the characters s[0..n)
+ * in the pen. */
+static inline void screen_fill_ascii(struct term *t, struct term_row *r, int x,
+                                     const uint8_t *s, size_t n)
+{
+	fill_ascii(&r->cells[x], s, n, &t->pen, t->simd_max);
+	if (t->pen.ul != 0) {
+		/* fill_ascii leaves the underline colour at the default */
+		uint8_t ul = term_row_ul_index(r, t->pen.ul);
+		for (size_t i = 0; i < n; i++)
+			r->cells[(size_t)x + i].ul = ul;
+	}
+}
+
 static inline void screen_print_ascii(struct term *t, const uint8_t *s, size_t n)
 {
 	struct term_frame *f = t->f;
@@ -128,7 +142,7 @@ static inline void screen_print_ascii(struct term *t, const uint8_t *s, size_t n
 		}
 		if (e > r->len)
 			r->len = (uint16_t)e;
-		fill_ascii(&r->cells[x], s, n, &t->pen, t->simd_max);
+		screen_fill_ascii(t, r, x, s, n);
 		term_row_touch(r);
 		t->last_char = s[n - 1];
 		f->cx = e;
@@ -150,7 +164,7 @@ static inline void screen_print_ascii(struct term *t, const uint8_t *s, size_t n
 		screen_split_wide(t, r, e - 1);
 		if (e > r->len)
 			r->len = (uint16_t)e;
-		fill_ascii(&r->cells[x], s, k, &t->pen, t->simd_max);
+		screen_fill_ascii(t, r, x, s, k);
 		term_row_touch(r);
 		t->last_char = s[k - 1];
 		s += k;

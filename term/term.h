@@ -53,10 +53,32 @@ enum {
 	TERM_ATTR_INVERSE = 1 << 5,
 	TERM_ATTR_INVISIBLE = 1 << 6,
 	TERM_ATTR_STRIKE = 1 << 7,
-	TERM_ATTR_SGR_MASK = 0xff,
 	TERM_ATTR_WIDE = 1 << 8,      /* left half of a two-column character */
 	TERM_ATTR_WIDE_CONT = 1 << 9, /* right half: no character of its own */
+	/* With TERM_ATTR_UNDERLINE: the underline's style, as the
+	 * application set it (TERM_UL_*). */
+	TERM_ATTR_UL_SHIFT = 10,
+	TERM_ATTR_UL_STYLE = 7 << 10,
+	TERM_ATTR_SGR_MASK = 0xff | TERM_ATTR_UL_STYLE,
 };
+
+/* Underline styles: SGR 4, 4:1 to 4:5, and 21. */
+enum {
+	TERM_UL_PLAIN = 0,  /* SGR 4 */
+	TERM_UL_SINGLE = 1, /* 4:1 */
+	TERM_UL_DOUBLE = 2, /* 4:2 */
+	TERM_UL_CURLY = 3,  /* 4:3 */
+	TERM_UL_DOTTED = 4, /* 4:4 */
+	TERM_UL_DASHED = 5, /* 4:5 */
+	TERM_UL_DOUBLE_21 = 6, /* SGR 21: double, in the older form */
+};
+#define TERM_ATTR_UL(style) ((uint16_t)((style) << TERM_ATTR_UL_SHIFT))
+#define TERM_ATTR_UL_OF(attr) (((attr) & TERM_ATTR_UL_STYLE) >> TERM_ATTR_UL_SHIFT)
+
+/* An underline colour (SGR 58) is a colour as above; this bit says the
+ * application gave it in the ';' form (58;5;N, 58;2;R;G;B), which the
+ * renderer then keeps, rather than the ':' form (58:5:N, 58:2::R:G:B). */
+#define TERM_COLOR_SEMICOLON 0x80000000u
 
 /* A code point with TERM_CH_CLUSTER set indexes the row's side store of
  * combining sequences instead. 0 is an empty (blank) cell. */
@@ -68,7 +90,8 @@ struct term_cell {
 	uint32_t fg;
 	uint32_t bg;
 	uint16_t attr;
-	uint16_t link; /* 0, or a hyperlink id of the frame */
+	uint8_t link; /* 0, or a hyperlink id of the frame */
+	uint8_t ul;   /* 0, or the underline colour's place in its row */
 };
 
 /* Modes a real terminal must be told about (the frame's `modes`). */
@@ -122,6 +145,8 @@ void term_frame_free(struct term_frame *f);
 int term_frame_cols(const struct term_frame *f);
 int term_frame_rows(const struct term_frame *f);
 struct term_cell term_frame_cell(const struct term_frame *f, int row, int col);
+/* A cell's underline colour (SGR 58): 0, the default, or a colour. */
+uint32_t term_frame_cell_ul_colour(const struct term_frame *f, int row, int col);
 /* The character(s) of a cell as UTF-8 (" " for a blank, "" for the right
  * half of a wide character); returns the length written, at most 4 *
  * TERM_CLUSTER_MAX bytes plus a NUL. */

@@ -15,6 +15,9 @@
  *   PENDING yes|no       deferred wrap
  *   CELL r c k=v ...     ch="x" fg=default|N|#rrggbb bg=... attr=a+b|none
  *                        wide=yes|no|cont link="uri"|none
+ *                        ul=plain|single|double|curly|dotted|dashed|21
+ *                        (the underline's style) ulcolour=default|N|
+ *                        #rrggbb, with ";" after it for the ';' form
  *   REPLY "bytes"        replies so far (then cleared); NOREPLY: none;
  *                        REPLYLEN n: n bytes of replies (then cleared)
  *   MODES +name -name    names as in mode_names below
@@ -279,9 +282,30 @@ static void check_cell(struct script *s, const char *args)
 					want |= attr_names[i].bit;
 				}
 			}
-			if ((cell.attr & TERM_ATTR_SGR_MASK) != want)
+			uint16_t got = cell.attr & TERM_ATTR_SGR_MASK & ~TERM_ATTR_UL_STYLE;
+			if (got != want)
 				sfail(s, "cell %d,%d attr is %02x, expected %02x",
-				      r, c, cell.attr & TERM_ATTR_SGR_MASK, want);
+				      r, c, got, want);
+		} else if (strcmp(key, "ul") == 0) {
+			static const char *const styles[8] = {
+				"plain", "single", "double", "curly", "dotted",
+				"dashed", "21", "?" };
+			const char *got = cell.attr & TERM_ATTR_UNDERLINE ?
+				styles[TERM_ATTR_UL_OF(cell.attr)] : "none";
+			if (strcmp(got, val) != 0)
+				sfail(s, "cell %d,%d underline is %s, expected %s",
+				      r, c, got, val);
+		} else if (strcmp(key, "ulcolour") == 0) {
+			uint32_t want, got = term_frame_cell_ul_colour(f, r, c);
+			size_t vl = strlen(val);
+			bool semi = vl > 0 && val[vl - 1] == ';';
+			if (semi)
+				val[vl - 1] = '\0';
+			if (!parse_color(val, &want))
+				sfail(s, "CELL: bad colour %s", val);
+			else if (got != (want | (semi ? TERM_COLOR_SEMICOLON : 0)))
+				sfail(s, "cell %d,%d ulcolour is %08x, expected %08x",
+				      r, c, got, want);
 		} else if (strcmp(key, "wide") == 0) {
 			const char *got = cell.attr & TERM_ATTR_WIDE ? "yes" :
 			                  cell.attr & TERM_ATTR_WIDE_CONT ? "cont" : "no";

@@ -53,6 +53,8 @@ TMUX_DIFFERS = {
     "script:cha_hpa_vpa_hpr_vpr": "tmux has no HPR (CSI a) or VPR (CSI e), "
         "ECMA-48 8.3.59 and 8.3.160",
     "script:lnm_newline_mode": "tmux ignores LNM (mode 20) on output",
+    "gen:deccolm": "tmux's DECCOLM clears and homes but keeps the top and "
+        "bottom margins; the VT510 manual and xterm reset them",
     "script:other_designations_are_ascii": "tmux ignores designations "
         "other than '0' and 'B' (G0 stays DEC graphics); xterm switches set",
     "script:il_inserts_lines": "IL and DL return the cursor to the first "
@@ -242,6 +244,14 @@ def gen_streams():
     add("cursor_hidden_keys", b"\x1b[?25l\x1b[?1h\x1b=x")
     add("mouse_modes", b"\x1b[?1002h\x1b[?1006hm")
     add("rep", b"ab\x1b[5b\r\n-\x1b[38b")
+    add("rep_after_rep", b"ab\x1b[2b\x1b[3bc\x1b[b\x1b[b")
+    add("deccolm", b"text\r\nmore\x1b[2;3r\x1b[4;4H\x1b[?3hx\x1b[9;1Hy\n\n", rows=10)
+    # Underline styles and colours (SGR 4:x, 21, 58, 59).
+    add("underline_styles", b"\x1b[4mA\x1b[4:1mB\x1b[4:2mC\x1b[4:3mD\x1b[4:4mE"
+        b"\x1b[4:5mF\x1b[21mG\x1b[4:0mH\x1b[4:3mI\x1b[24mJ\x1b[m")
+    add("underline_colours", b"\x1b[4;58;5;196mA\x1b[58:5:21mB\x1b[58;2;1;2;3mC"
+        b"\x1b[58:2::4:5:6mD\x1b[58:2:7:8:9mE\x1b[59mF\x1b[4:3;58;5;3mG\x1b[0mH"
+        b"\x1b[58;5;9mI\x1b[4mJ\x1b[m")
     # Random streams. Edits are made at an explicit position, so that the
     # pending-wrap difference listed in TMUX_DIFFERS does not decide them,
     # and features tmux lacks are left out.
@@ -366,8 +376,8 @@ def parse_dump(text):
             row = []
             out["rows"].append(row)
         elif row is not None and line:
-            ch, fg, bg, attr = line.rsplit("|", 3)
-            row.append((ch, int(fg, 16), int(bg, 16), int(attr, 16)))
+            ch, fg, bg, attr, ul = line.rsplit("|", 4)
+            row.append((ch, int(fg, 16), int(bg, 16), int(attr, 16), int(ul, 16)))
     return out
 
 
@@ -380,8 +390,8 @@ UNKNOWN_BG = 0x2010203  # term_dump --capture: past the captured text
 
 def cell_diff(a, b):
     """Why two cells differ as seen on a screen, or None. b is tmux's."""
-    ca, fa, ba, xa = a
-    cb, fb, bb, xb = b
+    ca, fa, ba, xa, ua = a
+    cb, fb, bb, xb, ub = b
     if (ca or " ") != (cb or " ") and not (ca in ("", " ") and cb in ("", " ")):
         return "char %r vs %r" % (ca, cb)
     if bb == UNKNOWN_BG:
@@ -394,10 +404,17 @@ def cell_diff(a, b):
     if fa != fb:
         return "fg %x vs %x" % (fa, fb)
     if xa != xb:
-        return "attr %s vs %s" % (
-            "+".join(n for i, n in enumerate(ATTR_NAMES) if xa >> i & 1) or "none",
-            "+".join(n for i, n in enumerate(ATTR_NAMES) if xb >> i & 1) or "none")
+        return "attr %s vs %s" % (attr_text(xa), attr_text(xb))
+    if ua != ub and xa & 0x8:
+        return "underline colour %x vs %x" % (ua, ub)
     return None
+
+
+def attr_text(x):
+    names = [n for i, n in enumerate(ATTR_NAMES) if x >> i & 1]
+    if x & 0x8:
+        names.append("style %d" % (x >> 10 & 7))
+    return "+".join(names) or "none"
 
 
 MODE_FLAGS = [  # (tmux format variable, TERM_MODE bit, name)

@@ -102,7 +102,18 @@ int main(int argc, char **argv)
 			char u[64];
 			term_frame_cell_utf8(f, y, x, u, sizeof u);
 			struct term_cell c = term_frame_cell(f, y, x);
-			printf("%s|%x|%x|%x\n", u, c.fg, c.bg, c.attr & TERM_ATTR_SGR_MASK);
+			/* As a screen shows it: 4 and 4:1 are one style, 21
+			 * and 4:2 another, and the form of SGR 58 is not seen. */
+			uint16_t attr = c.attr & TERM_ATTR_SGR_MASK;
+			int style = TERM_ATTR_UL_OF(attr);
+			if (style == TERM_UL_PLAIN || style == TERM_UL_DOUBLE_21)
+				attr = (uint16_t)((attr & ~TERM_ATTR_UL_STYLE) |
+				        TERM_ATTR_UL(style == TERM_UL_PLAIN ?
+				                     TERM_UL_SINGLE : TERM_UL_DOUBLE));
+			if (!(attr & TERM_ATTR_UNDERLINE))
+				attr &= (uint16_t)~TERM_ATTR_UL_STYLE;
+			printf("%s|%x|%x|%x|%x\n", u, c.fg, c.bg, attr,
+			       term_frame_cell_ul_colour(f, y, x) & ~TERM_COLOR_SEMICOLON);
 		}
 	}
 	term_free(t);
