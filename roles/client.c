@@ -91,7 +91,7 @@ static void tty_enter(struct tty *t)
 /* Undo everything a frame may have switched on, then the terminal modes. */
 static void tty_leave(struct tty *t)
 {
-	static const char reset[] = "\033[m\033[?1l\033>\033[?25h\033[0 q"
+	static const char reset[] = "\033[m\033[?1l\033>\033[?25h\033[0 q\033[>4m\033[=0u"
 		"\033[?9;1000;1002;1003;1004;1005;1006;1015;2004l\033]8;;\033\\";
 	if (!t->raw)
 		return;

@@ -10,10 +10,15 @@
 #include "pen.h"
 #include "screen.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef MOSHI_VERSION
+#define MOSHI_VERSION "unknown"
+#endif
 
 static const struct term_parser_ops emu_ops;
 
@@ -27,6 +32,19 @@ static void reply(struct term *t, const char *s)
 		return;
 	memcpy(t->reply + t->reply_len, s, n);
 	t->reply_len += n;
+}
+
+static void replyf(struct term *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void replyf(struct term *t, const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof buf)
+		reply(t, buf);
 }
 
 /* ---- modes ----------------------------------------------------------- */
@@ -54,6 +72,76 @@ static void set_flag(struct term *t, uint32_t bit, bool on)
 		t->f->modes &= ~bit;
 }
 
+/* The kitty keyboard protocol: the shown screen's flags into the
+ * frame's modes (after they change, or the screen does). */
+static void kitty_show(struct term *t)
+{
+	uint32_t k = t->kitty_cur[screen_alt_active(t)];
+	t->f->modes = (t->f->modes & ~(uint32_t)TERM_MODE_KITTY) |
+	              k << TERM_MODE_KITTY_SHIFT;
+}
+
+/* CSI > flags u (push), CSI < n u (pop), CSI = flags ; how u (set). */
+static void kitty_keys(struct term *t, const struct term_seq *s)
+{
+	int a = screen_alt_active(t);
+	uint8_t *stack = t->kitty_stack[a];
+	int flags = term_seq_param(s, 0, 0, 255) & 0x1f;
+
+	if (s->marker == '>') {
+		if (t->kitty_depth[a] == TERM_KITTY_DEPTH) {
+			memmove(stack, stack + 1, TERM_KITTY_DEPTH - 1);
+			t->kitty_depth[a]--;
+		}
+		stack[t->kitty_depth[a]++] = t->kitty_cur[a];
+		t->kitty_cur[a] = (uint8_t)flags;
+	} else if (s->marker == '<') {
+		for (int n = term_seq_param(s, 0, 1, 255); n > 0; n--)
+			t->kitty_cur[a] = t->kitty_depth[a] ? stack[--t->kitty_depth[a]] : 0;
+	} else if (s->marker == '=') {
+		int how = term_seq_param(s, 1, 1, 3);
+		t->kitty_cur[a] = (uint8_t)(how == 1 ? flags : how == 2 ?
+			t->kitty_cur[a] | flags : t->kitty_cur[a] & ~flags);
+	}
+	kitty_show(t);
+}
+
+static void kitty_reset(struct term *t)
+{
+	memset(t->kitty_cur, 0, sizeof t->kitty_cur);
+	memset(t->kitty_depth, 0, sizeof t->kitty_depth);
+	kitty_show(t);
+}
+
+/* What DECRQM answers for DEC private mode `mode`: 1 set, 2 reset, 0
+ * not recognized (4: permanently reset). */
+static int dec_mode_state(const struct term *t, int mode)
+{
+	static const struct { int mode; uint32_t bit; } flags[] = {
+		{ 1, TERM_MODE_CURSOR_KEYS }, { 5, TERM_MODE_REVERSE },
+		{ 9, TERM_MODE_MOUSE_X10 }, { 1000, TERM_MODE_MOUSE_NORMAL },
+		{ 1002, TERM_MODE_MOUSE_BUTTON }, { 1003, TERM_MODE_MOUSE_ANY },
+		{ 1004, TERM_MODE_FOCUS }, { 1005, TERM_MODE_MOUSE_UTF8 },
+		{ 1006, TERM_MODE_MOUSE_SGR }, { 1015, TERM_MODE_MOUSE_URXVT },
+		{ 2004, TERM_MODE_BRACKETED_PASTE },
+		{ 47, TERM_MODE_ALT_SCREEN }, { 1047, TERM_MODE_ALT_SCREEN },
+		{ 1049, TERM_MODE_ALT_SCREEN },
+	};
+	uint32_t modes = t->f->modes;
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (flags[i].mode == mode)
+			return modes & flags[i].bit ? 1 : 2;
+	switch (mode) {
+	case 3: return 2;   /* DECCOLM: the width is the window's */
+	case 6: return t->origin ? 1 : 2;
+	case 7: return t->autowrap ? 1 : 2;
+	case 25: return modes & TERM_MODE_CURSOR_HIDDEN ? 2 : 1;
+	case 1048: return 2; /* a save, not a state */
+	case 2026: return t->synchronized ? 1 : 2;
+	}
+	return 0;
+}
+
 static void dec_mode(struct term *t, int mode, bool on)
 {
 	switch (mode) {
@@ -78,8 +166,8 @@ static void dec_mode(struct term *t, int mode, bool on)
 		break;
 	case 9: set_exclusive(t, MOUSE_TRACKING, TERM_MODE_MOUSE_X10, on); break;
 	case 25: set_flag(t, TERM_MODE_CURSOR_HIDDEN, !on); break; /* DECTCEM */
-	case 47: screen_set_alt(t, on, false); break;
-	case 1047: screen_set_alt(t, on, !on); break;
+	case 47: screen_set_alt(t, on, false); kitty_show(t); break;
+	case 1047: screen_set_alt(t, on, !on); kitty_show(t); break;
 	case 1048:
 		if (on) screen_save_cursor(t); else screen_restore_cursor(t);
 		break;
@@ -91,6 +179,7 @@ static void dec_mode(struct term *t, int mode, bool on)
 			screen_set_alt(t, false, false);
 			screen_restore_cursor(t);
 		}
+		kitty_show(t);
 		break;
 	case 1000: set_exclusive(t, MOUSE_TRACKING, TERM_MODE_MOUSE_NORMAL, on); break;
 	case 1002: set_exclusive(t, MOUSE_TRACKING, TERM_MODE_MOUSE_BUTTON, on); break;
@@ -100,6 +189,7 @@ static void dec_mode(struct term *t, int mode, bool on)
 	case 1006: set_exclusive(t, MOUSE_ENCODING, TERM_MODE_MOUSE_SGR, on); break;
 	case 1015: set_exclusive(t, MOUSE_ENCODING, TERM_MODE_MOUSE_URXVT, on); break;
 	case 2004: set_flag(t, TERM_MODE_BRACKETED_PASTE, on); break;
+	case 2026: t->synchronized = on; break; /* synchronized output */
 	}
 }
 
@@ -133,6 +223,8 @@ static void full_reset(struct term *t)
 	soft_reset(t);
 	t->newline = false;
 	t->f->modes = 0;
+	t->synchronized = false;
+	kitty_reset(t);
 	t->f->cursor_style = 0;
 	t->pen = (struct term_pen){ 0 };
 	screen_reset_tabs(t, 0);
@@ -230,9 +322,30 @@ void emu_csi(void *ctx, const struct term_seq *s)
 		pen_sgr(t, s); /* SGR — 8.3.117, the most frequent by far */
 		return;
 	}
+	if (s->marker != 0 && s->ninter == 0 && s->final == 'u') {
+		if (s->marker == '?') { /* the kitty keyboard flags, if keys can */
+			if (t->key_support & TERM_KEYS_KITTY)
+				replyf(t, "\033[?%uu", t->kitty_cur[screen_alt_active(t)]);
+		} else {
+			kitty_keys(t, s);
+		}
+		return;
+	}
 	if (s->marker == '?') {
+		if (s->ninter == 1 && s->inter[0] == '$' && s->final == 'p') {
+			int m = term_seq_param(s, 0, 0, TERM_PARAM_MAX); /* DECRQM */
+			replyf(t, "\033[?%d;%d$y", m, dec_mode_state(t, m));
+			return;
+		}
 		if (s->ninter != 0)
 			return;
+		if (s->final == 'm' && term_seq_param(s, 0, 0, 255) == 4) {
+			/* XTQMODKEYS: modifyOtherKeys, if keys can */
+			if (t->key_support & TERM_KEYS_MODIFY)
+				replyf(t, "\033[>4;%um", (t->f->modes & TERM_MODE_MOK) >>
+				       TERM_MODE_MOK_SHIFT);
+			return;
+		}
 		switch (s->final) {
 		case 'h': /* DECSET */
 		case 'l': /* DECRST */
@@ -246,14 +359,29 @@ void emu_csi(void *ctx, const struct term_seq *s)
 		return;
 	}
 	if (s->marker == '>') {
-		if (s->final == 'c' && s->ninter == 0 && term_seq_param(s, 0, 0, 1) == 0)
+		if (s->ninter != 0)
+			return;
+		if (s->final == 'c' && term_seq_param(s, 0, 0, 1) == 0)
 			reply(t, "\033[>1;10;0c"); /* DA2: VT220, version 10 */
+		else if (s->final == 'q' && term_seq_param(s, 0, 0, 1) == 0)
+			reply(t, "\033P>|moshi(" MOSHI_VERSION ")\033\\"); /* XTVERSION */
+		else if (s->final == 'm' && s->nparam >= 1 && s->param[0] == 4) {
+			/* XTMODKEYS: modifyOtherKeys 0, 1 or 2 (omitted: 0) */
+			int v = term_seq_param(s, 1, 0, 255);
+			if (v <= 2)
+				t->f->modes = (t->f->modes & ~(uint32_t)TERM_MODE_MOK) |
+				              (uint32_t)v << TERM_MODE_MOK_SHIFT;
+		}
 		return;
 	}
 	if (s->marker != 0)
 		return;
 	if (s->ninter == 1) {
-		if (s->inter[0] == ' ' && s->final == 'q') { /* DECSCUSR */
+		if (s->inter[0] == '$' && s->final == 'p') { /* DECRQM, ANSI modes */
+			int m = term_seq_param(s, 0, 0, TERM_PARAM_MAX);
+			int v = m == 4 ? (t->insert ? 1 : 2) : m == 20 ? (t->newline ? 1 : 2) : 0;
+			replyf(t, "\033[%d;%d$y", m, v);
+		} else if (s->inter[0] == ' ' && s->final == 'q') { /* DECSCUSR */
 			int v = s->nparam > 0 && s->param[0] > 0 ? s->param[0] : 0;
 			if (v <= 6)
 				f->cursor_style = v;
@@ -448,6 +576,57 @@ static void set_text(char *dst, const uint8_t *s, size_t n)
 	dst[o] = '\0';
 }
 
+/* The answer to a query of colour `which`, as xterm gives it: OSC
+ * prefix ; rgb:RRRR/GGGG/BBBB ST. Nothing while the user's terminal has
+ * not said. */
+static void colour_reply(struct term *t, const char *prefix, int which)
+{
+	uint32_t c = t->colours ? t->colours[which] : 0;
+	if (!(c & TERM_COLOUR_KNOWN))
+		return;
+	unsigned r = c >> 16 & 0xff, g = c >> 8 & 0xff, b = c & 0xff;
+	replyf(t, "\033]%s;rgb:%04x/%04x/%04x\033\\", prefix, r * 257, g * 257, b * 257);
+}
+
+/* OSC 10 and 11 (a default colour, and the next after it for each
+ * further parameter) and OSC 4 (index;spec pairs): the queries ("?")
+ * among them answered. Setting colours is not done. */
+static void colour_queries(struct term *t, int cmd, const uint8_t *arg, size_t n)
+{
+	const uint8_t *end = arg + n;
+	char prefix[16];
+	int which = cmd == 10 ? TERM_COLOUR_FG : TERM_COLOUR_BG, index = -1;
+
+	for (const uint8_t *p = arg; p <= end;) {
+		const uint8_t *semi = memchr(p, ';', (size_t)(end - p));
+		const uint8_t *e = semi ? semi : end;
+		bool query = e - p == 1 && *p == '?';
+		if (cmd == 4 && index < 0) {
+			index = 0;
+			for (const uint8_t *q = p; q < e && index < 256; q++)
+				index = *q >= '0' && *q <= '9' ? index * 10 + (*q - '0') : 256;
+			if (e == p)
+				index = 256;
+		} else if (cmd == 4) {
+			if (query && index < 256) {
+				snprintf(prefix, sizeof prefix, "4;%d", index);
+				colour_reply(t, prefix, index);
+			}
+			index = -1;
+		} else {
+			if (query && which <= TERM_COLOUR_BG) {
+				snprintf(prefix, sizeof prefix, "%d",
+				         which == TERM_COLOUR_FG ? 10 : 11);
+				colour_reply(t, prefix, which);
+			}
+			which++; /* 11 after 10; 12 and on are not kept */
+		}
+		if (semi == NULL)
+			break;
+		p = semi + 1;
+	}
+}
+
 static void emu_osc(void *ctx, const uint8_t *s, size_t n)
 {
 	struct term *t = ctx;
@@ -498,6 +677,9 @@ static void emu_osc(void *ctx, const uint8_t *s, size_t n)
 		t->pen.link = (uint16_t)term_frame_link_id(f, uri);
 		break;
 	}
+	case 4: case 10: case 11: /* colours: queries answered */
+		colour_queries(t, cmd, arg, alen);
+		break;
 	case 52: { /* clipboard: OSC 52 ; selections ; base64 (or ?) */
 		const uint8_t *semi = memchr(arg, ';', alen);
 		if (semi == NULL)
@@ -570,6 +752,7 @@ static void free_all_but_frame(struct term *t)
 	term_parser_free(&t->parser);
 	free(t->reply);
 	free(t->sgr_memo);
+	free(t->colours);
 	free(t);
 }
 
@@ -585,6 +768,26 @@ void term_free(struct term *t)
 	struct term_frame *f = t->f;
 	free_all_but_frame(t);
 	term_frame_free(f);
+}
+
+bool term_synchronized(const struct term *t)
+{
+	return t->synchronized;
+}
+
+void term_set_colour(struct term *t, int which, uint32_t rgb)
+{
+	if (which < 0 || which >= TERM_COLOURS)
+		return;
+	if (t->colours == NULL &&
+	    (t->colours = calloc(TERM_COLOURS, sizeof *t->colours)) == NULL)
+		return;
+	t->colours[which] = (rgb & 0xffffff) | TERM_COLOUR_KNOWN;
+}
+
+void term_set_key_support(struct term *t, unsigned keys)
+{
+	t->key_support = keys;
 }
 
 const uint8_t *term_replies(const struct term *t, size_t *len)
@@ -612,6 +815,8 @@ struct term *term_from_frame(const struct term_frame *f)
 	 * characters. */
 	if (t != NULL) {
 		t->f->modes &= ~(uint32_t)TERM_MODE_ALT_SCREEN;
+		t->kitty_cur[0] = (uint8_t)((t->f->modes & TERM_MODE_KITTY) >>
+		                            TERM_MODE_KITTY_SHIFT);
 		t->wide_seen = true;
 	}
 	return t;

@@ -160,6 +160,9 @@ struct rowset {
 	int cap;
 };
 
+#define TERM_KITTY_DEPTH 8
+#define TERM_COLOUR_KNOWN 0x01000000u
+
 /* The emulator. Its screens' rows are in its frame f (the shown ones)
  * and in alt or hidden (the other screen's). */
 struct term {
@@ -181,6 +184,17 @@ struct term {
 	uint32_t last_char;       /* for REP; 0 when the last event was not a print */
 	uint8_t *reply;           /* TERM_REPLY_MAX bytes, from the first reply */
 	size_t reply_len;
+	bool synchronized;        /* DEC mode 2026 */
+	/* The kitty keyboard protocol's flags per screen ([0] main, [1]
+	 * alternate): those in force, and a stack of earlier ones (pushed
+	 * past its depth, the oldest go). */
+	uint8_t kitty_cur[2];
+	uint8_t kitty_stack[2][TERM_KITTY_DEPTH];
+	uint8_t kitty_depth[2];
+	/* The user's terminal (term_set_colour, term_set_key_support):
+	 * colours with TERM_COLOUR_KNOWN set once told, from the first. */
+	uint32_t *colours;
+	unsigned key_support;
 	/* Scrollback: a ring of rows that left the top of the main screen,
 	 * sb_cap long from the first one. (Both buffers come
 	 * when first needed: an emulator made for one overlay, many times a

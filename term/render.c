@@ -572,6 +572,13 @@ static void modes_sync(struct render *r, uint32_t off, uint32_t on)
 	}
 	if ((off | on) & TERM_MODE_KEYPAD)
 		buf_str(r->out, on & TERM_MODE_KEYPAD ? "\033=" : "\033>");
+	/* The key encodings asked for: modifyOtherKeys' level, the kitty
+	 * keyboard protocol's flags (set, not pushed). */
+	uint32_t now = r->nf->modes;
+	if ((off | on) & TERM_MODE_MOK)
+		buf_printf(r->out, "\033[>4;%um", (now & TERM_MODE_MOK) >> TERM_MODE_MOK_SHIFT);
+	if ((off | on) & TERM_MODE_KITTY)
+		buf_printf(r->out, "\033[=%uu", (now & TERM_MODE_KITTY) >> TERM_MODE_KITTY_SHIFT);
 }
 
 /* ---- scrolling ------------------------------------------------------- */

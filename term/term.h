@@ -110,6 +110,13 @@ enum {
 	TERM_MODE_FOCUS = 1 << 11,       /* ?1004 */
 	TERM_MODE_BRACKETED_PASTE = 1 << 12, /* ?2004 */
 	TERM_MODE_ALT_SCREEN = 1 << 13,  /* informational: the alternate screen is shown */
+	/* xterm's modifyOtherKeys level (CSI > 4 ; Pv m): 0, 1 or 2. */
+	TERM_MODE_MOK_SHIFT = 14,
+	TERM_MODE_MOK = 3 << 14,
+	/* The kitty keyboard protocol's flags (CSI = / > / < u), 5 bits,
+	 * of the screen shown. */
+	TERM_MODE_KITTY_SHIFT = 16,
+	TERM_MODE_KITTY = 0x1f << 16,
 };
 
 struct term;       /* an emulator: parser, state and framebuffer */
@@ -124,6 +131,23 @@ void term_free(struct term *t);
 #define TERM_WRITE_FLOOD 65536 /* a piece that size gets the whole gain */
 void term_write(struct term *t, const void *buf, size_t len);
 int term_resize(struct term *t, int cols, int rows);
+/* Whether the application is inside a synchronized update (DEC private
+ * mode 2026): what it shows is not meant to be seen until the mode is
+ * reset. */
+bool term_synchronized(const struct term *t);
+/* What the user's real terminal said of itself, for the emulator's
+ * answers to the application: colour `which` (0-255 the palette,
+ * TERM_COLOUR_FG and TERM_COLOUR_BG the default colours) is 0xRRGGBB;
+ * and the key encodings it can send (TERM_KEYS_*). Until told, OSC 10,
+ * 11 and 4 queries of the colours, and queries of the key modes, go
+ * unanswered, as from a terminal without them. */
+#define TERM_COLOUR_FG 256
+#define TERM_COLOUR_BG 257
+#define TERM_COLOURS 258
+void term_set_colour(struct term *t, int which, uint32_t rgb);
+#define TERM_KEYS_KITTY 1     /* the kitty keyboard protocol */
+#define TERM_KEYS_MODIFY 2    /* xterm's modifyOtherKeys */
+void term_set_key_support(struct term *t, unsigned keys);
 /* Bytes the application should read back (DA, DSR/CPR replies). */
 const uint8_t *term_replies(const struct term *t, size_t *len);
 void term_replies_clear(struct term *t);

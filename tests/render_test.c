@@ -56,7 +56,7 @@ static const uint32_t sample_cps[] = {
 /* One random action an application might take. */
 static void random_action(struct bytes *b, int cols, int rows)
 {
-	switch (rnd(40)) {
+	switch (rnd(42)) {
 	case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: {
 		int n = 1 + (int)rnd((uint32_t)cols + 5);
 		for (int i = 0; i < n; i++)
@@ -121,6 +121,14 @@ static void random_action(struct bytes *b, int cols, int rows)
 	case 36: add(b, "\033[%uT", 1 + rnd(3)); break;
 	case 37: add(b, "\033%c", rnd(2) ? '=' : '>'); break;
 	case 38: add(b, "\033]52;c;%s\a", rnd(2) ? "aGk=" : "eW8="); break;
+	case 40: add(b, "\033[>4;%um", rnd(3)); break;
+	case 41:
+		switch (rnd(3)) {
+		case 0: add(b, "\033[>%uu", rnd(32)); break;
+		case 1: add(b, "\033[<%uu", rnd(3)); break;
+		default: add(b, "\033[=%u;%uu", rnd(32), 1 + rnd(3)); break;
+		}
+		break;
 	case 39: /* fill lines to provoke scrolling */
 		for (int i = (int)rnd((uint32_t)rows + 2); i > 0; i--)
 			add(b, "line %u\r\n", rnd(1000));

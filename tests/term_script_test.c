@@ -25,6 +25,10 @@
  *   TITLELEN n           the title is n bytes long
  *   SCROLLBACK n         lines kept in the scrollback
  *   WRAPPED r yes|no     row r continues on the next (soft wrap)
+ *   SYNC yes|no          inside a synchronized update (mode 2026)
+ *   KEYMODES mok kitty   modifyOtherKeys level and kitty flags in force
+ *   COLOUR which rrggbb  the user's terminal's colour (fg, bg or 0-255)
+ *   KEYSUPPORT kitty|modify|both|none   what the user's terminal sends
  *
  * Each TEST prints one PASS or FAIL line (the first failed check, with its
  * file and line).
@@ -558,6 +562,31 @@ static void run_file(struct script *s, const char *path)
 			if (term_frame_cursor_style(f) != a)
 				sfail(s, "cursor style %d, expected %d",
 				      term_frame_cursor_style(f), a);
+		} else if (strcmp(word, "SYNC") == 0) {
+			bool want = strncmp(args, "yes", 3) == 0;
+			if (term_synchronized(s->t) != want)
+				sfail(s, "synchronized is %d", term_synchronized(s->t));
+		} else if (strcmp(word, "KEYMODES") == 0 && sscanf(args, "%d %d", &a, &b) == 2) {
+			uint32_t m = term_frame_modes(f);
+			int mok = (int)((m & TERM_MODE_MOK) >> TERM_MODE_MOK_SHIFT);
+			int kitty = (int)((m & TERM_MODE_KITTY) >> TERM_MODE_KITTY_SHIFT);
+			if (mok != a || kitty != b)
+				sfail(s, "key modes %d %d, expected %d %d", mok, kitty, a, b);
+		} else if (strcmp(word, "COLOUR") == 0) {
+			char which[16];
+			unsigned rgb;
+			if (sscanf(args, "%15s %x", which, &rgb) != 2) {
+				sfail(s, "COLOUR needs which and rrggbb");
+				continue;
+			}
+			term_set_colour(s->t, strcmp(which, "fg") == 0 ? TERM_COLOUR_FG :
+			                strcmp(which, "bg") == 0 ? TERM_COLOUR_BG :
+			                atoi(which), rgb);
+		} else if (strcmp(word, "KEYSUPPORT") == 0) {
+			term_set_key_support(s->t, strncmp(args, "kitty", 5) == 0 ? TERM_KEYS_KITTY :
+			                     strncmp(args, "modify", 6) == 0 ? TERM_KEYS_MODIFY :
+			                     strncmp(args, "both", 4) == 0 ?
+			                     TERM_KEYS_KITTY | TERM_KEYS_MODIFY : 0);
 		} else if (strcmp(word, "SCROLLBACK") == 0 && sscanf(args, "%d", &a) == 1) {
 			if (term_scrollback_count(s->t) != a)
 				sfail(s, "scrollback holds %d lines, expected %d",
