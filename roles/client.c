@@ -32,6 +32,7 @@
 #include "carrier.h"
 #include "predict.h"
 #include "sleep.h"
+#include "termquery.h"
 
 #define BAR_AFTER_MS 6500       /* quiet this long: show the bar */
 #define NOTHING_YET_AFTER_MS 3000
@@ -283,6 +284,7 @@ struct client {
 	bool prefix;             /* "[moshi] " before the window title */
 	uint64_t start, contact_ms;
 	struct carrier carrier;  /* UDP, or ssh when UDP is blocked */
+	struct termquery query;  /* what the terminal says of itself */
 	uint64_t bar_due;        /* when the bar may change next (UINT64_MAX: never) */
 	bool bar;                /* the bar is drawn */
 	int cols, rows;
@@ -371,6 +373,8 @@ static int client_open(struct client *c, struct crypto_key *key,
 	signal(SIGPIPE, SIG_IGN);
 	tty_enter(&c->tty);
 
+	const char *ask = termquery_start(&c->query, ssp_now_ms());
+	roles_write_all(1, ask, strlen(ask));
 	c->esc = escape_key();
 	if (c->esc >= 0) {
 		char name[16];
@@ -432,6 +436,7 @@ static int client_wait_ms(struct client *c, uint64_t now)
 	                     c->bar_due == UINT64_MAX ? -1 : sleep_until(c->bar_due, now));
 	wait = sleep_min(wait, contact_left);
 	wait = sleep_min(wait, ssp_conn_route_wait_ms(c->conn, now));
+	wait = sleep_min(wait, termquery_wait_ms(&c->query, now));
 	if (c->flow.len > 0 && wait > 20)
 		wait = 20; /* the backlog waits on acknowledgements */
 	uint64_t due = predict_next_change(c->pred, c->pred_checked);
@@ -464,32 +469,32 @@ static size_t after_escape(struct client *c, uint8_t k, uint8_t *keep, uint64_t 
 	return 2;
 }
 
-/* Keys from the terminal, at most room bytes: the escape key's commands
- * handled, the rest guessed at (local echo) and queued for the server. */
-static void client_read_keys(struct client *c, size_t room, uint64_t now)
+/* The escape key's commands handled in in[0..n), the rest into keep. */
+static void client_keys(struct client *c, const uint8_t *in, size_t n, uint8_t *keep,
+                        size_t *kn, uint64_t now)
 {
-	uint8_t in[4096], keep[4096 * 2];
-	size_t kn = 0;
-	ssize_t n = read(0, in, room < sizeof in ? room : sizeof in);
-	/* (errno is only read when read failed: after an end of file it
-	 * holds whatever failed last, an EAGAIN.) */
-	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
-		client_end(c, "the terminal closed", 1);
-		return;
-	}
-	for (ssize_t i = 0; i < n && !c->done; i++) {
+	for (size_t i = 0; i < n && !c->done; i++) {
 		uint8_t k = in[i];
 		if (c->after_escape) {
 			c->after_escape = false;
-			kn += after_escape(c, k, keep + kn, now);
+			*kn += after_escape(c, k, keep + *kn, now);
 		} else if ((int)k == c->esc) {
 			c->after_escape = true;
 		} else {
 			if (k == 0x0c)
 				c->repaint = true; /* Ctrl-L: repaint, and pass it on */
-			keep[kn++] = k;
+			keep[(*kn)++] = k;
 		}
 	}
+}
+
+/* Keys in[0..n): the escape key's commands handled, the rest guessed at
+ * (local echo) and queued for the server. */
+static void client_take_keys(struct client *c, const uint8_t *in, size_t n, uint64_t now)
+{
+	uint8_t keep[(4096 + TERMQUERY_SEQ_MAX + 1) * 2];
+	size_t kn = 0;
+	client_keys(c, in, n, keep, &kn, now);
 	if (kn > 0) {
 		const struct sync_termstate *cur = ssp_transport_remote(c->t);
 		c->pred_dirty |= predict_input(c->pred, cur->frame, keep, kn,
@@ -497,6 +502,41 @@ static void client_read_keys(struct client *c, size_t room, uint64_t now)
 		c->input_offset += sync_flow_add(&c->flow, keep, kn);
 	}
 }
+
+/* Keys from the terminal, at most room bytes: the escape key's commands
+ * handled, the rest guessed at (local echo) and queued for the server. */
+static void client_read_keys(struct client *c, size_t room, uint64_t now)
+{
+	uint8_t got[4096], in[4096 + TERMQUERY_SEQ_MAX + 1];
+	ssize_t n = read(0, got, room < sizeof got ? room : sizeof got);
+	/* (errno is only read when read failed: after an end of file it
+	 * holds whatever failed last, an EAGAIN.) */
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+		client_end(c, "the terminal closed", 1);
+		return;
+	}
+	if (n < 0)
+		n = 0;
+	/* The terminal's answers to the client's questions are no keys. */
+	if (c->query.active)
+		n = (ssize_t)termquery_filter(&c->query, got, (size_t)n, in);
+	else
+		memcpy(in, got, (size_t)n);
+	client_take_keys(c, in, (size_t)n, now);
+}
+
+/* Once the terminal has answered the client's questions (or the wait is
+ * over), what it said goes to the server; keys held meanwhile go on. */
+static void client_query_done(struct client *c, uint64_t now)
+{
+	uint8_t held[TERMQUERY_SEQ_MAX + 1];
+	size_t n;
+	if (!termquery_finished(&c->query, now, held, &n))
+		return;
+	sync_userstream_push_terminal(ssp_transport_local(c->t), &c->query.said);
+	client_take_keys(c, held, n, now);
+}
+
 
 /* The window title as the user's terminal shows it: "[moshi] " first,
  * unless MOSHI_TITLE_NOPREFIX is set. */
@@ -722,6 +762,7 @@ static void client_step(struct client *c)
 		if (c->done)
 			return;
 	}
+	client_query_done(c, now);
 	ssp_transport_recv(c->t);
 	if (ssp_transport_remote_shutdown(c->t)) {
 		/* A shutdown that says why: another client took the session. */

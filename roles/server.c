@@ -37,6 +37,9 @@
 #define DRAIN_QUIET_MS 20
 #define DRAIN_MAX (1u << 20)
 #define ECHO_ACK_DELAY_MS 50
+/* A synchronized update (mode 2026) is held this long at most, as
+ * terminals bound it. */
+#define SYNC_HOLD_MS 150
 #define MAX_SETENV 64
 /* The terminal's replies (to DA, DSR, ...) are queued for the application
  * only while less than this waits for it: a program that floods queries
@@ -518,6 +521,10 @@ struct session {
 	/* The application's output since it last went quiet is unsent. */
 	bool quiet_pending;
 	uint64_t last_output, reads;
+	/* A synchronized update (mode 2026) under way since sync_since (0:
+	 * none); sync_given_up once it outlasted SYNC_HOLD_MS. */
+	uint64_t sync_since;
+	bool sync_given_up;
 	bool history;            /* history lines are sent */
 	uint64_t hist_published; /* history lines in the newest state */
 	uint64_t clears_published; /* and history clears */
@@ -587,7 +594,9 @@ static int session_wait_ms(const struct session *s, uint64_t now)
 	int wait = sleep_min(ssp_transport_wait_ms(s->t, now), sessions_wait_ms(&s->ctl, now));
 	if (s->applied.n > 0)
 		wait = sleep_min(wait, ECHO_ACK_DELAY_MS);
-	if (s->quiet_pending) /* wake when the output has been quiet long enough */
+	if (s->sync_since != 0 && !s->sync_given_up) /* an update held */
+		wait = sleep_min(wait, sleep_until(s->sync_since + SYNC_HOLD_MS, now));
+	else if (s->quiet_pending) /* wake when the output has been quiet long enough */
 		wait = sleep_min(wait, sleep_until(s->last_output +
 		                                   quiet_ms(&s->applied, s->reads), now));
 	if (!ssp_conn_has_remote(s->conn))
@@ -608,6 +617,41 @@ static void session_read_pty(struct session *s, uint64_t now)
 	} else if (n < 0) {
 		s->child_done = true; /* EIO: the last program left the pty */
 	}
+	if (!term_synchronized(s->sc.term)) {
+		s->sync_since = 0;
+		s->sync_given_up = false;
+	} else if (s->sync_since == 0) {
+		s->sync_since = now;
+	}
+}
+
+/* Whether the screen waits: an update the application marked as one
+ * (mode 2026) is published once it is done, not half done, unless it
+ * takes longer than SYNC_HOLD_MS (as terminals bound it) or the command
+ * has ended. */
+static bool session_holding(struct session *s, uint64_t now)
+{
+	if (s->sync_since == 0 || s->sync_given_up)
+		return false;
+	if (s->child_done || now - s->sync_since >= SYNC_HOLD_MS) {
+		s->sync_given_up = true;
+		return false;
+	}
+	return true;
+}
+
+/* What the user's terminal said of itself (its colours, the keys it can
+ * send), for the emulator's answers to the application. */
+static void session_terminal(struct session *s, const struct sync_user_event *ev)
+{
+	_Static_assert(SYNC_COLOURS == TERM_COLOURS, "one numbering of colours");
+	struct sync_terminal t;
+	if (sync_terminal_decode(&t, ev->bytes, ev->len) != SSP_OK)
+		return;
+	for (int i = 0; i < SYNC_COLOURS; i++)
+		if (t.colour[i] & SYNC_COLOUR_KNOWN)
+			term_set_colour(s->sc.term, i, t.colour[i]);
+	term_set_key_support(s->sc.term, t.keys);
 }
 
 /* The user's keys and window sizes, from the client, to the application. */
@@ -621,6 +665,8 @@ static void session_apply_input(struct session *s, uint64_t now)
 		if (ev.type == SYNC_USER_BYTES) {
 			outq_add(&s->sc.toapp, ev.bytes, ev.len);
 			s->input_bytes += ev.len;
+		} else if (ev.type == SYNC_USER_TERMINAL) {
+			session_terminal(s, &ev);
 		} else {
 			term_resize(s->sc.term, ev.cols, ev.rows);
 			pty_resize(s->master, ev.cols, ev.rows);
@@ -726,6 +772,10 @@ static void publish_state(struct session *s, uint64_t hist)
  * settled. */
 static void session_publish(struct session *s, uint64_t now)
 {
+	if (session_holding(s, now)) {
+		ssp_transport_tick(s->t, now);
+		return;
+	}
 	bool settling = s->quiet_pending && (s->child_done ||
 	                now - s->last_output >= quiet_ms(&s->applied, s->reads));
 	uint64_t a = echo_ack(&s->applied, now, s->ack, settling, s->reads);

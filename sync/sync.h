@@ -17,14 +17,33 @@
  * exactly once and in order. */
 #define SYNC_USER_BYTES 1
 #define SYNC_USER_RESIZE 2
+#define SYNC_USER_TERMINAL 3          /* what the user's terminal said */
 #define SYNC_USER_EVENT_MAX 65536     /* bytes in one keystroke event */
 
 struct sync_user_event {
 	int type;
-	const uint8_t *bytes; /* SYNC_USER_BYTES */
+	const uint8_t *bytes; /* SYNC_USER_BYTES, SYNC_USER_TERMINAL */
 	size_t len;
 	int cols, rows;       /* SYNC_USER_RESIZE */
 };
+
+/* What the user's terminal said of itself when the client asked: its
+ * colours (0-255 the palette, then the default foreground and
+ * background, as term.h numbers them), each 0xRRGGBB with
+ * SYNC_COLOUR_KNOWN set if it answered, and the key encodings it can
+ * send (TERM_KEYS_*). A SYNC_USER_TERMINAL event carries one, as
+ *   varint count | count of (varint which | u8 r | u8 g | u8 b) | varint keys */
+#define SYNC_COLOURS 258
+#define SYNC_COLOUR_KNOWN 0x01000000u
+struct sync_terminal {
+	uint32_t colour[SYNC_COLOURS];
+	unsigned keys;
+};
+/* The event's bytes for t, appended to w. */
+int sync_terminal_encode(const struct sync_terminal *t, struct ssp_writer *w);
+/* The event's bytes read into t: SSP_OK, or SSP_EMALFORMED. */
+int sync_terminal_decode(struct sync_terminal *t, const uint8_t *b, size_t n);
+
 
 struct sync_userstream;
 extern const struct ssp_state_ops sync_userstream_ops;
@@ -32,6 +51,8 @@ extern const struct ssp_state_ops sync_userstream_ops;
 struct sync_userstream *sync_userstream_new(void);
 int sync_userstream_push_bytes(struct sync_userstream *u, const void *b, size_t n);
 int sync_userstream_push_resize(struct sync_userstream *u, int cols, int rows);
+int sync_userstream_push_terminal(struct sync_userstream *u,
+                                  const struct sync_terminal *t);
 /* Events ever pushed (or received) into this stream. */
 uint64_t sync_userstream_total(const struct sync_userstream *u);
 /* The event with index i (0 = the first ever), if still held: 1, or 0

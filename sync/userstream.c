@@ -2,8 +2,9 @@
  * The user stream: keystrokes and resizes, client to server (sync.h).
  *
  * Diff:    varint count | count events
- *   event: u8 type | (bytes: varint len | bytes)
+ *   event: u8 type | (bytes, terminal: varint len | bytes)
  *                  | (resize: varint cols | varint rows)
+ * A terminal event's bytes are a struct sync_terminal (sync.h).
  */
 #include "sync.h"
 
@@ -53,7 +54,7 @@ static int us_append(struct sync_userstream *u, const struct user_event *e,
 	struct user_event *d = &u->ev[u->n];
 	*d = *e;
 	d->bytes = NULL;
-	if (e->type == SYNC_USER_BYTES) {
+	if (e->type != SYNC_USER_RESIZE) {
 		d->bytes = malloc(e->len ? e->len : 1);
 		if (d->bytes == NULL)
 			return SSP_ENOMEM;
@@ -71,6 +72,65 @@ int sync_userstream_push_bytes(struct sync_userstream *u, const void *b, size_t 
 	if (n > SYNC_USER_EVENT_MAX)
 		return SSP_ETOOBIG;
 	return us_append(u, &e, b);
+}
+
+int sync_terminal_encode(const struct sync_terminal *t, struct ssp_writer *w)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < SYNC_COLOURS; i++)
+		n += (t->colour[i] & SYNC_COLOUR_KNOWN) != 0;
+	ssp_put_varint(w, n);
+	for (int i = 0; i < SYNC_COLOURS; i++) {
+		uint32_t c = t->colour[i];
+		if (!(c & SYNC_COLOUR_KNOWN))
+			continue;
+		ssp_put_varint(w, (uint64_t)i);
+		ssp_put_u8(w, (uint8_t)(c >> 16));
+		ssp_put_u8(w, (uint8_t)(c >> 8));
+		ssp_put_u8(w, (uint8_t)c);
+	}
+	ssp_put_varint(w, t->keys);
+	return ssp_writer_status(w);
+}
+
+int sync_terminal_decode(struct sync_terminal *t, const uint8_t *b, size_t n)
+{
+	struct ssp_reader r;
+	uint64_t count, keys;
+
+	memset(t, 0, sizeof *t);
+	ssp_reader_init(&r, b, n);
+	if (ssp_get_varint(&r, &count) != SSP_OK || count > SYNC_COLOURS)
+		return SSP_EMALFORMED;
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t which;
+		uint8_t rgb[3];
+		if (ssp_get_varint(&r, &which) != SSP_OK || which >= SYNC_COLOURS ||
+		    ssp_get_u8(&r, &rgb[0]) != SSP_OK || ssp_get_u8(&r, &rgb[1]) != SSP_OK ||
+		    ssp_get_u8(&r, &rgb[2]) != SSP_OK)
+			return SSP_EMALFORMED;
+		t->colour[which] = SYNC_COLOUR_KNOWN | (uint32_t)rgb[0] << 16 |
+		                   (uint32_t)rgb[1] << 8 | rgb[2];
+	}
+	if (ssp_get_varint(&r, &keys) != SSP_OK || keys > 0xff)
+		return SSP_EMALFORMED;
+	t->keys = (unsigned)keys;
+	return ssp_reader_left(&r) == 0 ? SSP_OK : SSP_EMALFORMED;
+}
+
+int sync_userstream_push_terminal(struct sync_userstream *u,
+                                  const struct sync_terminal *t)
+{
+	struct ssp_writer w = { 0 };
+	struct user_event e = { SYNC_USER_TERMINAL, 0, 0, 0, NULL };
+	int rc = sync_terminal_encode(t, &w);
+	if (rc == SSP_OK) {
+		e.len = w.len;
+		rc = us_append(u, &e, w.data);
+	}
+	ssp_writer_free(&w);
+	return rc;
 }
 
 int sync_userstream_push_resize(struct sync_userstream *u, int cols, int rows)
@@ -154,7 +214,7 @@ static int us_diff(const void *pf, const void *pt, struct ssp_writer *w)
 	for (uint64_t i = start; i < sync_userstream_total(to); i++) {
 		const struct user_event *e = &to->ev[i - to->base];
 		ssp_put_u8(w, e->type);
-		if (e->type == SYNC_USER_BYTES) {
+		if (e->type != SYNC_USER_RESIZE) {
 			ssp_put_varint(w, e->len);
 			ssp_put_bytes(w, e->bytes, e->len);
 		} else {
@@ -183,7 +243,7 @@ static int us_apply(void *p, const uint8_t *diff, size_t len)
 		const uint8_t *bytes = NULL;
 		if (ssp_get_u8(&r, &e.type) != SSP_OK)
 			return SSP_EMALFORMED;
-		if (e.type == SYNC_USER_BYTES) {
+		if (e.type == SYNC_USER_BYTES || e.type == SYNC_USER_TERMINAL) {
 			if (ssp_get_varint(&r, &a) != SSP_OK || a == 0 ||
 			    a > SYNC_USER_EVENT_MAX ||
 			    ssp_get_bytes(&r, (size_t)a, &bytes) != SSP_OK)

@@ -696,8 +696,12 @@ static void emu_osc(void *ctx, const uint8_t *s, size_t n)
 			return;
 		memcpy(c, arg, alen);
 		c[alen] = '\0';
-		free(f->clipboard);
-		f->clipboard = c;
+		if (f->nclips == TERM_CLIPS_MAX) {
+			free(f->clips[0]);
+			memmove(f->clips, f->clips + 1, (TERM_CLIPS_MAX - 1) * sizeof *f->clips);
+			f->nclips--;
+		}
+		f->clips[f->nclips++] = c;
 		f->clip_serial++;
 		break;
 	}

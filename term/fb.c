@@ -360,7 +360,8 @@ void term_frame_free(struct term_frame *f)
 	if (f == NULL)
 		return;
 	term_rows_free(f->rowbase, f->row, f->rows);
-	free(f->clipboard);
+	for (int i = 0; i < f->nclips; i++)
+		free(f->clips[i]);
 	for (int i = 0; i < f->nlinks; i++)
 		free(f->links[i]);
 	free(f);
@@ -375,15 +376,18 @@ struct term_frame *term_frame_copy(const struct term_frame *f)
 	*d = *f;
 	d->rowbase = d->row = calloc((size_t)f->rows + TERM_ROW_SLACK, sizeof *d->row);
 	d->rowcap = f->rows + TERM_ROW_SLACK;
-	d->clipboard = NULL;
+	d->nclips = 0;
 	d->nlinks = 0;
 	if (d->row == NULL)
 		goto fail;
 	for (int i = 0; i < f->rows; i++)
 		if ((d->row[i] = term_row_dup(f->row[i])) == NULL)
 			goto fail;
-	if (f->clipboard && (d->clipboard = strdup(f->clipboard)) == NULL)
-		goto fail;
+	for (int i = 0; i < f->nclips; i++) {
+		if ((d->clips[i] = strdup(f->clips[i])) == NULL)
+			goto fail;
+		d->nclips = i + 1;
+	}
 	for (int i = 0; i < f->nlinks; i++) {
 		if ((d->links[i] = strdup(f->links[i])) == NULL)
 			goto fail;
@@ -444,7 +448,7 @@ const char *term_frame_clipboard(const struct term_frame *f, uint32_t *serial)
 {
 	if (serial)
 		*serial = f->clip_serial;
-	return f->clipboard;
+	return f->nclips > 0 ? f->clips[f->nclips - 1] : NULL;
 }
 
 struct term_cell term_frame_cell(const struct term_frame *f, int row, int col)

@@ -48,6 +48,7 @@ struct term_row {
 #define TERM_TITLE_MAX 1024
 #define TERM_LINKS_MAX 64
 #define TERM_LINK_URI_MAX 2048
+#define TERM_CLIPS_MAX 8
 
 /* Spare row pointers after a screen's rows: a full-screen scroll moves
  * the start of the array instead of every pointer, and slides back once
@@ -66,8 +67,13 @@ struct term_frame {
 	char title[TERM_TITLE_MAX];
 	char icon[TERM_TITLE_MAX];
 	uint32_t bells;
+	/* OSC 52 requests: how many ever, and the last nclips of them,
+	 * oldest first, each "selection;base64" (a renderer sends on those
+	 * a frame has past another's count, so a request made twice reaches
+	 * the terminal twice, and several in one update all do). */
 	uint32_t clip_serial;
-	char *clipboard;        /* "selection;base64" of the last OSC 52 set */
+	int nclips;
+	char *clips[TERM_CLIPS_MAX];
 	int nlinks;
 	char *links[TERM_LINKS_MAX]; /* id i+1 is links[i] */
 };

@@ -709,9 +709,14 @@ void term_render_flags(const struct term_frame *old, const struct term_frame *nf
 	r.links_agree = link_tables_agree(old, nf);
 
 	render_titles(&r, old);
-	if (nf->clip_serial != old->clip_serial && nf->clipboard) {
+	/* The OSC 52 requests made since old, each once (those the frame
+	 * still holds). */
+	uint32_t clips = nf->clip_serial - old->clip_serial;
+	if (clips > (uint32_t)nf->nclips)
+		clips = (uint32_t)nf->nclips;
+	for (int i = nf->nclips - (int)clips; i < nf->nclips; i++) {
 		buf_str(out, "\033]52;");
-		buf_str(out, nf->clipboard);
+		buf_str(out, nf->clips[i]);
 		buf_str(out, "\a");
 	}
 	if (nf->bells != old->bells)

@@ -375,8 +375,51 @@ TEST(trim_erases_the_end_of_a_row)
 	term_free(replica);
 }
 
+/* Every OSC 52 request made between two frames reaches the terminal
+ * once, in order, whatever its selection, the same text twice included;
+ * a full repaint sends none again. */
+static size_t occurrences(const char *what)
+{
+	size_t n = 0, k = strlen(what);
+	for (const uint8_t *p = out.data, *e = out.data + out.len;
+	     (p = memmem(p, (size_t)(e - p), what, k)) != NULL; p += k)
+		n++;
+	return n;
+}
+
+TEST(clipboard_requests_each_sent_once)
+{
+	struct term *t = term_new(20, 3);
+	REQUIRE(t);
+	struct term_frame *before = term_frame_copy(term_frame(t));
+	REQUIRE(before);
+	static const char req[] = "\033]52;c;YQ==\a\033]52;p;Yg==\a\033]52;c;YQ==\a"
+		"\033]52;s;Yw==\033\\";
+	term_write(t, req, sizeof req - 1);
+	out.len = 0;
+	term_render(before, term_frame(t), &out);
+	CHECK_EQ_INT(occurrences("\033]52;c;YQ==\a"), 2);
+	CHECK_EQ_INT(occurrences("\033]52;p;Yg==\a"), 1);
+	CHECK_EQ_INT(occurrences("\033]52;s;Yw==\a"), 1);
+	const uint8_t *p = memmem(out.data, out.len, "p;Yg", 4);
+	const uint8_t *q = memmem(out.data, out.len, "s;Yw", 4);
+	CHECK(p && q && p < q);
+	out.len = 0;
+	term_render(NULL, term_frame(t), &out);
+	CHECK_EQ_INT(occurrences("]52;"), 0);
+	/* More than a frame holds between two frames: the last ones go. */
+	for (int i = 0; i < 20; i++)
+		term_write(t, "\033]52;c;eA==\a", 14);
+	out.len = 0;
+	term_render(before, term_frame(t), &out);
+	CHECK_EQ_INT(occurrences("]52;c;eA==\a"), 8);
+	term_frame_free(before);
+	term_free(t);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(identical_frames_render_nothing),
+	TEST_ENTRY(clipboard_requests_each_sent_once),
 	TEST_ENTRY(trim_erases_the_end_of_a_row),
 	TEST_ENTRY(round_trip_update_chains),
 	TEST_ENTRY(round_trip_unrelated_pairs),
