@@ -30,6 +30,7 @@
 #include "../sync/sync.h"
 #include "../term/term.h"
 #include "carrier.h"
+#include "keys.h"
 #include "predict.h"
 #include "sleep.h"
 #include "termquery.h"
@@ -475,6 +476,15 @@ static void client_keys(struct client *c, const uint8_t *in, size_t n, uint8_t *
 {
 	for (size_t i = 0; i < n && !c->done; i++) {
 		uint8_t k = in[i];
+		size_t len;
+		int ctl;
+		/* The escape key, and the key after it, as a terminal sends
+		 * them when an application asked for extended keys. */
+		if (k == 0x1b && c->esc >= 0 && (ctl = keys_extended_control(in + i, n - i, &len)) >= 0 &&
+		    (c->after_escape || ctl == c->esc)) {
+			k = (uint8_t)ctl;
+			i += len - 1;
+		}
 		if (c->after_escape) {
 			c->after_escape = false;
 			*kn += after_escape(c, k, keep + *kn, now);

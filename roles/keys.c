@@ -68,3 +68,47 @@ size_t keys_describe(struct keys *k, const TermKeyKey *key, char *buf,
 
 	return termkey_strfkey(k->tk, buf, len, &copy, TERMKEY_FORMAT_VIM);
 }
+
+
+int keys_extended_control(const uint8_t *in, size_t n, size_t *len)
+{
+	long p[3] = { 0, 0, 0 };
+	int np = 0;
+	size_t i = 2;
+	if (n < 4 || in[0] != 0x1b || in[1] != '[')
+		return -1;
+	for (; i < n && np < 3; i++) {
+		if (in[i] >= '0' && in[i] <= '9' && p[np] < 100000)
+			p[np] = p[np] * 10 + (in[i] - '0');
+		else if (in[i] == ';')
+			np++;
+		else
+			break;
+	}
+	if (i == n || np >= 3 || (in[i] != 'u' && in[i] != '~'))
+		return -1;
+	long code = p[0], mods = p[1];
+	if (in[i] == '~') {
+		if (np != 2 || p[0] != 27)
+			return -1;
+		code = p[2];
+	} else if (np != 1) {
+		return -1;
+	}
+	if (mods < 1 || !((mods - 1) & 4) || ((mods - 1) & ~5))
+		return -1; /* Ctrl, perhaps Shift, nothing else */
+	*len = i + 1;
+	if (code >= 'a' && code <= 'z')
+		return (int)(code - 'a' + 1);
+	if (code >= '@' && code <= '_')
+		return (int)(code & 0x1f);
+	if (code >= '3' && code <= '7')
+		return (int)(code - '3' + 0x1b);
+	if (code == '?' || code == '8')
+		return 0x7f;
+	if (code == '2' || code == ' ')
+		return 0;
+	if (code == '/')
+		return 0x1f;
+	return -1;
+}

@@ -7,6 +7,7 @@
 #define MOSHI_KEYS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "termkey.h"
 
@@ -33,5 +34,12 @@ int keys_wait_ms(const struct keys *k);
 /* Describe a key, e.g. "C-a", "Up", "x"; returns the length written. */
 size_t keys_describe(struct keys *k, const TermKeyKey *key, char *buf,
                      size_t len);
+
+/* The control character a key sent in an extended form stands for: at
+ * buf[0..n), CSI code ; mods u (the kitty protocol) or CSI 27 ; mods ;
+ * code ~ (modifyOtherKeys), with Ctrl among the modifiers and a
+ * character that has a control character (xterm's: a letter, @ to _,
+ * ?, 2 to 8, space, /). Its length in *len; -1 when it is none. */
+int keys_extended_control(const uint8_t *buf, size_t n, size_t *len);
 
 #endif

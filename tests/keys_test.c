@@ -105,6 +105,34 @@ TEST(a_long_run_of_escapes_stays_in_bounds)
 	keys_free(k);
 }
 
+/* The escape key and its commands as terminals send them when an
+ * application asked for extended keys. */
+TEST(extended_forms_of_control_keys)
+{
+	static const struct { const char *in; int want; size_t len; } cases[] = {
+		{ "\033[94;5u", 0x1e, 7 },          /* kitty: Ctrl-^ */
+		{ "\033[54;6u", 0x1e, 7 },          /* Ctrl-Shift-6 */
+		{ "\033[27;5;94~", 0x1e, 10 },      /* modifyOtherKeys */
+		{ "\033[122;5uX", 0x1a, 8 },        /* Ctrl-Z, then more */
+		{ "\033[97;5u", 0x01, 7 },
+		{ "\033[63;5u", 0x7f, 7 },
+		{ "\033[13;5u", -1, 0 },            /* Ctrl-Enter: no control character */
+		{ "\033[97;3u", -1, 0 },            /* Alt-a */
+		{ "\033[97;7u", -1, 0 },            /* Ctrl-Alt-a */
+		{ "\033[97u", -1, 0 },
+		{ "\033[27;5;94", -1, 0 },          /* cut short */
+		{ "\033[1;5A", -1, 0 },
+		{ "\033[99999999999;5u", -1, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len = 0;
+		int got = keys_extended_control((const uint8_t *)cases[i].in,
+		                                strlen(cases[i].in), &len);
+		CHECKF(got == cases[i].want && (got < 0 || len == cases[i].len),
+		       "case %zu: %d (%zu bytes)", i, got, len);
+	}
+}
+
 TEST(version_is_libtermkey_022)
 {
 	CHECK_EQ_STR(keys_backend_version(), "0.22");
@@ -112,6 +140,7 @@ TEST(version_is_libtermkey_022)
 
 static const struct test tests[] = {
 	TEST_ENTRY(printable_and_utf8),
+	TEST_ENTRY(extended_forms_of_control_keys),
 	TEST_ENTRY(control_keys),
 	TEST_ENTRY(csi_keys_without_terminfo),
 	TEST_ENTRY(csi_with_a_private_marker_is_decoded_in_bounds),

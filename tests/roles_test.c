@@ -10,6 +10,8 @@
 
 #include "../roles/addr.h"
 #include "../roles/roles.h"
+#include "../roles/termquery.h"
+#include "../term/term.h"
 
 /* roles_connect_parse on a NULL-terminated argument list (argv[0] is
  * "connect"), its messages sent nowhere. */
@@ -108,7 +110,51 @@ TEST(a_family_filters_numeric_addresses)
 	CHECKF(strstr(err, "as IPv4") != NULL, "said: %s", err);
 }
 
+/* The terminal's answers are taken out of the keys, in any pieces;
+ * keys among them, ESC sequences of keys included, pass on in order. */
+TEST(terminal_answers_taken_out_of_the_keys)
+{
+	static const char in[] = "a\033]11;rgb:1010/2020/3030\033\\\033[A"
+		"\033]10;rgb:c/c/c\007\033]4;1;rgb:cdcd/0000/0000\033\\\033x"
+		"\033[?1u\033]4;300;rgb:1/2/3\007\033[?62;22cb";
+	for (size_t cut = 0; cut < sizeof in - 1; cut++) {
+		struct termquery q;
+		uint8_t out[sizeof in + TERMQUERY_SEQ_MAX + 1];
+		size_t n = 0, held;
+		termquery_start(&q, 1000);
+		n += termquery_filter(&q, (const uint8_t *)in, cut, out);
+		n += termquery_filter(&q, (const uint8_t *)in + cut, sizeof in - 1 - cut, out + n);
+		CHECK(termquery_finished(&q, 1000, out + n, &held));
+		n += held;
+		CHECKF(n == 7 && memcmp(out, "a\033[A\033xb", 7) == 0, "cut %zu: %.*s",
+		       cut, (int)n, (const char *)out);
+		CHECK_EQ_INT(q.said.colour[TERM_COLOUR_BG], SYNC_COLOUR_KNOWN | 0x102030);
+		CHECK_EQ_INT(q.said.colour[TERM_COLOUR_FG], SYNC_COLOUR_KNOWN | 0xcccccc);
+		CHECK_EQ_INT(q.said.colour[1], SYNC_COLOUR_KNOWN | 0xcd0000);
+		CHECK_EQ_INT(q.said.keys, TERM_KEYS_KITTY);
+		CHECK(!q.active);
+	}
+}
+
+/* No answer by the deadline: what was held (an Escape typed) goes on. */
+TEST(terminal_silent_keys_go_on)
+{
+	struct termquery q;
+	uint8_t out[64];
+	size_t held;
+	termquery_start(&q, 0);
+	CHECK_EQ_INT(termquery_filter(&q, (const uint8_t *)"\033", 1, out), 0);
+	CHECK(!termquery_finished(&q, TERMQUERY_WAIT_MS - 1, out, &held));
+	CHECK_EQ_INT(termquery_wait_ms(&q, 500), TERMQUERY_WAIT_MS - 500);
+	CHECK(termquery_finished(&q, TERMQUERY_WAIT_MS, out, &held));
+	CHECK(held == 1 && out[0] == 0x1b);
+	CHECK_EQ_INT(q.said.colour[TERM_COLOUR_BG], 0);
+	CHECK_EQ_INT(termquery_wait_ms(&q, 0), -1);
+}
+
 static const struct test tests[] = {
+	TEST_ENTRY(terminal_answers_taken_out_of_the_keys),
+	TEST_ENTRY(terminal_silent_keys_go_on),
 	TEST_ENTRY(connect_takes_mosh_command_lines),
 	TEST_ENTRY(connect_refuses_bad_values_before_anything_runs),
 	TEST_ENTRY(family_names_round_trip),

@@ -63,6 +63,40 @@ TEST(userstream_exactly_once_between_any_states)
 	ops->free(cur);
 }
 
+/* What the user's terminal said goes across in a terminal event, every
+ * colour it gave and its keys, and comes out the same. */
+TEST(userstream_carries_what_the_terminal_said)
+{
+	const struct ssp_state_ops *ops = &sync_userstream_ops;
+	struct sync_userstream *a = sync_userstream_new(), *b = NULL;
+	struct sync_terminal t = { { 0 }, TERM_KEYS_KITTY }, u;
+	REQUIRE(a);
+	t.colour[1] = SYNC_COLOUR_KNOWN | 0xcc0000;
+	t.colour[255] = SYNC_COLOUR_KNOWN | 0x000001;
+	t.colour[TERM_COLOUR_BG] = SYNC_COLOUR_KNOWN | 0x102030;
+	REQUIRE(sync_userstream_push_bytes(a, "x", 1) == SSP_OK);
+	REQUIRE(sync_userstream_push_terminal(a, &t) == SSP_OK);
+	void *empty = sync_userstream_new();
+	REQUIRE(empty);
+	REQUIRE(diff_apply(ops, empty, a, (void **)&b) == SSP_OK);
+	struct sync_user_event ev;
+	REQUIRE(sync_userstream_get(b, 1, &ev) == 1);
+	CHECK_EQ_INT(ev.type, SYNC_USER_TERMINAL);
+	REQUIRE(sync_terminal_decode(&u, ev.bytes, ev.len) == SSP_OK);
+	CHECK(memcmp(&t, &u, sizeof t) == 0);
+	/* Bounded reading: a colour past the last, a count past the bytes,
+	 * trailing bytes. */
+	static const uint8_t bad[][8] = { { 1, 0x82, 0x02, 1, 2, 3, 0 },
+	                                  { 5, 1, 1, 2, 3, 0 },
+	                                  { 0, 0, 0 } };
+	static const size_t badlen[] = { 7, 6, 3 };
+	for (size_t i = 0; i < 3; i++)
+		CHECK_EQ_INT(sync_terminal_decode(&u, bad[i], badlen[i]), SSP_EMALFORMED);
+	ops->free(empty);
+	ops->free(a);
+	ops->free(b);
+}
+
 TEST(userstream_forget_and_subtract)
 {
 	const struct ssp_state_ops *ops = &sync_userstream_ops;
@@ -468,6 +502,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(userstream_pending_counts_past_older),
 	TEST_ENTRY(flow_backlog_is_bounded),
 	TEST_ENTRY(userstream_exactly_once_between_any_states),
+	TEST_ENTRY(userstream_carries_what_the_terminal_said),
 	TEST_ENTRY(userstream_forget_and_subtract),
 	TEST_ENTRY(userstream_malformed_diffs),
 	TEST_ENTRY(termstate_diff_apply_writes_and_resizes),

@@ -1,7 +1,9 @@
 /* Fuzz target: key decoding of the user's terminal input (roles/keys.c
- * over libtermkey), fed in two pieces, every key described. */
-#include <stdint.h>
+ * over libtermkey), fed in two pieces, every key described; and the
+ * reading of extended control keys (keys_extended_control). */
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 #include "../../roles/keys.h"
 
@@ -31,8 +33,18 @@ static void terminal_keys(const uint8_t *d, size_t n)
 	keys_free(k);
 }
 
+/* The client's reading of extended control keys (the escape key): a
+ * length within the input when it finds one. */
+static void extended_control(const uint8_t *d, size_t n)
+{
+	size_t len = 0;
+	if (keys_extended_control(d, n, &len) >= 0 && (len < 4 || len > n))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	terminal_keys(data, size);
+	extended_control(data, size);
 	return 0;
 }
