@@ -93,7 +93,7 @@ static void tty_enter(struct tty *t)
 /* Undo everything a frame may have switched on, then the terminal modes. */
 static void tty_leave(struct tty *t)
 {
-	static const char reset[] = "\033[m\033[?1l\033>\033[?25h\033[0 q\033[>4m\033[=0u"
+	static const char reset[] = "\033[m\033[?1l\033>\033[?25h\033[0 q\033[>4m\033[=0u\033[?2031l"
 		"\033[?9;1000;1002;1003;1004;1005;1006;1015;2004l\033]8;;\033\\";
 	if (!t->raw)
 		return;
@@ -527,6 +527,13 @@ static void client_read_keys(struct client *c, size_t room, uint64_t now)
 	}
 	if (n < 0)
 		n = 0;
+	/* The terminal's colours changed: ask them again. */
+	bool changed = false;
+	n = (ssize_t)termquery_take_changes(got, (size_t)n, &changed);
+	if (changed && !c->query.active) {
+		const char *ask = termquery_start(&c->query, now);
+		roles_write_all(1, ask, strlen(ask));
+	}
 	/* The terminal's answers to the client's questions are no keys. */
 	if (c->query.active)
 		n = (ssize_t)termquery_filter(&c->query, got, (size_t)n, in);

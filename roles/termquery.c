@@ -11,9 +11,10 @@
 enum { GROUND, ESC, CSI, OSC, OSC_ESC };
 
 /* Colours 10 and 11 (the default foreground and background), the first
- * 16 of the palette, the kitty keyboard flags, and DA1 last. */
+ * 16 of the palette, the kitty keyboard flags, and DA1 last; and word of
+ * colour changes from now on (2031). */
 static const char questions[] =
-	"\033]10;?\033\\\033]11;?\033\\"
+	"\033[?2031h\033]10;?\033\\\033]11;?\033\\"
 	"\033]4;0;?;1;?;2;?;3;?;4;?;5;?;6;?;7;?;8;?;9;?;10;?;11;?;12;?;13;?;14;?;15;?\033\\"
 	"\033[?u\033[c";
 
@@ -193,6 +194,28 @@ bool termquery_finished(struct termquery *q, uint64_t now, uint8_t *out, size_t 
 		q->state = GROUND;
 	}
 	return true;
+}
+
+size_t termquery_take_changes(uint8_t *buf, size_t n, bool *changed)
+{
+	static const char report[] = "\033[?997;";
+	const size_t k = sizeof report - 1;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t j = i + k;
+		if (n - i > k && memcmp(buf + i, report, k) == 0) {
+			while (j < n && buf[j] >= '0' && buf[j] <= '9' && j - i < k + 3)
+				j++;
+			if (j < n && j > i + k && buf[j] == 'n') {
+				*changed = true;
+				i = j + 1;
+				continue;
+			}
+		}
+		buf[o++] = buf[i++];
+	}
+	return o;
 }
 
 int termquery_wait_ms(const struct termquery *q, uint64_t now)

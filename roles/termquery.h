@@ -8,7 +8,10 @@
  * every answer the terminal will give is. The answers arrive among the
  * keys typed; termquery_filter takes them out, and the client sends what
  * they said to the server (a SYNC_USER_TERMINAL event), whose emulator
- * answers the application's own queries from it.
+ * answers the application's own queries from it. The questions also ask
+ * the terminal to say when its colours change (DEC mode 2031, as
+ * contour, kitty and ghostty do: CSI ? 997 ; 1|2 n); the client then
+ * asks again.
  */
 #ifndef MOSHI_TERMQUERY_H
 #define MOSHI_TERMQUERY_H
@@ -46,6 +49,10 @@ size_t termquery_filter(struct termquery *q, const uint8_t *in, size_t n,
  * appended to out, as keys, with its length in *n): true, and the wait
  * is done. False while it goes on, and after it is done. */
 bool termquery_finished(struct termquery *q, uint64_t now, uint8_t *out, size_t *n);
+/* Reports that the terminal's colours changed (CSI ? 997 ; Ps n) taken
+ * out of buf[0..n) in place; returns the length left, and sets *changed
+ * when there was one. */
+size_t termquery_take_changes(uint8_t *buf, size_t n, bool *changed);
 /* Milliseconds until the wait is over, or -1 when there is none. */
 int termquery_wait_ms(const struct termquery *q, uint64_t now);
 

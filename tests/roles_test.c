@@ -152,7 +152,24 @@ TEST(terminal_silent_keys_go_on)
 	CHECK_EQ_INT(termquery_wait_ms(&q, 0), -1);
 }
 
+/* The terminal's word that its colours changed is no key either. */
+TEST(colour_change_reports_taken_out)
+{
+	uint8_t buf[64];
+	bool changed = false;
+	memcpy(buf, "a\033[?997;1nb\033[?997;n\033[?997;2", 27);
+	size_t n = termquery_take_changes(buf, 27, &changed);
+	CHECK(changed);
+	CHECKF(n == 18 && memcmp(buf, "ab\033[?997;n\033[?997;2", 18) == 0,
+	       "%zu: %.*s", n, (int)n, (const char *)buf);
+	changed = false;
+	memcpy(buf, "\033[A", 3);
+	CHECK_EQ_INT(termquery_take_changes(buf, 3, &changed), 3);
+	CHECK(!changed);
+}
+
 static const struct test tests[] = {
+	TEST_ENTRY(colour_change_reports_taken_out),
 	TEST_ENTRY(terminal_answers_taken_out_of_the_keys),
 	TEST_ENTRY(terminal_silent_keys_go_on),
 	TEST_ENTRY(connect_takes_mosh_command_lines),
