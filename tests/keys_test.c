@@ -105,6 +105,16 @@ TEST(a_long_run_of_escapes_stays_in_bounds)
 	keys_free(k);
 }
 
+/* Extended keys (kitty's CSI u, xterm's modifyOtherKeys) come apart
+ * from the plain ones they would otherwise be. */
+TEST(extended_keys_decoded_apart)
+{
+	expect_keys("\x1b[13;5u\x1b[13;2u\x1b[9;5u\x1b[105;5u\t\r",
+	            "<C-Enter> <S-Enter> <C-Tab> <C-i> <Tab> <Enter>");
+	expect_keys("\x1b[27;5;13~\x1b[27;2;13~\x1b[27;5;9~",
+	            "<C-Enter> <S-Enter> <C-Tab>");
+}
+
 /* The escape key and its commands as terminals send them when an
  * application asked for extended keys. */
 TEST(extended_forms_of_control_keys)
@@ -141,6 +151,7 @@ TEST(version_is_libtermkey_022)
 static const struct test tests[] = {
 	TEST_ENTRY(printable_and_utf8),
 	TEST_ENTRY(extended_forms_of_control_keys),
+	TEST_ENTRY(extended_keys_decoded_apart),
 	TEST_ENTRY(control_keys),
 	TEST_ENTRY(csi_keys_without_terminfo),
 	TEST_ENTRY(csi_with_a_private_marker_is_decoded_in_bounds),

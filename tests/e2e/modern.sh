@@ -128,6 +128,26 @@ keys_check extended_keys_modify_other_keys mok2 '\x1b[13;5u\x1b[13;2u\x1b[9;5u\x
 keys_check extended_keys_not_asked none
 keys_check extended_keys_kitty_terminal_cannot kitty
 
+# A terminal that does speak the kitty protocol (tests/tools/kittyterm.py,
+# scripted): the application's request reaches it, its keys reach the
+# application, and the application's query of the flags is answered.
+kt=$(python3 "$here/tools/kittyterm.py" 12 "$MOSHI" connect --local -- \
+	sh -c ": $mark; sleep 1; $app keys kitty 3; sleep 1; $app query; sleep 5" | tr -d ' ')
+echo "$kt" | grep -qx 'asked-kitty' && pass kitty_request_reaches_terminal ||
+	fail kitty_request_reaches_terminal "the client did not pass CSI = 1 u on"
+case "$kt" in
+*'KEYS\x1b[13;5u\x1b[105;5u\x09'*) pass kitty_keys_reach_application ;;
+*) fail kitty_keys_reach_application "$(echo "$kt" | grep -o 'KEYS.*' | head -c 200)" ;;
+esac
+case "$kt" in
+*'GOT'*'\x1b[?0u'*) pass kitty_query_answered_when_terminal_can ;;
+*) fail kitty_query_answered_when_terminal_can "$(echo "$kt" | grep -o 'GOT.*' | head -c 300)" ;;
+esac
+case "$kt" in
+*'rgb:2020/3030/4040'*) pass colour_query_from_scripted_terminal ;;
+*) fail colour_query_from_scripted_terminal "$(echo "$kt" | grep -o 'GOT.*' | head -c 300)" ;;
+esac
+
 # ---- OSC 52 for every selection, large, repeated; OSC 8
 session "$app clip"
 if wait_joined "clip done"; then

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""A scripted user's terminal that speaks the kitty keyboard protocol,
+for tests/e2e/modern.sh: runs COMMAND (a moshi client) on a pty, answers
+its questions (DA1, CSI ? u with flags 0, OSC 11 with #203040), and once
+the screen shows "ready" and the client has passed on the application's
+request for kitty keys (CSI = 1 u), types Ctrl-Enter, Ctrl-i and Tab in
+the protocol's form. Prints what it saw, one fact a line:
+
+  asked-kitty     the client passed the request on
+  screen TEXT     the screen's text at the end, escape sequences left out
+
+Usage: kittyterm.py SECONDS COMMAND...
+"""
+import os
+import pty
+import re
+import select
+import sys
+import time
+
+
+def main():
+    secs = float(sys.argv[1])
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "xterm-256color"
+        os.execvp(sys.argv[2], sys.argv[2:])
+    out = b""
+    answered = set()
+    typed = False
+    end = time.time() + secs
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        for ask, answer in ((b"\033[c", b"\033[?62;22c"), (b"\033[?u", b"\033[?0u"),
+                            (b"\033]11;?", b"\033]11;rgb:2020/3030/4040\033\\")):
+            if ask in out and ask not in answered:
+                answered.add(ask)
+                os.write(fd, answer)
+        if not typed and b"\033[=1u" in out and b"ready" in out:
+            time.sleep(0.3)
+            os.write(fd, b"\033[13;5u\033[105;5u\t")
+            typed = True
+    if b"\033[=1u" in out:
+        print("asked-kitty")
+    text = re.sub(rb"\033\[[0-9;?>=<]*[ -/]*[@-~]|\033\][^\007\033]*(\007|\033\\\\)|\033.", b"", out)
+    print("screen " + text.decode("utf-8", "replace").replace("\r", " ").replace("\n", " "))
+    try:
+        os.kill(pid, 15)
+    except OSError:
+        pass
+
+
+main()
