@@ -309,6 +309,54 @@ static int param0(const struct term_seq *s)
 	return s->nparam > 0 && s->param[0] > 0 ? s->param[0] : 0;
 }
 
+/* A control sequence with a private marker ('?', '>', '<', '='). */
+static void csi_private(struct term *t, const struct term_seq *s)
+{
+	if (s->ninter == 0 && s->final == 'u') {
+		if (s->marker != '?')
+			kitty_keys(t, s);
+		else if (t->key_support & TERM_KEYS_KITTY) /* query, if keys can */
+			replyf(t, "\033[?%uu", t->kitty_cur[screen_alt_active(t)]);
+		return;
+	}
+	if (s->marker == '?' && s->ninter == 1 && s->inter[0] == '$' && s->final == 'p') {
+		int m = term_seq_param(s, 0, 0, TERM_PARAM_MAX); /* DECRQM */
+		replyf(t, "\033[?%d;%d$y", m, dec_mode_state(t, m));
+		return;
+	}
+	if (s->ninter != 0)
+		return;
+	if (s->marker == '?') {
+		switch (s->final) {
+		case 'h': /* DECSET */
+		case 'l': /* DECRST */
+			for (int i = 0; i < s->nparam; i++)
+				if (!(s->sub >> i & 1))
+					dec_mode(t, s->param[i], s->final == 'h');
+			break;
+		case 'J': screen_erase_display(t, param0(s)); break; /* DECSED */
+		case 'K': screen_erase_line(t, param0(s)); break;    /* DECSEL */
+		case 'm': /* XTQMODKEYS: modifyOtherKeys, if keys can */
+			if (term_seq_param(s, 0, 0, 255) == 4 && (t->key_support & TERM_KEYS_MODIFY))
+				replyf(t, "\033[>4;%um", (t->f->modes & TERM_MODE_MOK) >>
+				       TERM_MODE_MOK_SHIFT);
+			break;
+		}
+	} else if (s->marker == '>') {
+		if (s->final == 'c' && term_seq_param(s, 0, 0, 1) == 0)
+			reply(t, "\033[>1;10;0c"); /* DA2: VT220, version 10 */
+		else if (s->final == 'q' && term_seq_param(s, 0, 0, 1) == 0)
+			reply(t, "\033P>|moshi(" MOSHI_VERSION ")\033\\"); /* XTVERSION */
+		else if (s->final == 'm' && s->nparam >= 1 && s->param[0] == 4) {
+			/* XTMODKEYS: modifyOtherKeys 0, 1 or 2 (omitted: 0) */
+			int v = term_seq_param(s, 1, 0, 255);
+			if (v <= 2)
+				t->f->modes = (t->f->modes & ~(uint32_t)TERM_MODE_MOK) |
+				              (uint32_t)v << TERM_MODE_MOK_SHIFT;
+		}
+	}
+}
+
 void emu_csi(void *ctx, const struct term_seq *s)
 {
 	struct term *t = ctx;
@@ -322,60 +370,10 @@ void emu_csi(void *ctx, const struct term_seq *s)
 		pen_sgr(t, s); /* SGR — 8.3.117, the most frequent by far */
 		return;
 	}
-	if (s->marker != 0 && s->ninter == 0 && s->final == 'u') {
-		if (s->marker == '?') { /* the kitty keyboard flags, if keys can */
-			if (t->key_support & TERM_KEYS_KITTY)
-				replyf(t, "\033[?%uu", t->kitty_cur[screen_alt_active(t)]);
-		} else {
-			kitty_keys(t, s);
-		}
+	if (s->marker != 0) {
+		csi_private(t, s);
 		return;
 	}
-	if (s->marker == '?') {
-		if (s->ninter == 1 && s->inter[0] == '$' && s->final == 'p') {
-			int m = term_seq_param(s, 0, 0, TERM_PARAM_MAX); /* DECRQM */
-			replyf(t, "\033[?%d;%d$y", m, dec_mode_state(t, m));
-			return;
-		}
-		if (s->ninter != 0)
-			return;
-		if (s->final == 'm' && term_seq_param(s, 0, 0, 255) == 4) {
-			/* XTQMODKEYS: modifyOtherKeys, if keys can */
-			if (t->key_support & TERM_KEYS_MODIFY)
-				replyf(t, "\033[>4;%um", (t->f->modes & TERM_MODE_MOK) >>
-				       TERM_MODE_MOK_SHIFT);
-			return;
-		}
-		switch (s->final) {
-		case 'h': /* DECSET */
-		case 'l': /* DECRST */
-			for (int i = 0; i < s->nparam; i++)
-				if (!(s->sub >> i & 1))
-					dec_mode(t, s->param[i], s->final == 'h');
-			break;
-		case 'J': screen_erase_display(t, param0(s)); break; /* DECSED */
-		case 'K': screen_erase_line(t, param0(s)); break;    /* DECSEL */
-		}
-		return;
-	}
-	if (s->marker == '>') {
-		if (s->ninter != 0)
-			return;
-		if (s->final == 'c' && term_seq_param(s, 0, 0, 1) == 0)
-			reply(t, "\033[>1;10;0c"); /* DA2: VT220, version 10 */
-		else if (s->final == 'q' && term_seq_param(s, 0, 0, 1) == 0)
-			reply(t, "\033P>|moshi(" MOSHI_VERSION ")\033\\"); /* XTVERSION */
-		else if (s->final == 'm' && s->nparam >= 1 && s->param[0] == 4) {
-			/* XTMODKEYS: modifyOtherKeys 0, 1 or 2 (omitted: 0) */
-			int v = term_seq_param(s, 1, 0, 255);
-			if (v <= 2)
-				t->f->modes = (t->f->modes & ~(uint32_t)TERM_MODE_MOK) |
-				              (uint32_t)v << TERM_MODE_MOK_SHIFT;
-		}
-		return;
-	}
-	if (s->marker != 0)
-		return;
 	if (s->ninter == 1) {
 		if (s->inter[0] == '$' && s->final == 'p') { /* DECRQM, ANSI modes */
 			int m = term_seq_param(s, 0, 0, TERM_PARAM_MAX);

@@ -409,7 +409,7 @@ TEST(clipboard_requests_each_sent_once)
 	CHECK_EQ_INT(occurrences("]52;"), 0);
 	/* More than a frame holds between two frames: the last ones go. */
 	for (int i = 0; i < 20; i++)
-		term_write(t, "\033]52;c;eA==\a", 14);
+		term_write(t, "\033]52;c;eA==\a", 12);
 	out.len = 0;
 	term_render(before, term_frame(t), &out);
 	CHECK_EQ_INT(occurrences("]52;c;eA==\a"), 8);
