@@ -575,15 +575,16 @@ static void set_text(char *dst, const uint8_t *s, size_t n)
 }
 
 /* The answer to a query of colour `which`, as xterm gives it: OSC
- * prefix ; rgb:RRRR/GGGG/BBBB ST. Nothing while the user's terminal has
- * not said. */
+ * prefix ; rgb:RRRR/GGGG/BBBB, ended as the query was (BEL or ST).
+ * Nothing while the user's terminal has not said. */
 static void colour_reply(struct term *t, const char *prefix, int which)
 {
 	uint32_t c = t->colours ? t->colours[which] : 0;
 	if (!(c & TERM_COLOUR_KNOWN))
 		return;
 	unsigned r = c >> 16 & 0xff, g = c >> 8 & 0xff, b = c & 0xff;
-	replyf(t, "\033]%s;rgb:%04x/%04x/%04x\033\\", prefix, r * 257, g * 257, b * 257);
+	replyf(t, "\033]%s;rgb:%04x/%04x/%04x%s", prefix, r * 257, g * 257, b * 257,
+	       t->parser.osc_bel ? "\a" : "\033\\");
 }
 
 /* OSC 10 and 11 (a default colour, and the next after it for each

@@ -415,8 +415,11 @@ const uint8_t *term_parser_step(struct term_parser *p, const uint8_t *buf,
 			utf8_byte(p, c);
 			break;
 		}
-		if (next != STAY)
+		if (next != STAY) {
+			if (p->state == S_OSC_STRING)
+				p->osc_bel = c == 0x07;
 			transition(p, next);
+		}
 		if (term_parser_ground(p) && (buf == end || *buf < 0x80))
 			break;
 	}

@@ -46,9 +46,11 @@ struct term_parser {
 	uint32_t u_cp;
 	uint32_t u_min;
 	uint8_t u_need;
-	/* OSC string. */
+	/* OSC string; osc_bel: it ended with BEL, not ST (an answer to it
+	 * ends the same way, as xterm's do). */
 	uint8_t *osc;
 	size_t osc_len;
+	bool osc_bel;
 };
 
 void term_parser_init(struct term_parser *p, const struct term_parser_ops *ops,
