@@ -5,7 +5,8 @@
 # `capture-pane -e -p` (characters, colours, attributes) compared whole.
 #
 # Programs: less on a long file, man on moshi's own page, a colour test
-# (16, 256 and true colours, every attribute), bash line editing on long
+# (16, 256 and true colours, every attribute, underline styles and
+# colours), bash line editing on long
 # wrapped lines, vim and nano when installed, UTF-8 with wide characters.
 SUITE=fidelity
 . "$(dirname "$0")/../lib.sh"
@@ -112,6 +113,7 @@ for r in 0 64 128 192 255; do printf '\033[38;2;%d;100;50mrgb%d\033[48;2;10;%d;2
 for a in 1 2 3 4 5 7 8 9; do printf '\033[%dmattr%d\033[m ' $a $a; done; echo
 printf '\033[1;3;4;31;47mall at once\033[22;23;24mnone again\033[m\n'
 printf '\033[44m\033[Kblue to the end\033[m\n'
+printf '\033[4:3;58:2::255:0:0mcurly\033[4:2;58;5;33mdouble\033[4:4;59mdotted\033[4:5mdashed\033[21mtwo\033[m\n'
 SH
 step colours "sh colours.sh" Enter
 
