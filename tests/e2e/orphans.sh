@@ -37,15 +37,18 @@ cpu_ticks() {
 	echo "$t"
 }
 
-# Ten sessions whose command (sleep 3) ends after their client was
-# killed: the screen was acknowledged, the shutdown is not.
+# Ten sessions whose command (sleep 8) ends after their client was
+# killed: the screen was acknowledged, the shutdown is not. (With a
+# shorter command, the first session's could end while its client was
+# still there when starting the ten took long on a loaded machine: that
+# server then ended, as it should, and was counted as gone.)
 pids=""
 for i in $(seq 1 10); do
-	pids="$pids $(start_orphan -- sleep 3)"
+	pids="$pids $(start_orphan -- sleep 8)"
 done
 sleep 1
 pkill -KILL -f "^$MOSHI client 127.0.0.1"
-sleep 3
+sleep 8
 t0=$(cpu_ticks $pids)
 sleep 20
 t1=$(cpu_ticks $pids)
