@@ -15,7 +15,18 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 sock="moshi-modern-$$"
 mark="MOSHI_E2E_MODERN=$$"
 t() { tmux -L "$sock" "$@"; }
-CLEANUP='t kill-server 2>/dev/null; pkill -f "server new .*$mark"'
+# The client is ended first, by SIGTERM: killed with its tmux, it gets
+# SIGHUP and then SIGCONT, which under LeakSanitizer (make check
+# SANITIZE=1) can discard the stop its leak check waits for at exit.
+end_client() {
+	pkill -TERM -f "connect --local -- sh -c : $mark" 2>/dev/null
+	for i in $(seq 1 30); do
+		pgrep -f "connect --local -- sh -c : $mark" >/dev/null || break
+		sleep 0.1
+	done
+	t kill-server 2>/dev/null
+}
+CLEANUP='end_client; pkill -f "server new .*$mark"'
 app="python3 $here/tools/termapp.py"
 rec="$TMP/out.vt"
 
@@ -24,7 +35,7 @@ rec="$TMP/out.vt"
 # colours fg #c0c0c0 on bg #102030, extended keys and the clipboard on;
 # what the client writes to it is recorded in $rec.
 session() {
-	t kill-server 2>/dev/null
+	end_client
 	sleep 0.2
 	t -f /dev/null new-session -d -s boot "sleep 600" \; \
 		set -g window-style 'fg=#c0c0c0,bg=#102030' \; \
