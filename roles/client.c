@@ -334,6 +334,13 @@ static int take_key(struct crypto_key *key)
 
 static const int client_signals[] = { SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGINT, SIGQUIT };
 
+/* Ask the terminal what it is like (termquery.h). */
+static void client_ask_terminal(struct client *c, uint64_t now)
+{
+	const char *ask = termquery_start(&c->query, now);
+	roles_write_all(1, ask, strlen(ask));
+}
+
 /* The link to host and port with key (wiped), and the terminal in raw
  * mode, with the signals the loop waits for. */
 static int client_open(struct client *c, struct crypto_key *key,
@@ -374,8 +381,7 @@ static int client_open(struct client *c, struct crypto_key *key,
 	signal(SIGPIPE, SIG_IGN);
 	tty_enter(&c->tty);
 
-	const char *ask = termquery_start(&c->query, ssp_now_ms());
-	roles_write_all(1, ask, strlen(ask));
+	client_ask_terminal(c, ssp_now_ms());
 	c->esc = escape_key();
 	if (c->esc >= 0) {
 		char name[16];
@@ -530,10 +536,8 @@ static void client_read_keys(struct client *c, size_t room, uint64_t now)
 	/* The terminal's colours changed: ask them again. */
 	bool changed = false;
 	n = (ssize_t)termquery_take_changes(got, (size_t)n, &changed);
-	if (changed && !c->query.active) {
-		const char *ask = termquery_start(&c->query, now);
-		roles_write_all(1, ask, strlen(ask));
-	}
+	if (changed && !c->query.active)
+		client_ask_terminal(c, now);
 	/* The terminal's answers to the client's questions are no keys. */
 	if (c->query.active)
 		n = (ssize_t)termquery_filter(&c->query, got, (size_t)n, in);
@@ -553,7 +557,6 @@ static void client_query_done(struct client *c, uint64_t now)
 	sync_userstream_push_terminal(ssp_transport_local(c->t), &c->query.said);
 	client_take_keys(c, held, n, now);
 }
-
 
 /* The window title as the user's terminal shows it: "[moshi] " first,
  * unless MOSHI_TITLE_NOPREFIX is set. */

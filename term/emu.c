@@ -117,21 +117,12 @@ static void kitty_reset(struct term *t)
  * not recognized (4: permanently reset). */
 static int dec_mode_state(const struct term *t, int mode)
 {
-	static const struct { int mode; uint32_t bit; } flags[] = {
-		{ 1, TERM_MODE_CURSOR_KEYS }, { 5, TERM_MODE_REVERSE },
-		{ 9, TERM_MODE_MOUSE_X10 }, { 1000, TERM_MODE_MOUSE_NORMAL },
-		{ 1002, TERM_MODE_MOUSE_BUTTON }, { 1003, TERM_MODE_MOUSE_ANY },
-		{ 1004, TERM_MODE_FOCUS }, { 1005, TERM_MODE_MOUSE_UTF8 },
-		{ 1006, TERM_MODE_MOUSE_SGR }, { 1015, TERM_MODE_MOUSE_URXVT },
-		{ 2004, TERM_MODE_BRACKETED_PASTE },
-		{ 47, TERM_MODE_ALT_SCREEN }, { 1047, TERM_MODE_ALT_SCREEN },
-		{ 1049, TERM_MODE_ALT_SCREEN },
-	};
 	uint32_t modes = t->f->modes;
-	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-		if (flags[i].mode == mode)
-			return modes & flags[i].bit ? 1 : 2;
+	for (size_t i = 0; i < term_dec_nmodes; i++)
+		if (term_dec_modes[i].mode == mode)
+			return modes & term_dec_modes[i].bit ? 1 : 2;
 	switch (mode) {
+	case 47: case 1047: case 1049: return modes & TERM_MODE_ALT_SCREEN ? 1 : 2;
 	case 3: return 2;   /* DECCOLM: the width is the window's */
 	case 6: return t->origin ? 1 : 2;
 	case 7: return t->autowrap ? 1 : 2;

@@ -82,6 +82,15 @@ void term_row_free(struct term_row *r)
 	free(r);
 }
 
+/* A copy of the n bytes at p, or NULL. */
+static void *copy_of(const void *p, size_t n)
+{
+	void *d = malloc(n);
+	if (d != NULL)
+		memcpy(d, p, n);
+	return d;
+}
+
 struct term_row *term_row_dup(const struct term_row *r)
 {
 	struct term_row *d = term_row_new(r->cap);
@@ -89,24 +98,15 @@ struct term_row *term_row_dup(const struct term_row *r)
 	if (d == NULL)
 		return NULL;
 	memcpy(d->cells, r->cells, r->len * sizeof *r->cells);
-	if (r->nclusters > 0) {
-		d->clusters = malloc(r->nclusters * sizeof *d->clusters);
-		if (d->clusters == NULL) {
-			term_row_free(d);
-			return NULL;
-		}
-		memcpy(d->clusters, r->clusters, r->nclusters * sizeof *d->clusters);
-		d->nclusters = d->clustercap = r->nclusters;
+	/* The side stores: combining characters, underline colours. */
+	if ((r->nclusters > 0 &&
+	     (d->clusters = copy_of(r->clusters, r->nclusters * sizeof *d->clusters)) == NULL) ||
+	    (r->nulc > 0 && (d->ulc = copy_of(r->ulc, r->nulc * sizeof *d->ulc)) == NULL)) {
+		term_row_free(d);
+		return NULL;
 	}
-	if (r->nulc > 0) {
-		d->ulc = malloc(r->nulc * sizeof *d->ulc);
-		if (d->ulc == NULL) {
-			term_row_free(d);
-			return NULL;
-		}
-		memcpy(d->ulc, r->ulc, r->nulc * sizeof *d->ulc);
-		d->nulc = d->ulccap = r->nulc;
-	}
+	d->nclusters = d->clustercap = r->nclusters;
+	d->nulc = d->ulccap = r->nulc;
 	d->len = r->len;
 	d->fill = r->fill;
 	d->wrapped = r->wrapped;
@@ -400,6 +400,21 @@ fail:
 	term_frame_free(d);
 	return NULL;
 }
+
+const struct term_dec_mode term_dec_modes[] = {
+	{ TERM_MODE_CURSOR_KEYS, 1 },
+	{ TERM_MODE_REVERSE, 5 },
+	{ TERM_MODE_MOUSE_X10, 9 },
+	{ TERM_MODE_MOUSE_NORMAL, 1000 },
+	{ TERM_MODE_MOUSE_BUTTON, 1002 },
+	{ TERM_MODE_MOUSE_ANY, 1003 },
+	{ TERM_MODE_FOCUS, 1004 },
+	{ TERM_MODE_MOUSE_UTF8, 1005 },
+	{ TERM_MODE_MOUSE_SGR, 1006 },
+	{ TERM_MODE_MOUSE_URXVT, 1015 },
+	{ TERM_MODE_BRACKETED_PASTE, 2004 },
+};
+const size_t term_dec_nmodes = sizeof term_dec_modes / sizeof term_dec_modes[0];
 
 int term_frame_link_id(struct term_frame *f, const char *uri)
 {

@@ -138,6 +138,14 @@ struct term_row **term_rows_new(int cols, int rows, int *cap);
 void term_rows_free(struct term_row **base, struct term_row **row, int rows);
 struct term_frame *term_frame_new(int cols, int rows);
 int term_frame_link_id(struct term_frame *f, const char *uri);
+/* The DEC private modes kept as one bit each of a frame's modes: what
+ * the renderer sets and resets, and DECRQM reports. */
+struct term_dec_mode {
+	uint32_t bit;
+	int mode;
+};
+extern const struct term_dec_mode term_dec_modes[];
+extern const size_t term_dec_nmodes;
 
 /* The emulator. */
 /* The pen: what a printed character gets besides itself. */

@@ -537,23 +537,6 @@ static void render_row(struct render *r, const struct term_row *was,
 
 /* ---- modes ----------------------------------------------------------- */
 
-static const struct {
-	uint32_t bit;
-	int mode;
-} dec_modes[] = {
-	{ TERM_MODE_CURSOR_KEYS, 1 },
-	{ TERM_MODE_REVERSE, 5 },
-	{ TERM_MODE_MOUSE_X10, 9 },
-	{ TERM_MODE_MOUSE_NORMAL, 1000 },
-	{ TERM_MODE_MOUSE_BUTTON, 1002 },
-	{ TERM_MODE_MOUSE_ANY, 1003 },
-	{ TERM_MODE_FOCUS, 1004 },
-	{ TERM_MODE_MOUSE_UTF8, 1005 },
-	{ TERM_MODE_MOUSE_SGR, 1006 },
-	{ TERM_MODE_MOUSE_URXVT, 1015 },
-	{ TERM_MODE_BRACKETED_PASTE, 2004 },
-};
-
 /* Emit DECRST for modes in `off`, then DECSET for modes in `on`, each as
  * one sequence with a list of parameters. */
 static void modes_sync(struct render *r, uint32_t off, uint32_t on)
@@ -561,10 +544,10 @@ static void modes_sync(struct render *r, uint32_t off, uint32_t on)
 	for (int set = 0; set < 2; set++) {
 		uint32_t want = set ? on : off;
 		bool first = true;
-		for (size_t i = 0; i < sizeof dec_modes / sizeof dec_modes[0]; i++) {
-			if (!(want & dec_modes[i].bit))
+		for (size_t i = 0; i < term_dec_nmodes; i++) {
+			if (!(want & term_dec_modes[i].bit))
 				continue;
-			buf_printf(r->out, "%s%d", first ? "\033[?" : ";", dec_modes[i].mode);
+			buf_printf(r->out, "%s%d", first ? "\033[?" : ";", term_dec_modes[i].mode);
 			first = false;
 		}
 		if (!first)
