@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A scripted user's terminal that speaks the kitty keyboard protocol,
 for tests/e2e/modern.sh: runs COMMAND (a moshi client) on a pty, answers
-its questions (DA1, CSI ? u with flags 0, OSC 11 with #203040), and once
+its questions (OSC 11 with #203040, CSI ? u with flags 0, DA1 last), and once
 the screen shows "ready" and the client has passed on the application's
 request for kitty keys (CSI = 1 u), types Ctrl-Enter, Ctrl-i and Tab in
 the protocol's form. Prints what it saw, one fact a line:
@@ -26,7 +26,7 @@ def main():
         os.environ["TERM"] = "xterm-256color"
         os.execvp(sys.argv[2], sys.argv[2:])
     out = b""
-    answered = set()
+    answered = False
     typed = False
     end = time.time() + secs
     while time.time() < end:
@@ -39,11 +39,12 @@ def main():
             if not chunk:
                 break
             out += chunk
-        for ask, answer in ((b"\033[c", b"\033[?62;22c"), (b"\033[?u", b"\033[?0u"),
-                            (b"\033]11;?", b"\033]11;rgb:2020/3030/4040\033\\")):
-            if ask in out and ask not in answered:
-                answered.add(ask)
-                os.write(fd, answer)
+        # Answered as a terminal does, in the order asked, all at once
+        # when the last question (DA1) is in: an answer after DA1's
+        # would reach the client after it stopped listening.
+        if not answered and b"\033[c" in out:
+            answered = True
+            os.write(fd, b"\033]11;rgb:2020/3030/4040\033\\\033[?0u\033[?62;22c")
         if not typed and b"\033[=1u" in out and b"ready" in out:
             time.sleep(0.3)
             os.write(fd, b"\033[13;5u\033[105;5u\t")
